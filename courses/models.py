@@ -1,0 +1,55 @@
+"""The Courses table: course data plus the seat counter that enroll and drop update atomically."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from courseproject.dynamo import DynamoModel, TableMeta, table_name
+
+
+class CoursesBySemester(GlobalSecondaryIndex["Course"]):
+    """A semester's catalogue, optionally narrowed to one department."""
+
+    class Meta:
+        index_name = "CoursesBySemester"
+        projection = AllProjection()
+
+    semester_id = NumberAttribute(hash_key=True)
+    department_id = NumberAttribute(range_key=True)
+
+
+class CoursesByInstructor(GlobalSecondaryIndex["Course"]):
+    """An instructor's dashboard, ordered by course code."""
+
+    class Meta:
+        index_name = "CoursesByInstructor"
+        projection = AllProjection()
+
+    instructor_id = UnicodeAttribute(hash_key=True)
+    course_code = UnicodeAttribute(range_key=True)
+
+
+class Course(DynamoModel):
+    class Meta(TableMeta):
+        table_name = table_name("Courses")
+
+    course_id = UnicodeAttribute(hash_key=True)
+    course_code = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    semester_id = NumberAttribute()
+    department_id = NumberAttribute()
+    instructor_id = UnicodeAttribute()
+    credits = NumberAttribute()
+    capacity = NumberAttribute()
+    enrolled_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_semester = CoursesBySemester()
+    by_instructor = CoursesByInstructor()
+
+    @property
+    def seats_available(self) -> int:
+        return max(0, int(self.capacity) - int(self.enrolled_count))

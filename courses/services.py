@@ -1,0 +1,156 @@
+"""Writes of courses. Each one checks who may do it, writes with a condition that keeps the rule
+true under concurrent writers, and announces itself with `course_changed` once it has succeeded."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.utils import timezone
+from pynamodb.exceptions import DeleteError, UpdateError
+
+from accounts.models import Actor, Role
+from accounts.selectors import user_by_id
+from courseproject.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from courses.models import Course
+from courses.permissions import ensure_can_manage
+from courses.selectors import course_by_id, course_or_404
+from courses.serializers import course_representation
+from courses.signals import course_changed
+
+UPDATABLE_FIELDS = ("course_code", "title", "description", "department_id", "credits", "capacity", "instructor_id")
+
+
+def _require_instructor(instructor_id: str) -> None:
+    instructor = user_by_id(user_id=instructor_id)
+    if instructor is None or instructor.role != Role.INSTRUCTOR or not instructor.is_active:
+        raise InvalidInputError("No active instructor has this id.", code="instructor_not_found", field="instructor_id")
+
+
+def _send_changed(*, action: str, actor: Actor, course: Course, before: dict | None, after: dict | None) -> None:
+    course_changed.send(
+        sender=Course,
+        course_id=course.course_id,
+        semester_id=int(course.semester_id),
+        department_id=int(course.department_id),
+        instructor_id=course.instructor_id,
+        action=action,
+        actor_id=actor.user_id,
+        before=before,
+        after=after,
+    )
+
+
+def create_course(
+    *,
+    actor: Actor,
+    course_code: str,
+    title: str,
+    semester_id: int,
+    department_id: int,
+    credits: int,
+    capacity: int,
+    description: str = "",
+    instructor_id: str | None = None,
+) -> Course:
+    if actor.is_instructor:
+        if instructor_id not in (None, actor.user_id):
+            raise PermissionDeniedError("Instructors can only create their own courses.")
+        instructor_id = actor.user_id
+    elif actor.is_admin:
+        if not instructor_id:
+            raise InvalidInputError(
+                "An admin must name the course's instructor.", code="required", field="instructor_id"
+            )
+        _require_instructor(instructor_id)
+    else:
+        raise PermissionDeniedError("Only instructors and admins can create courses.")
+
+    now = timezone.now()
+    course = Course(
+        course_id=uuid.uuid4().hex,
+        course_code=course_code,
+        title=title,
+        description=description,
+        semester_id=semester_id,
+        department_id=department_id,
+        instructor_id=instructor_id,
+        credits=credits,
+        capacity=capacity,
+        enrolled_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+    course.save(condition=Course.course_id.does_not_exist())
+    _send_changed(action="created", actor=actor, course=course, before=None, after=course_representation(course))
+    return course
+
+
+def _explain_failed_write(*, course_id: str, actor: Actor, capacity: int | None = None, deleting: bool = False) -> None:
+    """A conditional write failed: re-read the course and raise what the caller needs to know."""
+    current = course_by_id(course_id=course_id)
+    if current is None:
+        raise NotFoundError("Course not found.", code="course_not_found")
+    ensure_can_manage(actor, current)
+    if deleting and current.enrolled_count > 0:
+        raise ConflictError(
+            f"{int(current.enrolled_count)} students are enrolled; drop them before deleting the course.",
+            code="course_has_enrollments",
+        )
+    if capacity is not None and current.enrolled_count > capacity:
+        raise ConflictError(
+            f"Capacity cannot be below the {int(current.enrolled_count)} students already enrolled.",
+            code="capacity_below_enrolled",
+        )
+    raise ConflictError("The course changed while saving; please retry.", code="concurrent_update")
+
+
+def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> Course:
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise InvalidInputError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    course = course_or_404(course_id=course_id)
+    ensure_can_manage(actor, course)
+    before = course_representation(course)
+
+    new_instructor_id = changes.get("instructor_id")
+    if new_instructor_id is not None and new_instructor_id != course.instructor_id:
+        if not actor.is_admin:
+            raise PermissionDeniedError("Only admins can give a course to another instructor.")
+        _require_instructor(new_instructor_id)
+
+    condition = Course.course_id.exists()
+    if not actor.is_admin:
+        # Ownership may have moved since the read above.
+        condition &= Course.instructor_id == actor.user_id
+    capacity = changes.get("capacity")
+    if capacity is not None:
+        # Checked by DynamoDB against the live counter, so a concurrent enroll cannot slip past.
+        condition &= Course.enrolled_count <= capacity
+
+    actions = [getattr(Course, field).set(value) for field, value in changes.items()]
+    actions.append(Course.updated_at.set(timezone.now()))
+    try:
+        course.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            _explain_failed_write(course_id=course_id, actor=actor, capacity=capacity)
+        raise
+    _send_changed(action="updated", actor=actor, course=course, before=before, after=course_representation(course))
+    return course
+
+
+def delete_course(*, actor: Actor, course_id: str) -> None:
+    course = course_or_404(course_id=course_id)
+    ensure_can_manage(actor, course)
+    before = course_representation(course)
+    condition = Course.course_id.exists() & (Course.enrolled_count == 0)
+    if not actor.is_admin:
+        condition &= Course.instructor_id == actor.user_id
+    try:
+        course.delete(condition=condition)
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            _explain_failed_write(course_id=course_id, actor=actor, deleting=True)
+        raise
+    _send_changed(action="deleted", actor=actor, course=course, before=before, after=None)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from courses.views import CourseViewSet
+
+urlpatterns = [
+    path("courses", CourseViewSet.as_view({"get": "list", "post": "create"}), name="course-list"),
+    path(
+        "courses/<id:course_id>",
+        CourseViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="course-detail",
+    ),
+    path("courses/<id:course_id>/enrollments", CourseViewSet.as_view({"get": "roster"}), name="course-roster"),
+]

@@ -1,0 +1,130 @@
+"""Course endpoints: the views parse input, call a selector or service, and respond."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import IsInstructorOrAdmin
+from courseproject.errors import InvalidInputError
+from courseproject.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
+from courses import selectors, services
+from courses.permissions import ensure_can_manage
+from courses.serializers import (
+    CourseCreateSerializer,
+    CourseListQuerySerializer,
+    CourseSerializer,
+    CourseUpdateSerializer,
+    course_representation,
+)
+from enrollments.selectors import roster_for_course
+from enrollments.serializers import RosterEntrySerializer
+
+CoursePageSerializer = page_of(CourseSerializer, "CoursePage")
+RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
+
+
+class CourseViewSet(viewsets.ViewSet):
+    lookup_field = "course_id"
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "create":
+            permissions.append(IsInstructorOrAdmin())
+        return permissions
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("semester_id", int, description="Courses of this semester."),
+            OpenApiParameter("department_id", int, description="With semester_id: only this department."),
+            OpenApiParameter("instructor_id", str, description="Courses taught by this instructor."),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: CoursePageSerializer, 400: error_response("filter_required, invalid_cursor")},
+        summary="List a semester's or an instructor's courses",
+    )
+    def list(self, request: Request) -> Response:
+        query = CourseListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        if params.get("instructor_id"):
+            page = selectors.courses_for_instructor(
+                instructor_id=params["instructor_id"],
+                limit=params["limit"],
+                cursor=params.get("cursor"),
+            )
+        elif params.get("semester_id") is not None:
+            page = selectors.courses_for_semester(
+                semester_id=params["semester_id"],
+                department_id=params.get("department_id"),
+                limit=params["limit"],
+                cursor=params.get("cursor"),
+            )
+        else:
+            raise InvalidInputError(
+                "Filter by semester_id (optionally with department_id) or by instructor_id.", code="filter_required"
+            )
+        return Response(page.as_response())
+
+    @extend_schema(responses={200: CourseSerializer, 404: error_response("course_not_found")}, summary="One course")
+    def retrieve(self, request: Request, course_id: str) -> Response:
+        return Response(selectors.course_detail(course_id=course_id))
+
+    @extend_schema(
+        request=CourseCreateSerializer,
+        responses={201: CourseSerializer, 403: error_response("permission_denied")},
+        summary="Create a course (instructors for themselves, admins for any instructor)",
+    )
+    def create(self, request: Request) -> Response:
+        serializer = CourseCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        course = services.create_course(actor=request.user, **serializer.validated_data)
+        return Response(course_representation(course), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CourseUpdateSerializer,
+        responses={
+            200: CourseSerializer,
+            403: error_response("permission_denied"),
+            404: error_response("course_not_found"),
+            409: error_response("capacity_below_enrolled"),
+        },
+        summary="Change a course (its instructor or an admin)",
+    )
+    def partial_update(self, request: Request, course_id: str) -> Response:
+        serializer = CourseUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        course = services.update_course(actor=request.user, course_id=course_id, changes=serializer.validated_data)
+        return Response(course_representation(course))
+
+    @extend_schema(
+        responses={
+            204: None,
+            403: error_response("permission_denied"),
+            404: error_response("course_not_found"),
+            409: error_response("course_has_enrollments"),
+        },
+        summary="Delete a course with no enrolled students (its instructor or an admin)",
+    )
+    def destroy(self, request: Request, course_id: str) -> Response:
+        services.delete_course(actor=request.user, course_id=course_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
+        summary="The students enrolled in a course (its instructor or an admin)",
+    )
+    def roster(self, request: Request, course_id: str) -> Response:
+        query = PageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        course = selectors.course_or_404(course_id=course_id)
+        ensure_can_manage(request.user, course)
+        page = roster_for_course(
+            course_id=course_id,
+            limit=query.validated_data["limit"],
+            cursor=query.validated_data.get("cursor"),
+        )
+        return Response(page.as_response())

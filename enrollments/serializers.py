@@ -1,0 +1,58 @@
+"""Input validation for enrollments and the documented enrollment shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from courseproject.fields import IdField
+from courseproject.rendering import isoformat
+from courseproject.schema import PageQuerySerializer
+from courses.serializers import MAX_SEMESTER_ID, CourseSerializer
+from enrollments.models import Enrollment, EnrollmentStatus
+
+
+def enrollment_representation(enrollment: Enrollment) -> dict[str, Any]:
+    return {
+        "enrollment_id": enrollment.enrollment_id,
+        "user_id": enrollment.user_id,
+        "course_id": enrollment.course_id,
+        "semester_id": int(enrollment.semester_id),
+        "status": enrollment.status,
+        "enrolled_at": isoformat(enrollment.enrolled_at),
+        "dropped_at": isoformat(enrollment.dropped_at),
+    }
+
+
+class EnrollmentSerializer(serializers.Serializer):
+    enrollment_id = serializers.CharField()
+    user_id = serializers.CharField()
+    course_id = serializers.CharField()
+    semester_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[status.value for status in EnrollmentStatus])
+    enrolled_at = serializers.DateTimeField()
+    dropped_at = serializers.DateTimeField(allow_null=True)
+
+
+class EnrollmentWithCourseSerializer(EnrollmentSerializer):
+    course = CourseSerializer(allow_null=True, help_text="Null when the course has since been deleted.")
+
+
+class StudentSummarySerializer(serializers.Serializer):
+    user_id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class RosterEntrySerializer(EnrollmentSerializer):
+    student = StudentSummarySerializer(allow_null=True)
+
+
+class EnrollSerializer(serializers.Serializer):
+    course_id = IdField()
+
+
+class MyEnrollmentsQuerySerializer(PageQuerySerializer):
+    semester_id = serializers.IntegerField(min_value=1, max_value=MAX_SEMESTER_ID, required=False)
+    status = serializers.ChoiceField(choices=[status.value for status in EnrollmentStatus], required=False)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from enrollments.views import EnrollmentViewSet
+
+urlpatterns = [
+    path("enrollments", EnrollmentViewSet.as_view({"post": "create"}), name="enrollment-list"),
+    path("enrollments/me", EnrollmentViewSet.as_view({"get": "me"}), name="enrollment-me"),
+    path(
+        "enrollments/<id:course_id>",
+        EnrollmentViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="enrollment-detail",
+    ),
+]

@@ -1,0 +1,87 @@
+"""Enrollment endpoints for the signed-in student."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import IsStudent
+from courseproject.schema import PAGE_PARAMETERS, error_response, page_of
+from enrollments import selectors, services
+from enrollments.serializers import (
+    EnrollmentSerializer,
+    EnrollmentWithCourseSerializer,
+    EnrollSerializer,
+    MyEnrollmentsQuerySerializer,
+    enrollment_representation,
+)
+
+EnrollmentPageSerializer = page_of(EnrollmentWithCourseSerializer, "EnrollmentPage")
+
+
+class EnrollmentViewSet(viewsets.ViewSet):
+    lookup_field = "course_id"
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "create":
+            permissions.append(IsStudent())
+        return permissions
+
+    @extend_schema(
+        request=EnrollSerializer,
+        responses={
+            200: EnrollmentSerializer,
+            201: EnrollmentSerializer,
+            403: error_response("permission_denied"),
+            404: error_response("course_not_found"),
+            409: error_response("course_full, transaction_conflict"),
+        },
+        summary="Enroll in a course (201 new, 200 if already enrolled)",
+    )
+    def create(self, request: Request) -> Response:
+        serializer = EnrollSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.enroll(actor=request.user, course_id=serializer.validated_data["course_id"])
+        return Response(
+            enrollment_representation(result.enrollment),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        responses={200: EnrollmentSerializer, 404: error_response("not_enrolled")},
+        summary="The caller's enrollment in one course",
+    )
+    def retrieve(self, request: Request, course_id: str) -> Response:
+        return Response(selectors.enrollment_for_student(user_id=request.user.user_id, course_id=course_id))
+
+    @extend_schema(responses={204: None, 404: error_response("not_enrolled")}, summary="Drop a course")
+    def destroy(self, request: Request, course_id: str) -> Response:
+        services.drop(actor=request.user, user_id=request.user.user_id, course_id=course_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("semester_id", int, description="Only this semester."),
+            OpenApiParameter("status", str, enum=["enrolled", "dropped"], description="Only this status."),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: EnrollmentPageSerializer},
+        summary="The caller's enrollments, newest first, each with its course",
+    )
+    @action(detail=False)
+    def me(self, request: Request) -> Response:
+        query = MyEnrollmentsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        page = selectors.enrollments_for_student(
+            user_id=request.user.user_id,
+            semester_id=params.get("semester_id"),
+            status=params.get("status"),
+            limit=params["limit"],
+            cursor=params.get("cursor"),
+        )
+        return Response(page.as_response())

@@ -1,0 +1,167 @@
+"""The suite runs against real services: its own DynamoDB Local (in memory) and redis-server, started
+here on the test ports of courseproject.settings.test and always stopped at the end.
+
+Tests share the tables and isolate themselves by data: every user, course and semester they create
+is new, so no test depends on another's leftovers and no cleanup needs a Scan.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.models import Actor, Role, User
+from accounts.tokens import issue_token
+from courseproject.dynamo import observe_client_events
+from courses import services as course_services
+from courses.models import Course
+from devstack.services import RUN_DIR, dynamodb_local, redis_server
+
+TEST_LOG_DIR = RUN_DIR / "test-logs"
+TEST_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_services() -> Iterator[None]:
+    dynamodb = dynamodb_local(
+        port=settings.TEST_DYNAMODB_PORT, data_dir=None, log_path=TEST_LOG_DIR / "dynamodb.log"
+    ).start()
+    try:
+        redis = redis_server(port=settings.TEST_REDIS_PORT, log_path=TEST_LOG_DIR / "redis.log").start()
+        try:
+            call_command("create_indexes", stdout=io.StringIO())
+            yield
+        finally:
+            redis.stop()
+    finally:
+        dynamodb.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Throttle counters (and, later, cached values) never leak from one test into the next."""
+    cache.clear()
+
+
+@dataclass
+class DynamoDBCalls:
+    operations: list[str]
+
+    def clear(self) -> None:
+        self.operations.clear()
+
+    def count(self, operation: str) -> int:
+        return self.operations.count(operation)
+
+
+@pytest.fixture(autouse=True)
+def dynamodb_calls() -> Iterator[DynamoDBCalls]:
+    """Every DynamoDB operation a test causes, in order; and the guard: no test may Scan."""
+    calls = DynamoDBCalls(operations=[])
+
+    def record(model: Any, **_: Any) -> None:
+        calls.operations.append(model.name)
+
+    unregister = observe_client_events("before-call.dynamodb", record)
+    try:
+        yield calls
+    finally:
+        unregister()
+    assert "Scan" not in calls.operations, "A DynamoDB Scan was issued; every read must be a Query or a Get"
+
+
+_sequence = itertools.count(1)
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.edu"
+
+
+def unique_semester() -> int:
+    """A semester no other test uses, so lists by semester hold only this test's courses."""
+    return random.randint(100_000, 999_999)
+
+
+@dataclass
+class Person:
+    user: User
+    client: APIClient
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user.user_id, role=self.user.role)
+
+
+def authenticated_client(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {issue_token(user_id=user.user_id, role=user.role, token_type='access')}"
+    )
+    return client
+
+
+@pytest.fixture
+def make_person() -> Callable[..., Person]:
+    def make(role: Role = Role.STUDENT, name: str | None = None) -> Person:
+        user = account_services.register_user(
+            email=unique_email(role.value),
+            password=TEST_PASSWORD,
+            name=name or f"{role.value.title()} {next(_sequence)}",
+            role=role,
+        )
+        return Person(user=user, client=authenticated_client(user))
+
+    return make
+
+
+@pytest.fixture
+def student(make_person: Callable[..., Person]) -> Person:
+    return make_person(Role.STUDENT)
+
+
+@pytest.fixture
+def instructor(make_person: Callable[..., Person]) -> Person:
+    return make_person(Role.INSTRUCTOR)
+
+
+@pytest.fixture
+def admin(make_person: Callable[..., Person]) -> Person:
+    return make_person(Role.ADMIN)
+
+
+@pytest.fixture
+def make_course(instructor: Person) -> Callable[..., Course]:
+    def make(*, owner: Person | None = None, **fields: Any) -> Course:
+        values = {
+            "course_code": f"CS {next(_sequence)}",
+            "title": "Distributed Systems",
+            "semester_id": unique_semester(),
+            "department_id": 1,
+            "credits": 3,
+            "capacity": 30,
+            **fields,
+        }
+        return course_services.create_course(actor=(owner or instructor).actor, **values)
+
+    return make
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()

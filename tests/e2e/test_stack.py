@@ -1,0 +1,63 @@
+"""The API served by gunicorn worker processes, and the Celery worker, as `make run` starts them."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from accounts.models import Role
+from courses.models import Course
+from tests.conftest import TEST_PASSWORD, unique_email
+
+pytestmark = pytest.mark.e2e
+
+
+def signed_in_session(base_url: str, email: str) -> requests.Session:
+    session = requests.Session()
+    registered = session.post(
+        f"{base_url}/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "name": "E2E"}
+    )
+    assert registered.status_code == 201, registered.text
+    tokens = session.post(f"{base_url}/api/auth/login", json={"email": email, "password": TEST_PASSWORD}).json()
+    session.headers["Authorization"] = f"Bearer {tokens['access']}"
+    return session
+
+
+def test_students_racing_across_worker_processes_never_oversell(gunicorn_url, make_course):
+    course = make_course(capacity=10)
+    sessions = [signed_in_session(gunicorn_url, unique_email("racer")) for _ in range(40)]
+    start = threading.Barrier(len(sessions))
+
+    def attempt(session: requests.Session) -> int:
+        start.wait()
+        return session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}).status_code
+
+    with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
+        statuses = list(pool.map(attempt, sessions))
+    assert statuses.count(201) == 10
+    assert statuses.count(409) == 30
+    assert Course.get(course.course_id, consistent_read=True).enrolled_count == 10
+
+
+def test_the_served_api_answers_the_contract(gunicorn_url, make_person, make_course):
+    instructor = make_person(Role.INSTRUCTOR)
+    course = make_course(owner=instructor)
+    session = signed_in_session(gunicorn_url, unique_email())
+    page = session.get(f"{gunicorn_url}/api/courses", params={"semester_id": course.semester_id}).json()
+    assert [found["course_id"] for found in page["results"]] == [course.course_id]
+    assert session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}).status_code == 201
+    mine = session.get(f"{gunicorn_url}/api/enrollments/me").json()["results"]
+    assert mine[0]["course"]["enrolled_count"] == 1
+    assert session.delete(f"{gunicorn_url}/api/enrollments/{course.course_id}").status_code == 204
+    assert requests.get(f"{gunicorn_url}/api/health").json()["status"] == "ok"
+    assert requests.get(f"{gunicorn_url}/api/docs/").status_code == 200
+
+
+def test_the_celery_worker_starts_and_answers_on_the_broker(celery_worker):
+    from courseproject.celery import app
+
+    replies = app.control.ping(timeout=2)
+    assert any(name.startswith("e2e@") for reply in replies for name in reply)

@@ -1,0 +1,117 @@
+"""The shared DynamoDB connection, BatchGetItem with retries, and `create_indexes`."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from courseproject.dynamo import batch_get, dynamodb_client, observe_client_events, registered_models
+from courseproject.tables import describe_table, table_definition
+from courses.models import Course
+from enrollments.models import Enrollment
+
+
+class TestSharedConnection:
+    def test_every_model_talks_through_one_client(self):
+        clients = {id(model._get_connection().connection.client) for model in registered_models()}
+        assert clients == {id(dynamodb_client())}
+
+    def test_the_client_has_a_large_pool_adaptive_retries_and_timeouts(self):
+        config = dynamodb_client().meta.config
+        assert config.max_pool_connections >= 50
+        assert config.retries["mode"] == "adaptive"
+        assert config.connect_timeout <= 2
+        assert config.read_timeout <= 10
+
+
+class TestBatchGet:
+    def test_fetches_more_than_100_keys_in_calls_of_100(self, make_course, dynamodb_calls):
+        course = make_course()
+        keys = [course.course_id] + [uuid.uuid4().hex for _ in range(149)]
+        dynamodb_calls.clear()
+        found = batch_get(Course, keys)
+        assert list(found) == [course.course_id]
+        assert dynamodb_calls.operations == ["BatchGetItem", "BatchGetItem"]
+
+    def test_unprocessed_keys_are_retried_until_every_item_arrives(self, make_course):
+        """DynamoDB may answer part of a batch (throttling, 16 MB); stand in for it on the first call."""
+        courses = [make_course() for _ in range(3)]
+        table = Course.Meta.table_name
+        requested_keys: list[int] = []
+
+        def leave_everything_unprocessed_once(params, **_):
+            keys = json.loads(params["body"])["RequestItems"][table]["Keys"]
+            requested_keys.append(len(keys))
+            if len(requested_keys) > 1:
+                return None  # on to DynamoDB Local
+            answer = {"Responses": {table: []}, "UnprocessedKeys": {table: {"Keys": keys}}}
+            return SimpleNamespace(status_code=200, headers={}), answer
+
+        unregister = observe_client_events("before-call.dynamodb.BatchGetItem", leave_everything_unprocessed_once)
+        try:
+            found = batch_get(Course, [course.course_id for course in courses])
+        finally:
+            unregister()
+        assert sorted(found) == sorted(course.course_id for course in courses)
+        assert requested_keys == [3, 3]
+
+
+class TestCreateIndexes:
+    @pytest.fixture
+    def bare_courses_table(self, monkeypatch):
+        """The Courses table as an old deployment had it: keys only, no GSIs."""
+        table_name = f"test-bare-{uuid.uuid4().hex[:8]}"
+        monkeypatch.setattr(Course.Meta, "table_name", table_name)
+        definition = table_definition(Course)
+        dynamodb_client().create_table(
+            TableName=table_name,
+            AttributeDefinitions=[{"AttributeName": "course_id", "AttributeType": "S"}],
+            KeySchema=definition["KeySchema"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return table_name
+
+    def test_adds_missing_indexes_to_an_existing_table(self, bare_courses_table, make_course):
+        dry_run = io.StringIO()
+        call_command("create_indexes", "--dry-run", stdout=dry_run)
+        assert f"plan  add index CoursesByInstructor to {bare_courses_table}" in dry_run.getvalue()
+        assert f"plan  add index CoursesBySemester to {bare_courses_table}" in dry_run.getvalue()
+        assert describe_table(bare_courses_table).get("GlobalSecondaryIndexes") is None
+
+        course = make_course()  # written before the index exists: the backfill must pick it up
+        output = io.StringIO()
+        call_command("create_indexes", stdout=output)
+        indexes = describe_table(bare_courses_table)["GlobalSecondaryIndexes"]
+        assert {index["IndexName"]: index["IndexStatus"] for index in indexes} == {
+            "CoursesByInstructor": "ACTIVE",
+            "CoursesBySemester": "ACTIVE",
+        }
+        assert [found.course_id for found in Course.by_semester.query(course.semester_id)] == [course.course_id]
+
+        again = io.StringIO()
+        call_command("create_indexes", stdout=again)
+        assert "Nothing to do" in again.getvalue()
+
+    def test_a_second_run_finds_nothing_to_do(self):
+        output = io.StringIO()
+        call_command("create_indexes", stdout=output)
+        assert "Nothing to do" in output.getvalue()
+
+    def test_table_definitions_come_from_the_models(self):
+        definitions = {table_definition(model)["TableName"]: table_definition(model) for model in registered_models()}
+        enrollments = definitions[Enrollment.Meta.table_name]
+        assert [index["IndexName"] for index in enrollments["GlobalSecondaryIndexes"]] == [
+            "EnrollmentsByCourse",
+            "EnrollmentsByUser",
+        ]
+        assert enrollments["GlobalSecondaryIndexes"][1]["KeySchema"] == [
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "enrolled_at", "KeyType": "RANGE"},
+        ]
+        assert definitions[User.Meta.table_name]["BillingMode"] == "PAY_PER_REQUEST"

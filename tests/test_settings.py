@@ -1,0 +1,58 @@
+"""Configuration fails loudly at start-up when it is unsafe or malformed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from devstack.services import ROOT
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "courseproject.settings.production",
+    "DJANGO_SECRET_KEY": "x" * 60,
+    "DJANGO_ALLOWED_HOSTS": "api.example.edu",
+    "REDIS_URL": "redis://cache.example.internal:6379/0",
+    "CELERY_BROKER_URL": "redis://broker.example.internal:6379/1",
+}
+
+
+def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "REDIS_", "CELERY_"))}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_load_with_a_complete_environment():
+    result = load_settings(PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_production_refuses_to_start_without_a_real_secret_key():
+    for secret in (None, "short", "local-development-key-not-for-production" + "x" * 20):
+        env = {key: value for key, value in PRODUCTION_ENV.items() if key != "DJANGO_SECRET_KEY"}
+        if secret is not None:
+            env["DJANGO_SECRET_KEY"] = secret
+        result = load_settings(env)
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_malformed_number_in_the_environment_is_refused():
+    result = load_settings(
+        {"DJANGO_SETTINGS_MODULE": "courseproject.settings.local", "JWT_ACCESS_LIFETIME_SECONDS": "soon"}
+    )
+    assert result.returncode != 0
+    assert "JWT_ACCESS_LIFETIME_SECONDS must be an integer" in result.stderr
