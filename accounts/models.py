@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from courseproject.dynamo import DynamoModel, TableMeta, table_name
@@ -62,6 +62,8 @@ class User(DynamoModel):
     role = UnicodeAttribute(default=Role.STUDENT.value)
     password_hash = UnicodeAttribute()
     is_active = BooleanAttribute(default=True)
+    # Bumped by every write: cached profiles compare it to never go backwards.
+    revision = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

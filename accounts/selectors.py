@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from accounts.models import User
+from typing import Any
+
+import orjson
+
+from accounts.models import User, UserEmail
+from accounts.serializers import user_profile
+from courseproject.caching import keys
+from courseproject.caching.store import cached_entities, cached_entity
 from courseproject.dynamo import batch_get
+from courseproject.errors import NotFoundError
+from courseproject.rendering import dumps
 
 
 def normalize_email(email: str) -> str:
@@ -18,11 +27,39 @@ def user_by_id(*, user_id: str) -> User | None:
 
 
 def user_by_email(*, email: str) -> User | None:
-    """Login's lookup through the UsersByEmail index (one Query, password hash included)."""
-    for user in User.by_email.query(normalize_email(email), limit=1):
-        return user
-    return None
+    """Login's lookup: the email claim, then the user, both read consistently.
+
+    The UsersByEmail index would answer in one Query, but a GSI is eventually consistent, so a
+    student who registers and signs in at once could be told their account does not exist.
+    """
+    try:
+        claim = UserEmail.get(normalize_email(email), consistent_read=True)
+    except UserEmail.DoesNotExist:
+        return None
+    return user_by_id(user_id=claim.user_id)
 
 
-def users_by_ids(*, user_ids: list[str]) -> dict[str, User]:
-    return batch_get(User, user_ids)
+def _load_profile(user_id: str) -> tuple[int, bytes] | None:
+    user = user_by_id(user_id=user_id)
+    return (int(user.revision), dumps(user_profile(user))) if user is not None else None
+
+
+def profile_json(*, user_id: str) -> bytes:
+    """GET /api/auth/me: the profile from the cache (written through on every change)."""
+    payload = cached_entity(keys.user_profile(user_id), load=lambda: _load_profile(user_id))
+    if payload is None:
+        raise NotFoundError("User not found.", code="user_not_found")
+    return payload
+
+
+def _load_profiles(user_ids: list[str]) -> dict[str, tuple[int, bytes]]:
+    users = batch_get(User, user_ids, consistent_read=True)
+    return {user_id: (int(user.revision), dumps(user_profile(user))) for user_id, user in users.items()}
+
+
+def cached_profiles(*, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Profiles by id for lists that embed users (rosters); absent ids are left out."""
+    payloads = cached_entities(
+        {user_id: keys.user_profile(user_id) for user_id in user_ids}, load_missing=_load_profiles
+    )
+    return {user_id: orjson.loads(payload) for user_id, payload in payloads.items()}

@@ -1,4 +1,4 @@
-"""Writes of users: registration with a unique email, login, profile changes."""
+"""Writes of users: registration with a unique email, sign-in, token refresh, profile changes."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from accounts.models import Role, User, UserEmail
-from accounts.selectors import normalize_email, user_by_email
+from accounts.selectors import normalize_email, user_by_email, user_by_id
 from accounts.serializers import user_profile
 from accounts.signals import user_changed
-from courseproject.dynamo import shared_connection
-from courseproject.errors import ConflictError, InvalidInputError, NotFoundError
+from accounts.tokens import TokenError, decode_token, issue_token
+from courseproject.dynamo import commit_transaction
+from courseproject.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from courseproject.events import announce
 
 
 def _validate_password(password: str) -> None:
@@ -27,47 +29,42 @@ def _validate_password(password: str) -> None:
 
 
 def register_user(
-    *,
-    email: str,
-    password: str,
-    name: str,
-    role: Role = Role.STUDENT,
-    actor_id: str | None = None,
-    password_hash: str | None = None,
+    *, email: str, password: str, name: str, role: Role = Role.STUDENT, actor_id: str | None = None
 ) -> User:
-    """Create a user; the email claim and the user item are written in one transaction.
-
-    `password_hash` lets bulk seeding reuse one hash instead of paying PBKDF2 per user.
-    """
+    """Create a user; the email claim and the user item are written in one transaction."""
     email = normalize_email(email)
-    if password_hash is None:
-        _validate_password(password)
-        password_hash = make_password(password)
+    _validate_password(password)
     now = timezone.now()
     user = User(
         user_id=uuid.uuid4().hex,
         email=email,
         name=name.strip(),
         role=Role(role).value,
-        password_hash=password_hash,
+        password_hash=make_password(password),
         is_active=True,
+        revision=1,
         created_at=now,
         updated_at=now,
     )
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.save(UserEmail(email=email, user_id=user.user_id), condition=UserEmail.email.does_not_exist())
+        transaction.save(user, condition=User.user_id.does_not_exist())
+
     try:
-        with TransactWrite(connection=shared_connection()) as transaction:
-            transaction.save(UserEmail(email=email, user_id=user.user_id), condition=UserEmail.email.does_not_exist())
-            transaction.save(user, condition=User.user_id.does_not_exist())
+        commit_transaction(build)
     except TransactWriteError as error:
         email_reason = error.cancellation_reasons[0] if error.cancellation_reasons else None
         if email_reason is not None and email_reason.code == "ConditionalCheckFailed":
             raise ConflictError("A user with this email already exists.", code="email_taken") from None
         raise
-    user_changed.send(
+    announce(
+        user_changed,
         sender=User,
         user_id=user.user_id,
         action="created",
         actor_id=actor_id or user.user_id,
+        revision=1,
         before=None,
         after=user_profile(user),
     )
@@ -92,6 +89,30 @@ def authenticate(*, email: str, password: str) -> User | None:
     return user
 
 
+def sign_in(*, email: str, password: str) -> dict[str, object]:
+    """Access and refresh tokens with the profile, or 401 invalid_credentials."""
+    user = authenticate(email=email, password=password)
+    if user is None:
+        raise AuthenticationError()
+    return {
+        "access": issue_token(user_id=user.user_id, role=user.role, token_type="access"),
+        "refresh": issue_token(user_id=user.user_id, role=user.role, token_type="refresh"),
+        "user": user_profile(user),
+    }
+
+
+def refresh_access_token(*, refresh_token: str) -> str:
+    """A new access token; the user is read again so deactivation and role changes take effect."""
+    try:
+        claims = decode_token(refresh_token, expected_type="refresh")
+    except TokenError as error:
+        raise AuthenticationError(error.detail, code=error.code) from None
+    user = user_by_id(user_id=claims.user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationError("This account is not active.", code="token_invalid")
+    return issue_token(user_id=user.user_id, role=user.role, token_type="access")
+
+
 def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
     user = User(user_id=user_id)
     try:
@@ -101,18 +122,20 @@ def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
     before = user_profile(user)
     try:
         user.update(
-            actions=[User.name.set(name.strip()), User.updated_at.set(timezone.now())],
+            actions=[User.name.set(name.strip()), User.updated_at.set(timezone.now()), User.revision.add(1)],
             condition=User.user_id.exists(),
         )
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise NotFoundError("User not found.", code="user_not_found") from None
         raise
-    user_changed.send(
+    announce(
+        user_changed,
         sender=User,
         user_id=user_id,
         action="updated",
         actor_id=actor_id,
+        revision=int(user.revision),
         before=before,
         after=user_profile(user),
     )

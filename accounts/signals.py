@@ -1,9 +1,23 @@
-"""Signals the accounts services send after a write has succeeded.
+"""The user_changed signal and the receiver that writes profiles through to the cache.
 
-user_changed(sender=User, user_id, action, actor_id, before, after)
-    action is "created" or "updated"; before/after are profile representations (None when absent).
+user_changed(sender=User, user_id, action, actor_id, revision, before, after)
+    Sent by accounts.services after a write succeeded. action is "created" or "updated"; revision
+    is the user's after the change; before/after are profile representations (None when absent).
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.dispatch import Signal
 
+from courseproject.caching import keys
+from courseproject.caching.store import put_entity
+from courseproject.rendering import dumps
+
 user_changed = Signal()
+
+
+def write_profile_through(*, user_id: str, revision: int, after: dict[str, Any] | None, **_: Any) -> None:
+    if after is not None:
+        put_entity(keys.user_profile(user_id), revision=revision, payload=dumps(after))

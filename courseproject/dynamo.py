@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
@@ -21,8 +22,11 @@ import botocore.session
 from django.conf import settings
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
-from pynamodb.exceptions import GetError
+from pynamodb.exceptions import GetError, TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from courseproject.errors import ConflictError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +98,20 @@ def dynamodb_client() -> Any:
     """
     global _client, _client_pid, _connection
     pid = os.getpid()
-    if _client is None or _client_pid != pid:
+    if _client is None or _client_pid != pid or not _has_credentials(_client):
         with _client_lock:
-            if _client is None or _client_pid != pid:
+            if _client is None or _client_pid != pid or not _has_credentials(_client):
                 _client = _create_client()
                 _client_pid = pid
                 _connection = None
     return _client
+
+
+def _has_credentials(client: Any) -> bool:
+    # botocore caches an empty credential lookup (instance metadata briefly unreachable) for the
+    # client's life; such a client must be replaced, or PynamoDB would build a client per call.
+    signer = getattr(client, "_request_signer", None)
+    return signer is None or signer._credentials is not None
 
 
 def shared_connection() -> Connection:
@@ -125,14 +136,12 @@ def reset_dynamodb_client() -> None:
 
 
 class TableMeta:
-    """Defaults for every model's `Meta`; a model only names its table."""
+    """Defaults for every model's `Meta`; a model only names its table. Pool, timeouts and retries
+    are those of the shared client, not PynamoDB's per-model settings."""
 
     region = settings.AWS_REGION
     host = settings.DYNAMODB_ENDPOINT_URL
     billing_mode = PAY_PER_REQUEST_BILLING_MODE
-    max_pool_connections = settings.DYNAMODB_MAX_POOL_CONNECTIONS
-    connect_timeout_seconds = settings.DYNAMODB_CONNECT_TIMEOUT_SECONDS
-    read_timeout_seconds = settings.DYNAMODB_READ_TIMEOUT_SECONDS
 
 
 class DynamoModel(Model):
@@ -158,7 +167,13 @@ def registered_models() -> list[type[DynamoModel]]:
     return list(DynamoModel.registry)
 
 
-def batch_get(model_class: type[ModelT], hash_keys: Iterable[str]) -> dict[str, ModelT]:
+def batch_get(
+    model_class: type[ModelT],
+    hash_keys: Iterable[str],
+    *,
+    consistent_read: bool = False,
+    attributes: list[str] | None = None,
+) -> dict[str, ModelT]:
     """Fetch many items by hash key with BatchGetItem, keyed by hash key; missing keys are absent.
 
     100 keys a call; UnprocessedKeys (throttling, 16 MB responses) are retried with exponential
@@ -170,15 +185,22 @@ def batch_get(model_class: type[ModelT], hash_keys: Iterable[str]) -> dict[str, 
     connection = model_class._get_connection().connection
     table = model_class.Meta.table_name
     key_name = model_class._hash_key_attribute().attr_name
+    request_options: dict[str, Any] = {"ConsistentRead": consistent_read}
+    if attributes:
+        # Placeholders for every name: several of ours (capacity, status) are DynamoDB reserved words.
+        names = {f"#a{position}": name for position, name in enumerate(dict.fromkeys([key_name, *attributes]))}
+        request_options["ProjectionExpression"] = ", ".join(names)
+        request_options["ExpressionAttributeNames"] = names
     found: dict[str, ModelT] = {}
     for start in range(0, len(unique_keys), BATCH_GET_LIMIT):
         request_keys = [{key_name: {"S": key}} for key in unique_keys[start : start + BATCH_GET_LIMIT]]
         attempt = 0
         while request_keys:
-            response = connection.dispatch("BatchGetItem", {"RequestItems": {table: {"Keys": request_keys}}})
+            response = connection.dispatch(
+                "BatchGetItem", {"RequestItems": {table: {"Keys": request_keys, **request_options}}}
+            )
             for raw_item in response.get("Responses", {}).get(table, []):
-                item = model_class.from_raw_data(raw_item)
-                found[raw_item[key_name]["S"]] = item
+                found[raw_item[key_name]["S"]] = model_class.from_raw_data(raw_item)
             request_keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
             if request_keys:
                 attempt += 1
@@ -186,3 +208,34 @@ def batch_get(model_class: type[ModelT], hash_keys: Iterable[str]) -> dict[str, 
                     raise GetError(f"BatchGetItem on {table} left {len(request_keys)} keys unprocessed")
                 time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
     return found
+
+
+# Cancellation reasons that mean "try again", not "your condition failed".
+_RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+TRANSACTION_ATTEMPTS = 5
+
+
+def commit_transaction(build: Callable[[TransactWrite], None]) -> None:
+    """Commit a TransactWriteItems built by `build`, retrying cancellations that are not our conditions.
+
+    On AWS, concurrent transactions on one hot item (a popular course's seat counter, one email) are
+    cancelled with TransactionConflict; a short jittered retry lets them through. Each attempt has
+    its own ClientRequestToken, so botocore's resend of an attempt whose answer was lost is a no-op
+    at DynamoDB instead of a second write. A condition failure raises at once for the caller to read.
+    """
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            with TransactWrite(connection=shared_connection(), client_request_token=uuid.uuid4().hex) as transaction:
+                build(transaction)
+            return
+        except TransactWriteError as error:
+            codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
+            if not codes & _RETRYABLE_CANCELLATIONS or "ConditionalCheckFailed" in codes:
+                raise
+            if attempt == TRANSACTION_ATTEMPTS:
+                if "TransactionConflict" in codes:
+                    raise ConflictError(
+                        "Too many concurrent changes to the same item; please retry.", code="transaction_conflict"
+                    ) from None
+                raise ServiceUnavailable(code="dynamodb_throttled") from None
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from django.core import signing
@@ -21,6 +20,8 @@ from courseproject.errors import InvalidInputError
 ItemT = TypeVar("ItemT")
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Bound on DynamoDB pages one filtered list request may read.
+MAX_QUERY_PAGES = 5
 
 
 @dataclass(frozen=True)
@@ -67,22 +68,33 @@ def query_page(
     """One page of a GSI query, and a cursor only when another item really follows.
 
     Asking DynamoDB for limit + 1 items tells us whether a next page exists, so the last page
-    carries no cursor to an empty page.
+    carries no cursor to an empty page. A filter can reject most of what DynamoDB reads (a roster of
+    mostly dropped students), so a request reads at most MAX_QUERY_PAGES pages and then returns what
+    it has, possibly fewer than `limit` items, with a cursor to continue.
     """
-    results = index.query(
+    model = index._model
+    results = model.query(
         hash_key,
         range_key_condition=range_key_condition,
         filter_condition=filter_condition,
+        index_name=index.Meta.index_name,
         scan_index_forward=not newest_first,
-        limit=limit + 1,
         page_size=limit + 1,
         last_evaluated_key=decode_cursor(cursor, scope=scope),
     )
-    items = list(islice(results, limit))
-    next_cursor = None
-    if len(items) == limit:
-        # Read before peeking: after the last item returned, not after the peeked one.
-        last_key = results.last_evaluated_key
-        if last_key and next(results, None) is not None:
-            next_cursor = encode_cursor(last_key, scope=scope)
-    return Page(items=items, next_cursor=next_cursor)
+    pages = results.page_iter
+    collected: list[dict[str, Any]] = []
+    next_key: dict[str, Any] | None = None
+    for pages_read, raw_page in enumerate(pages, start=1):
+        collected.extend(raw_page.get("Items", [])[: limit + 1 - len(collected)])
+        if len(collected) > limit:
+            # Resume after the last item returned, not after the extra one.
+            next_key = {name: collected[limit - 1][name] for name in pages.key_names}
+            break
+        if pages.last_evaluated_key is None:
+            break
+        if pages_read >= MAX_QUERY_PAGES:
+            next_key = pages.last_evaluated_key
+            break
+    items = [model.from_raw_data(raw_item) for raw_item in collected[:limit]]
+    return Page(items=items, next_cursor=encode_cursor(next_key, scope=scope) if next_key else None)

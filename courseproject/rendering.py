@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.http import HttpResponse
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
@@ -28,6 +29,13 @@ def _default(value: Any) -> str:
 
 def dumps(data: Any) -> bytes:
     return orjson.dumps(data, default=_default)
+
+
+class JsonBytesResponse(HttpResponse):
+    """A response whose body is JSON already rendered (a cache hit): no serializer, no renderer."""
+
+    def __init__(self, content: bytes, status: int = 200) -> None:
+        super().__init__(content, status=status, content_type="application/json")
 
 
 class ORJSONRenderer(BaseRenderer):

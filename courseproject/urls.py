@@ -2,6 +2,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from courseproject.health import HealthView
+from courseproject.monitoring import metrics_view
 
 
 class IdConverter:
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/", include("courses.urls")),
     path("api/", include("enrollments.urls")),
     path("api/health", HealthView.as_view(), name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

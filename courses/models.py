@@ -44,6 +44,8 @@ class Course(DynamoModel):
     credits = NumberAttribute()
     capacity = NumberAttribute()
     enrolled_count = NumberAttribute(default=0)
+    # Bumped by every write (edits, enrolls, drops): cached copies compare it to never go backwards.
+    revision = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

@@ -2,10 +2,9 @@
 
 from accounts.models import Actor
 from courseproject.errors import PermissionDeniedError
-from courses.models import Course
 
 
-def ensure_can_manage(actor: Actor, course: Course) -> None:
-    if actor.is_admin or (actor.is_instructor and course.instructor_id == actor.user_id):
+def ensure_can_manage(actor: Actor, *, instructor_id: str) -> None:
+    if actor.is_admin or (actor.is_instructor and instructor_id == actor.user_id):
         return
     raise PermissionDeniedError("Only the course's instructor or an admin can do this.")

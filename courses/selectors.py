@@ -1,14 +1,26 @@
-"""Reads of courses: every list is a GSI query, never a Scan."""
+"""Reads of courses: every list is a GSI query, never a Scan, and every hot read goes through Redis.
+
+Seat counts change far more often than course data, so they are cached on their own (one small
+entry per course, written through after every enroll and drop) and laid over list pages and details
+when they are served. An enrollment therefore never invalidates a semester's pages.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
+from courseproject.caching import keys
+from courseproject.caching.store import cached_entities, cached_entity, cached_page, is_live
 from courseproject.dynamo import batch_get
 from courseproject.errors import NotFoundError
 from courseproject.pagination import Page, query_page
+from courseproject.rendering import dumps
 from courses.models import Course
 from courses.serializers import course_representation
+
+SEAT_ATTRIBUTES = ["course_id", "revision", "enrolled_count", "capacity"]
 
 
 def course_by_id(*, course_id: str) -> Course | None:
@@ -25,12 +37,74 @@ def course_or_404(*, course_id: str) -> Course:
     return course
 
 
-def course_detail(*, course_id: str) -> dict[str, Any]:
-    return course_representation(course_or_404(course_id=course_id))
+# --- Seats ---------------------------------------------------------------------------------------
 
 
-def courses_by_ids(*, course_ids: list[str]) -> dict[str, Course]:
-    return batch_get(Course, course_ids)
+def seats_payload(course: Course) -> bytes:
+    return dumps({"enrolled_count": int(course.enrolled_count), "capacity": int(course.capacity)})
+
+
+def _load_seats(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
+    # Consistent reads: a seat entry must never be filled with a value older than the table's.
+    courses = batch_get(Course, course_ids, consistent_read=True, attributes=SEAT_ATTRIBUTES)
+    return {course_id: (int(course.revision), seats_payload(course)) for course_id, course in courses.items()}
+
+
+def with_current_seats(courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lay the cached seat counts over course representations (in place), filling missing entries."""
+    if not courses or not is_live():
+        return courses  # loaded from DynamoDB just now: their own counts are the current ones
+    seat_payloads = cached_entities(
+        {course["course_id"]: keys.course_seats(course["course_id"]) for course in courses},
+        load_missing=_load_seats,
+    )
+    for course in courses:
+        payload = seat_payloads.get(course["course_id"])
+        if payload is not None:
+            seats = orjson.loads(payload)
+            course["capacity"] = seats["capacity"]
+            course["enrolled_count"] = seats["enrolled_count"]
+            course["seats_available"] = max(0, seats["capacity"] - seats["enrolled_count"])
+    return courses
+
+
+# --- Details -------------------------------------------------------------------------------------
+
+
+def _load_course_entity(course_id: str) -> tuple[int, bytes] | None:
+    course = course_by_id(course_id=course_id)
+    return (int(course.revision), dumps(course_representation(course))) if course is not None else None
+
+
+def cached_course(*, course_id: str) -> dict[str, Any]:
+    """The course (with current seats) from the cache, or DynamoDB on a miss; 404 if absent."""
+    payload = cached_entity(keys.course_detail(course_id), load=lambda: _load_course_entity(course_id))
+    if payload is None:
+        raise NotFoundError("Course not found.", code="course_not_found")
+    return with_current_seats([orjson.loads(payload)])[0]
+
+
+def course_detail_json(*, course_id: str) -> bytes:
+    return dumps(cached_course(course_id=course_id))
+
+
+def _load_course_entities(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
+    courses = batch_get(Course, course_ids, consistent_read=True)
+    return {
+        course_id: (int(course.revision), dumps(course_representation(course))) for course_id, course in courses.items()
+    }
+
+
+def cached_courses(*, course_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Many courses (with current seats) by id, for lists that embed them; absent ids are left out."""
+    payloads = cached_entities(
+        {course_id: keys.course_detail(course_id) for course_id in course_ids}, load_missing=_load_course_entities
+    )
+    courses = [orjson.loads(payload) for payload in payloads.values()]
+    return {course["course_id"]: course for course in with_current_seats(courses)}
+
+
+# --- Lists ---------------------------------------------------------------------------------------
 
 
 def courses_for_semester(
@@ -56,3 +130,35 @@ def courses_for_instructor(*, instructor_id: str, limit: int, cursor: str | None
         cursor=cursor,
     )
     return page.map(lambda courses: [course_representation(course) for course in courses])
+
+
+def _with_current_seats_json(page_json: bytes) -> bytes:
+    if not is_live():
+        return page_json
+    page = orjson.loads(page_json)
+    with_current_seats(page["results"])
+    return dumps(page)
+
+
+def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
+    page_json = cached_page(
+        keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
+        generation_key=keys.course_list_generation(semester_id),
+        load=lambda: dumps(
+            courses_for_semester(
+                semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor
+            ).as_response()
+        ),
+    )
+    return _with_current_seats_json(page_json)
+
+
+def instructor_courses_json(*, instructor_id: str, limit: int, cursor: str | None) -> bytes:
+    page_json = cached_page(
+        keys.instructor_courses(instructor_id=instructor_id, limit=limit, cursor=cursor),
+        generation_key=keys.instructor_courses_generation(instructor_id),
+        load=lambda: dumps(
+            courses_for_instructor(instructor_id=instructor_id, limit=limit, cursor=cursor).as_response()
+        ),
+    )
+    return _with_current_seats_json(page_json)

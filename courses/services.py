@@ -12,6 +12,7 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from accounts.models import Actor, Role
 from accounts.selectors import user_by_id
 from courseproject.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from courseproject.events import announce
 from courses.models import Course
 from courses.permissions import ensure_can_manage
 from courses.selectors import course_by_id, course_or_404
@@ -28,12 +29,15 @@ def _require_instructor(instructor_id: str) -> None:
 
 
 def _send_changed(*, action: str, actor: Actor, course: Course, before: dict | None, after: dict | None) -> None:
-    course_changed.send(
+    announce(
+        course_changed,
         sender=Course,
         course_id=course.course_id,
         semester_id=int(course.semester_id),
         department_id=int(course.department_id),
         instructor_id=course.instructor_id,
+        previous_instructor_id=before["instructor_id"] if before else None,
+        revision=int(course.revision),
         action=action,
         actor_id=actor.user_id,
         before=before,
@@ -78,6 +82,7 @@ def create_course(
         credits=credits,
         capacity=capacity,
         enrolled_count=0,
+        revision=1,
         created_at=now,
         updated_at=now,
     )
@@ -91,7 +96,7 @@ def _explain_failed_write(*, course_id: str, actor: Actor, capacity: int | None 
     current = course_by_id(course_id=course_id)
     if current is None:
         raise NotFoundError("Course not found.", code="course_not_found")
-    ensure_can_manage(actor, current)
+    ensure_can_manage(actor, instructor_id=current.instructor_id)
     if deleting and current.enrolled_count > 0:
         raise ConflictError(
             f"{int(current.enrolled_count)} students are enrolled; drop them before deleting the course.",
@@ -110,7 +115,7 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
     if unknown:
         raise InvalidInputError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     course = course_or_404(course_id=course_id)
-    ensure_can_manage(actor, course)
+    ensure_can_manage(actor, instructor_id=course.instructor_id)
     before = course_representation(course)
 
     new_instructor_id = changes.get("instructor_id")
@@ -129,7 +134,7 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
         condition &= Course.enrolled_count <= capacity
 
     actions = [getattr(Course, field).set(value) for field, value in changes.items()]
-    actions.append(Course.updated_at.set(timezone.now()))
+    actions += [Course.updated_at.set(timezone.now()), Course.revision.add(1)]
     try:
         course.update(actions=actions, condition=condition)
     except UpdateError as error:
@@ -142,7 +147,7 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
 
 def delete_course(*, actor: Actor, course_id: str) -> None:
     course = course_or_404(course_id=course_id)
-    ensure_can_manage(actor, course)
+    ensure_can_manage(actor, instructor_id=course.instructor_id)
     before = course_representation(course)
     condition = Course.course_id.exists() & (Course.enrolled_count == 0)
     if not actor.is_admin:

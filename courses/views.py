@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.request import Request
@@ -9,9 +10,9 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsInstructorOrAdmin
 from courseproject.errors import InvalidInputError
+from courseproject.rendering import JsonBytesResponse
 from courseproject.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
 from courses import selectors, services
-from courses.permissions import ensure_can_manage
 from courses.serializers import (
     CourseCreateSerializer,
     CourseListQuerySerializer,
@@ -19,7 +20,7 @@ from courses.serializers import (
     CourseUpdateSerializer,
     course_representation,
 )
-from enrollments.selectors import roster_for_course
+from enrollments.selectors import roster_json
 from enrollments.serializers import RosterEntrySerializer
 
 CoursePageSerializer = page_of(CourseSerializer, "CoursePage")
@@ -45,18 +46,16 @@ class CourseViewSet(viewsets.ViewSet):
         responses={200: CoursePageSerializer, 400: error_response("filter_required, invalid_cursor")},
         summary="List a semester's or an instructor's courses",
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> HttpResponse:
         query = CourseListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         if params.get("instructor_id"):
-            page = selectors.courses_for_instructor(
-                instructor_id=params["instructor_id"],
-                limit=params["limit"],
-                cursor=params.get("cursor"),
+            page_json = selectors.instructor_courses_json(
+                instructor_id=params["instructor_id"], limit=params["limit"], cursor=params.get("cursor")
             )
         elif params.get("semester_id") is not None:
-            page = selectors.courses_for_semester(
+            page_json = selectors.course_list_json(
                 semester_id=params["semester_id"],
                 department_id=params.get("department_id"),
                 limit=params["limit"],
@@ -66,11 +65,11 @@ class CourseViewSet(viewsets.ViewSet):
             raise InvalidInputError(
                 "Filter by semester_id (optionally with department_id) or by instructor_id.", code="filter_required"
             )
-        return Response(page.as_response())
+        return JsonBytesResponse(page_json)
 
     @extend_schema(responses={200: CourseSerializer, 404: error_response("course_not_found")}, summary="One course")
-    def retrieve(self, request: Request, course_id: str) -> Response:
-        return Response(selectors.course_detail(course_id=course_id))
+    def retrieve(self, request: Request, course_id: str) -> HttpResponse:
+        return JsonBytesResponse(selectors.course_detail_json(course_id=course_id))
 
     @extend_schema(
         request=CourseCreateSerializer,
@@ -117,14 +116,14 @@ class CourseViewSet(viewsets.ViewSet):
         responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
         summary="The students enrolled in a course (its instructor or an admin)",
     )
-    def roster(self, request: Request, course_id: str) -> Response:
+    def roster(self, request: Request, course_id: str) -> HttpResponse:
         query = PageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        course = selectors.course_or_404(course_id=course_id)
-        ensure_can_manage(request.user, course)
-        page = roster_for_course(
-            course_id=course_id,
-            limit=query.validated_data["limit"],
-            cursor=query.validated_data.get("cursor"),
+        return JsonBytesResponse(
+            roster_json(
+                actor=request.user,
+                course_id=course_id,
+                limit=query.validated_data["limit"],
+                cursor=query.validated_data.get("cursor"),
+            )
         )
-        return Response(page.as_response())

@@ -12,18 +12,17 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from urllib.parse import urlparse
 
-from devstack.services import ROOT, RUN_DIR, ManagedProcess, ServiceError, dynamodb_local, redis_server
+from devstack.services import ROOT, RUN_DIR, ManagedProcess, ServiceError, dynamodb_local, http_ok, redis_server
 
 SETTINGS_MODULE = os.environ.get("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
 VENV_BIN = ROOT / ".venv" / "bin"
 LOG_DIR = RUN_DIR / "logs"
 
 
-def _local_settings() -> tuple[int, int]:
-    """The DynamoDB and Redis ports the settings point at, so the two can never disagree."""
+def _local_settings() -> tuple[int, int, int]:
+    """The DynamoDB, cache and broker ports the settings point at, so the two can never disagree."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
     import django
     from django.conf import settings
@@ -31,27 +30,22 @@ def _local_settings() -> tuple[int, int]:
     django.setup()
     dynamodb_port = urlparse(settings.DYNAMODB_ENDPOINT_URL or "").port
     redis_port = urlparse(settings.REDIS_URL).port
-    if not dynamodb_port or not redis_port:
-        raise ServiceError("make run needs DYNAMODB_ENDPOINT_URL and REDIS_URL on 127.0.0.1 with explicit ports.")
-    return dynamodb_port, redis_port
+    broker_port = urlparse(settings.CELERY_BROKER_URL).port
+    if not dynamodb_port or not redis_port or not broker_port:
+        raise ServiceError(
+            "make run needs DYNAMODB_ENDPOINT_URL, REDIS_URL and CELERY_BROKER_URL on 127.0.0.1 with explicit ports."
+        )
+    return dynamodb_port, redis_port, broker_port
 
 
 def _manage(*args: str) -> None:
     subprocess.run([str(VENV_BIN / "python"), "manage.py", *args], cwd=ROOT, check=True)
 
 
-def _health_ok(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def main() -> int:
     started = time.monotonic()
     http_port = int(os.environ.get("PORT", "8000"))
-    dynamodb_port, redis_port = _local_settings()
+    dynamodb_port, redis_port, broker_port = _local_settings()
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "PYTHONUNBUFFERED": "1", "PORT": str(http_port)}
     services: list[ManagedProcess] = []
 
@@ -65,7 +59,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print(f"starting DynamoDB Local on :{dynamodb_port} and Redis on :{redis_port} ...", flush=True)
+        print(
+            f"starting DynamoDB Local on :{dynamodb_port}, the cache Redis on :{redis_port} "
+            f"and the broker Redis on :{broker_port} ...",
+            flush=True,
+        )
         services.append(
             dynamodb_local(
                 port=dynamodb_port,
@@ -74,6 +72,14 @@ def main() -> int:
             ).start()
         )
         services.append(redis_server(port=redis_port, log_path=LOG_DIR / "redis.log").start())
+        services.append(
+            redis_server(
+                port=broker_port,
+                log_path=LOG_DIR / "redis-broker.log",
+                eviction_policy="noeviction",
+                data_dir=RUN_DIR / "broker",
+            ).start()
+        )
 
         _manage("create_indexes")
         _manage("seed_demo")
@@ -109,7 +115,7 @@ def main() -> int:
             name="gunicorn",
             argv=[str(VENV_BIN / "gunicorn"), "-c", "infra/gunicorn.conf.py", "courseproject.wsgi"],
             port=http_port,
-            ready=lambda: _health_ok(http_port),
+            ready=lambda: http_ok(f"http://127.0.0.1:{http_port}/api/health"),
             log_path=LOG_DIR / "gunicorn.log",
             env=env,
         )
@@ -123,7 +129,7 @@ def main() -> int:
             f"  Swagger UI   {base}/api/docs/\n"
             f"  OpenAPI      {base}/api/schema/\n"
             f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (gunicorn.log, celery-worker.log, celery-beat.log, "
-            f"dynamodb.log, redis.log)\n"
+            f"dynamodb.log, redis.log, redis-broker.log)\n"
             f"Press Ctrl-C to stop everything.\n",
             flush=True,
         )

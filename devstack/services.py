@@ -179,24 +179,37 @@ def _redis_answers_ping(port: int) -> Callable[[], bool]:
     return probe
 
 
-def redis_server(*, port: int, log_path: Path, maxmemory: str = "256mb") -> ManagedProcess:
-    """A private redis-server: loopback only, no persistence, bounded memory evicting LRU keys."""
+def redis_server(
+    *,
+    port: int,
+    log_path: Path,
+    maxmemory: str = "256mb",
+    eviction_policy: str = "allkeys-lru",
+    data_dir: Path | None = None,
+) -> ManagedProcess:
+    """A private redis-server on loopback with bounded memory.
+
+    The cache instance evicts least-recently-used keys (allkeys-lru) and persists nothing. The
+    Celery broker instance must never evict a queued task (noeviction) and, given a data_dir, keeps
+    an append-only file so a restart loses no task.
+    """
+    persistence = ["--save", "", "--appendonly", "no"]
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(data_dir)]
     return ManagedProcess(
-        name="Redis",
+        name=f"Redis :{port}",
         argv=[
             "redis-server",
             "--port",
             str(port),
             "--bind",
             "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
+            *persistence,
             "--maxmemory",
             maxmemory,
             "--maxmemory-policy",
-            "allkeys-lru",
+            eviction_policy,
             "--daemonize",
             "no",
         ],
@@ -204,3 +217,12 @@ def redis_server(*, port: int, log_path: Path, maxmemory: str = "256mb") -> Mana
         ready=_redis_answers_ping(port),
         log_path=log_path,
     )
+
+
+def http_ok(url: str) -> bool:
+    """True when GET url answers 200 within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class EnrollmentsConfig(AppConfig):
     name = "enrollments"
     verbose_name = "Enrollments"
+
+    def ready(self) -> None:
+        from enrollments.signals import enrollment_changed, refresh_enrollment_caches
+
+        enrollment_changed.connect(refresh_enrollment_caches, dispatch_uid="enrollments.refresh_enrollment_caches")

@@ -1,14 +1,22 @@
-"""Reads of enrollments. Lists embed related items fetched with one BatchGetItem, not a read per row."""
+"""Reads of enrollments. Pages are cached per student and per course; the items they embed (courses,
+students) come from the entity cache, one MGET for the page, so an edit of a course or a profile
+shows everywhere at once without invalidating anyone's pages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from accounts.selectors import users_by_ids
+import orjson
+
+from accounts.models import Actor
+from accounts.selectors import cached_profiles
+from courseproject.caching import keys
+from courseproject.caching.store import cached_page
 from courseproject.errors import NotFoundError
-from courseproject.pagination import Page, query_page
-from courses.selectors import courses_by_ids
-from courses.serializers import course_representation
+from courseproject.pagination import query_page
+from courseproject.rendering import dumps
+from courses.permissions import ensure_can_manage
+from courses.selectors import cached_course, cached_courses
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for
 from enrollments.serializers import enrollment_representation
 
@@ -21,10 +29,9 @@ def enrollment_for_student(*, user_id: str, course_id: str) -> dict[str, Any]:
     return enrollment_representation(enrollment)
 
 
-def enrollments_for_student(
+def _student_enrollments_page(
     *, user_id: str, semester_id: int | None, status: str | None, limit: int, cursor: str | None
-) -> Page[dict[str, Any]]:
-    """A student's enrollments, newest first, each with its course."""
+) -> bytes:
     filter_condition = None
     if semester_id is not None:
         filter_condition = Enrollment.semester_id == semester_id
@@ -40,20 +47,29 @@ def enrollments_for_student(
         limit=limit,
         cursor=cursor,
     )
-    courses = courses_by_ids(course_ids=[enrollment.course_id for enrollment in page.items])
-
-    def with_course(enrollment: Enrollment) -> dict[str, Any]:
-        course = courses.get(enrollment.course_id)
-        return {
-            **enrollment_representation(enrollment),
-            "course": course_representation(course) if course is not None else None,
-        }
-
-    return page.map(lambda enrollments: [with_course(enrollment) for enrollment in enrollments])
+    return dumps(page.map(lambda enrollments: [enrollment_representation(item) for item in enrollments]).as_response())
 
 
-def roster_for_course(*, course_id: str, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
-    """The students currently enrolled in a course, in enrollment order, each with name and email."""
+def enrollments_for_student_json(
+    *, user_id: str, semester_id: int | None, status: str | None, limit: int, cursor: str | None
+) -> bytes:
+    """A student's enrollments, newest first, each with its course (null if since deleted)."""
+    page = orjson.loads(
+        cached_page(
+            keys.my_enrollments(user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor),
+            generation_key=keys.my_enrollments_generation(user_id),
+            load=lambda: _student_enrollments_page(
+                user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor
+            ),
+        )
+    )
+    courses = cached_courses(course_ids=[entry["course_id"] for entry in page["results"]])
+    for entry in page["results"]:
+        entry["course"] = courses.get(entry["course_id"])
+    return dumps(page)
+
+
+def _roster_page(*, course_id: str, limit: int, cursor: str | None) -> bytes:
     page = query_page(
         Enrollment.by_course,
         course_id,
@@ -62,11 +78,24 @@ def roster_for_course(*, course_id: str, limit: int, cursor: str | None) -> Page
         limit=limit,
         cursor=cursor,
     )
-    students = users_by_ids(user_ids=[enrollment.user_id for enrollment in page.items])
+    return dumps(page.map(lambda enrollments: [enrollment_representation(item) for item in enrollments]).as_response())
 
-    def with_student(enrollment: Enrollment) -> dict[str, Any]:
-        student = students.get(enrollment.user_id)
-        summary = {"user_id": student.user_id, "name": student.name, "email": student.email} if student else None
-        return {**enrollment_representation(enrollment), "student": summary}
 
-    return page.map(lambda enrollments: [with_student(enrollment) for enrollment in enrollments])
+def roster_json(*, actor: Actor, course_id: str, limit: int, cursor: str | None) -> bytes:
+    """The students enrolled in a course, in enrollment order, for its instructor or an admin."""
+    course = cached_course(course_id=course_id)
+    ensure_can_manage(actor, instructor_id=course["instructor_id"])
+    page = orjson.loads(
+        cached_page(
+            keys.roster(course_id=course_id, limit=limit, cursor=cursor),
+            generation_key=keys.roster_generation(course_id),
+            load=lambda: _roster_page(course_id=course_id, limit=limit, cursor=cursor),
+        )
+    )
+    students = cached_profiles(user_ids=[entry["user_id"] for entry in page["results"]])
+    for entry in page["results"]:
+        student = students.get(entry["user_id"])
+        entry["student"] = (
+            {"user_id": student["user_id"], "name": student["name"], "email": student["email"]} if student else None
+        )
+    return dumps(page)

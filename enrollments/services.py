@@ -8,9 +8,6 @@ condition makes a retried enroll or drop a no-op instead of a double count.
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -19,19 +16,16 @@ from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from accounts.models import Actor
-from courseproject.dynamo import shared_connection
+from courseproject.dynamo import commit_transaction
 from courseproject.errors import ConflictError, NotFoundError, PermissionDeniedError
+from courseproject.events import announce
 from courses.models import Course
-from courses.selectors import course_or_404
+from courses.selectors import cached_course
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for
 from enrollments.serializers import enrollment_representation
 from enrollments.signals import enrollment_changed
 
 logger = logging.getLogger(__name__)
-
-# Concurrent transactions on one hot course item are cancelled with TransactionConflict on AWS;
-# a short jittered retry lets the rush through instead of failing it.
-CONFLICT_RETRY_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -40,30 +34,13 @@ class EnrollResult:
     created: bool
 
 
-def _reason_code(reasons: list[CancellationReason | None], position: int) -> str | None:
-    reason = reasons[position] if position < len(reasons) else None
-    return reason.code if reason is not None else None
-
-
-def _commit_with_conflict_retry(build: Callable[[TransactWrite], None]) -> None:
-    for attempt in range(1, CONFLICT_RETRY_ATTEMPTS + 1):
-        try:
-            with TransactWrite(connection=shared_connection()) as transaction:
-                build(transaction)
-            return
-        except TransactWriteError as error:
-            codes = [reason.code for reason in error.cancellation_reasons if reason is not None]
-            if "TransactionConflict" not in codes or "ConditionalCheckFailed" in codes:
-                raise
-            if attempt == CONFLICT_RETRY_ATTEMPTS:
-                raise ConflictError(
-                    "Too many students are changing this course at once; please retry.", code="transaction_conflict"
-                ) from None
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+def _reason(reasons: list[CancellationReason | None], position: int) -> CancellationReason | None:
+    return reasons[position] if position < len(reasons) else None
 
 
 def _announce(*, action: str, actor: Actor, enrollment: Enrollment) -> None:
-    enrollment_changed.send(
+    announce(
+        enrollment_changed,
         sender=Enrollment,
         user_id=enrollment.user_id,
         course_id=enrollment.course_id,
@@ -78,13 +55,15 @@ def enroll(*, actor: Actor, course_id: str) -> EnrollResult:
     """Enroll the acting student; enrolling again while enrolled returns the existing record."""
     if not actor.is_student:
         raise PermissionDeniedError("Only students can enroll in courses.")
-    course = course_or_404(course_id=course_id)
+    # The semester never changes, so the cached course is good enough; the transaction's condition
+    # is what decides whether the course still exists and has a seat.
+    semester_id = int(cached_course(course_id=course_id)["semester_id"])
     now = timezone.now()
     enrollment = Enrollment(
         enrollment_id=enrollment_id_for(user_id=actor.user_id, course_id=course_id),
         user_id=actor.user_id,
         course_id=course_id,
-        semester_id=int(course.semester_id),
+        semester_id=semester_id,
         status=EnrollmentStatus.ENROLLED.value,
         enrolled_at=now,
         dropped_at=None,
@@ -97,7 +76,7 @@ def enroll(*, actor: Actor, course_id: str) -> EnrollResult:
             actions=[
                 Enrollment.user_id.set(enrollment.user_id),
                 Enrollment.course_id.set(course_id),
-                Enrollment.semester_id.set(enrollment.semester_id),
+                Enrollment.semester_id.set(semester_id),
                 Enrollment.status.set(EnrollmentStatus.ENROLLED.value),
                 Enrollment.enrolled_at.set(now),
                 Enrollment.updated_at.set(now),
@@ -108,21 +87,21 @@ def enroll(*, actor: Actor, course_id: str) -> EnrollResult:
         )
         transaction.update(
             Course(course_id),
-            actions=[Course.enrolled_count.add(1)],
+            actions=[Course.enrolled_count.add(1), Course.revision.add(1)],
             condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity),
             return_values=ALL_OLD,
         )
 
     try:
-        _commit_with_conflict_retry(build)
+        commit_transaction(build)
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if _reason_code(reasons, 0) == "ConditionalCheckFailed":
-            existing = reasons[0].raw_item if reasons[0] is not None else None
-            if existing:
-                return EnrollResult(enrollment=Enrollment.from_raw_data(existing), created=False)
-        if _reason_code(reasons, 1) == "ConditionalCheckFailed":
-            if reasons[1] is None or not reasons[1].raw_item:
+        enrollment_reason = _reason(error.cancellation_reasons, 0)
+        course_reason = _reason(error.cancellation_reasons, 1)
+        already_enrolled = enrollment_reason is not None and enrollment_reason.code == "ConditionalCheckFailed"
+        if already_enrolled and enrollment_reason.raw_item:
+            return EnrollResult(enrollment=Enrollment.from_raw_data(enrollment_reason.raw_item), created=False)
+        if course_reason is not None and course_reason.code == "ConditionalCheckFailed":
+            if not course_reason.raw_item:
                 raise NotFoundError("Course not found.", code="course_not_found") from None
             raise ConflictError("This course is full.", code="course_full") from None
         raise
@@ -131,42 +110,51 @@ def enroll(*, actor: Actor, course_id: str) -> EnrollResult:
 
 
 def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
-    """Drop a student's enrollment; the record stays with status `dropped` and frees the seat."""
+    """Drop a student's enrollment; the record stays with status `dropped` and frees the seat.
+
+    A student drops their own enrollment; an admin (through the admin site) may drop anyone's.
+    """
     if actor.user_id != user_id and not actor.is_admin:
         # Someone else's enrollment does not exist as far as the caller may know.
         raise NotFoundError("You have no enrollment in this course.", code="not_enrolled")
+    try:
+        enrollment = Enrollment.get(enrollment_id_for(user_id=user_id, course_id=course_id), consistent_read=True)
+    except Enrollment.DoesNotExist:
+        raise NotFoundError("You have no enrollment in this course.", code="not_enrolled") from None
     now = timezone.now()
 
     def build(transaction: TransactWrite) -> None:
         transaction.update(
-            Enrollment(enrollment_id_for(user_id=user_id, course_id=course_id)),
+            Enrollment(enrollment.enrollment_id),
             actions=[
                 Enrollment.status.set(EnrollmentStatus.DROPPED.value),
                 Enrollment.dropped_at.set(now),
                 Enrollment.updated_at.set(now),
             ],
             condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
-            return_values=ALL_OLD,
         )
         transaction.update(
             Course(course_id),
-            actions=[Course.enrolled_count.add(-1)],
+            actions=[Course.enrolled_count.add(-1), Course.revision.add(1)],
             condition=Course.course_id.exists() & (Course.enrolled_count > 0),
         )
 
     try:
-        _commit_with_conflict_retry(build)
+        commit_transaction(build)
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if _reason_code(reasons, 0) == "ConditionalCheckFailed":
+        enrollment_reason = _reason(error.cancellation_reasons, 0)
+        course_reason = _reason(error.cancellation_reasons, 1)
+        if enrollment_reason is not None and enrollment_reason.code == "ConditionalCheckFailed":
             raise NotFoundError("You have no enrollment in this course.", code="not_enrolled") from None
-        if _reason_code(reasons, 1) == "ConditionalCheckFailed":
+        if course_reason is not None and course_reason.code == "ConditionalCheckFailed":
             # Deleting a course requires no enrollments, so this means the counter drifted.
-            logger.error("Seat counter of course %s disagrees with enrollment of %s", course_id, user_id)
+            logger.error("Seat counter of course %s disagrees with the enrollment of %s", course_id, user_id)
             raise ConflictError(
                 "This course's seat count is inconsistent; staff have been alerted.", code="seat_counter_mismatch"
             ) from None
         raise
-    enrollment = Enrollment.get(enrollment_id_for(user_id=user_id, course_id=course_id), consistent_read=True)
+    enrollment.status = EnrollmentStatus.DROPPED.value
+    enrollment.dropped_at = now
+    enrollment.updated_at = now
     _announce(action="dropped", actor=actor, enrollment=enrollment)
     return enrollment

@@ -1,9 +1,40 @@
-"""Signals the enrollment services send after a transaction has committed.
+"""The enrollment_changed signal and the receivers that keep the cache in step with enroll and drop.
 
 enrollment_changed(sender=Enrollment, user_id, course_id, semester_id, action, actor_id, enrollment)
-    action is "enrolled" or "dropped"; enrollment is the representation after the change.
+    Sent by enrollments.services after a transaction committed. action is "enrolled" or "dropped";
+    enrollment is the representation after the change.
 """
+
+from __future__ import annotations
+
+import logging
+from typing import Any
 
 from django.dispatch import Signal
 
+from courseproject.caching import keys
+from courseproject.caching.store import bump_generations, forget, is_live, note_missed_write, put_entity
+from courses.models import Course
+from courses.selectors import SEAT_ATTRIBUTES, seats_payload
+
+logger = logging.getLogger(__name__)
+
 enrollment_changed = Signal()
+
+
+def refresh_enrollment_caches(*, user_id: str, course_id: str, **_: Any) -> None:
+    """Write the course's seats through (so every list shows them at once) and invalidate the
+    student's enrollment pages and the course's roster; the semester's course lists stay cached."""
+    bump_generations(keys.my_enrollments_generation(user_id), keys.roster_generation(course_id))
+    if not is_live():
+        note_missed_write()
+        return
+    seats_key = keys.course_seats(course_id)
+    try:
+        # A consistent read after the commit: the revision orders concurrent write-throughs.
+        course = Course.get(course_id, consistent_read=True, attributes_to_get=SEAT_ATTRIBUTES)
+    except Exception:
+        logger.exception("Could not read seats of course %s after a commit; dropping the cached seats", course_id)
+        forget(seats_key)
+        raise
+    put_entity(seats_key, revision=int(course.revision), payload=seats_payload(course))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsStudent
+from courseproject.rendering import JsonBytesResponse
 from courseproject.schema import PAGE_PARAMETERS, error_response, page_of
 from enrollments import selectors, services
 from enrollments.serializers import (
@@ -73,15 +75,15 @@ class EnrollmentViewSet(viewsets.ViewSet):
         summary="The caller's enrollments, newest first, each with its course",
     )
     @action(detail=False)
-    def me(self, request: Request) -> Response:
+    def me(self, request: Request) -> HttpResponse:
         query = MyEnrollmentsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        page = selectors.enrollments_for_student(
+        page_json = selectors.enrollments_for_student_json(
             user_id=request.user.user_id,
             semester_id=params.get("semester_id"),
             status=params.get("status"),
             limit=params["limit"],
             cursor=params.get("cursor"),
         )
-        return Response(page.as_response())
+        return JsonBytesResponse(page_json)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import itertools
 import random
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,20 +34,32 @@ TEST_LOG_DIR = RUN_DIR / "test-logs"
 TEST_PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # CI stops a run with SIGTERM: turn it into KeyboardInterrupt so fixtures stop the services.
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def local_services() -> Iterator[None]:
-    dynamodb = dynamodb_local(
-        port=settings.TEST_DYNAMODB_PORT, data_dir=None, log_path=TEST_LOG_DIR / "dynamodb.log"
-    ).start()
+    services = [
+        dynamodb_local(port=settings.TEST_DYNAMODB_PORT, data_dir=None, log_path=TEST_LOG_DIR / "dynamodb.log"),
+        redis_server(port=settings.TEST_REDIS_PORT, log_path=TEST_LOG_DIR / "redis.log"),
+        redis_server(
+            port=settings.TEST_BROKER_PORT, log_path=TEST_LOG_DIR / "redis-broker.log", eviction_policy="noeviction"
+        ),
+    ]
+    started = []
     try:
-        redis = redis_server(port=settings.TEST_REDIS_PORT, log_path=TEST_LOG_DIR / "redis.log").start()
-        try:
-            call_command("create_indexes", stdout=io.StringIO())
-            yield
-        finally:
-            redis.stop()
+        for service in services:
+            started.append(service.start())
+        call_command("create_indexes", stdout=io.StringIO())
+        yield
     finally:
-        dynamodb.stop()
+        for service in reversed(started):
+            service.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +93,11 @@ def dynamodb_calls() -> Iterator[DynamoDBCalls]:
     finally:
         unregister()
     assert "Scan" not in calls.operations, "A DynamoDB Scan was issued; every read must be a Query or a Get"
+
+
+def when_cached(cached: list[str], uncached: list[str]) -> list[str]:
+    """The DynamoDB calls a request should make, with the cache on and with CACHE_ENABLED=false."""
+    return cached if settings.CACHE_ENABLED else uncached
 
 
 _sequence = itertools.count(1)

@@ -115,14 +115,23 @@ class TestLogin:
         student.user.update(actions=[User.is_active.set(False)])
         assert login(anonymous, student.user.email).status_code == 401
 
-    def test_login_is_throttled_per_client(self, anonymous, student, settings):
-        settings.AUTH_THROTTLE_RATE = "3/min"
+    def test_login_is_throttled_per_client_and_email(self, anonymous, student, make_person, settings):
+        settings.LOGIN_THROTTLE_RATE = "3/min"
         statuses = [login(anonymous, student.user.email, "wrong-password").status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
         response = login(anonymous, student.user.email)
         assert response.status_code == 429
         assert response.json()["code"] == "throttled"
         assert "Retry-After" in response.headers
+        # Another student behind the same address (a campus NAT) can still sign in.
+        assert login(anonymous, make_person(Role.STUDENT).user.email).status_code == 200
+
+    def test_registration_is_throttled_per_client(self, anonymous, settings):
+        settings.REGISTER_THROTTLE_RATE = "2/hour"
+        statuses = [
+            register(anonymous, email=unique_email(), password=TEST_PASSWORD, name="Bulk").status_code for _ in range(3)
+        ]
+        assert statuses == [201, 201, 429]
 
 
 class TestRefresh:

@@ -124,7 +124,10 @@ AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")
 
 # --- Redis: cache, throttling, Celery broker ---------------------------------------------------
 
+# redis://[:password@]host:port/db, or rediss:// for TLS (ElastiCache in-transit encryption).
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6391/0")
+# False turns every cache read and write off: each request goes to DynamoDB (the benchmark compares).
+CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 
 CACHES = {
     "default": {
@@ -133,16 +136,45 @@ CACHES = {
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cr"),
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SOCKET_CONNECT_TIMEOUT": 0.5,
-            "SOCKET_TIMEOUT": 0.5,
-            # A Redis outage must slow requests down, not fail them.
+            # Short timeouts: a slow Redis must not hold a request longer than DynamoDB would.
+            "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.25),
+            "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 0.25),
+            "CONNECTION_POOL_KWARGS": {"max_connections": env_int("REDIS_MAX_CONNECTIONS", 50, minimum=1)},
+            # A Redis outage must slow requests down, not fail them (throttling fails open).
             "IGNORE_EXCEPTIONS": True,
         },
     }
 }
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Redis errors are logged once per burst by courseproject.caching, not once per request here.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+CACHE_KEY_PREFIX = CACHES["default"]["KEY_PREFIX"]
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6391/1")
+# Seconds each family of cached values lives. Writes invalidate or write through at once, so a TTL
+# only bounds how long a value can outlive a missed invalidation; CACHE_TTL_<FAMILY> overrides.
+CACHE_TTLS = {
+    family: env_int(f"CACHE_TTL_{family.upper()}", default, minimum=1)
+    for family, default in {
+        "course_detail": 3600,
+        "course_seats": 3600,
+        "course_list": 600,
+        "instructor_courses": 600,
+        "my_enrollments": 600,
+        "roster": 300,
+        "user_profile": 3600,
+    }.items()
+}
+# Generation keys outlive every page stamped with them.
+CACHE_GENERATION_TTL_SECONDS = 7 * 24 * 3600
+# After a Redis error, skip Redis for this long instead of waiting on timeouts in every request.
+CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 2.0)
+CACHE_ERROR_LOG_INTERVAL_SECONDS = env_float("CACHE_ERROR_LOG_INTERVAL_SECONDS", 60.0)
+# How long a request waits for another process to load a missing key before loading it itself.
+CACHE_LOCK_WAIT_SECONDS = env_float("CACHE_LOCK_WAIT_SECONDS", 1.0)
+# If set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# The broker is its own Redis: the cache's evicts keys under memory pressure, a broker must never.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6393/0")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".run" / "celerybeat-schedule"))
 
@@ -153,8 +185,9 @@ JWT_ACCESS_LIFETIME_SECONDS = env_int("JWT_ACCESS_LIFETIME_SECONDS", 15 * 60, mi
 JWT_REFRESH_LIFETIME_SECONDS = env_int("JWT_REFRESH_LIFETIME_SECONDS", 7 * 24 * 3600, minimum=60)
 JWT_ISSUER = env_str("JWT_ISSUER", "course-registration")
 
-# Login, registration and refresh share one per-client budget.
-AUTH_THROTTLE_RATE = env_str("AUTH_THROTTLE_RATE", "20/min")
+# Sign-in attempts per client address and email; registrations per client address.
+LOGIN_THROTTLE_RATE = env_str("LOGIN_THROTTLE_RATE", "10/min")
+REGISTER_THROTTLE_RATE = env_str("REGISTER_THROTTLE_RATE", "60/hour")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -173,9 +206,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "courseproject.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
-    # How many proxies (load balancers) sit in front of gunicorn; throttling trusts that many
-    # X-Forwarded-For entries to find the client address.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # How many proxies (load balancers) sit in front of gunicorn. Throttling takes the client address
+    # that many entries from the end of X-Forwarded-For; 0 ignores the header (a client could forge it).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {

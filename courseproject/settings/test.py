@@ -5,6 +5,7 @@ from .base import env_int
 
 TEST_DYNAMODB_PORT = env_int("TEST_DYNAMODB_PORT", 8611, minimum=1)
 TEST_REDIS_PORT = env_int("TEST_REDIS_PORT", 6392, minimum=1)
+TEST_BROKER_PORT = env_int("TEST_BROKER_PORT", 6394, minimum=1)
 
 DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{TEST_DYNAMODB_PORT}"
 DYNAMODB_TABLE_PREFIX = "test-"
@@ -13,13 +14,14 @@ AWS_SECRET_ACCESS_KEY = "test"
 
 REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/0"
 CACHES["default"]["LOCATION"] = REDIS_URL
-CELERY_BROKER_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/1"
+CELERY_BROKER_URL = f"redis://127.0.0.1:{TEST_BROKER_PORT}/0"
 
 # Hashing strength is not under test; PBKDF2 would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Throttling is exercised by its own test with a low rate.
-AUTH_THROTTLE_RATE = "100000/min"
+LOGIN_THROTTLE_RATE = "100000/min"
+REGISTER_THROTTLE_RATE = "100000/min"
 
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -4,25 +4,16 @@ the suite's DynamoDB Local and Redis."""
 from __future__ import annotations
 
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devstack.services import ROOT, ManagedProcess, free_port
+from devstack.services import ROOT, ManagedProcess, free_port, http_ok
 from tests.conftest import TEST_LOG_DIR
 
 VENV_BIN = Path(sys.executable).parent
 TEST_ENV = {"DJANGO_SETTINGS_MODULE": "courseproject.settings.test", "PYTHONUNBUFFERED": "1"}
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +23,7 @@ def gunicorn_url() -> Iterator[str]:
         name="gunicorn",
         argv=[str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "courseproject.wsgi"],
         port=port,
-        ready=lambda: _answers(f"http://127.0.0.1:{port}/api/health"),
+        ready=lambda: http_ok(f"http://127.0.0.1:{port}/api/health"),
         log_path=TEST_LOG_DIR / "gunicorn.log",
         env={**TEST_ENV, "PORT": str(port), "GUNICORN_WORKERS": "4"},
     ).start(timeout=60)

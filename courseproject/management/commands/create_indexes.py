@@ -25,13 +25,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, dry_run: bool, timeout: float, **options: Any) -> None:
         started = time.monotonic()
+        models = registered_models()
         steps, notes = plan_changes(
-            registered_models(), wait=lambda table_name: wait_until_active(table_name, timeout_seconds=timeout)
+            models, wait=lambda table_name: wait_until_active(table_name, timeout_seconds=timeout)
         )
         for note in notes:
             self.stdout.write(f"  ok    {note}")
         if not steps:
-            self.stdout.write(self.style.SUCCESS("Nothing to do: every table and index exists."))
+            if not dry_run:
+                # An earlier run may have been interrupted while an index was still backfilling.
+                for model in models:
+                    wait_until_active(model.Meta.table_name, timeout_seconds=timeout)
+            self.stdout.write(self.style.SUCCESS("Nothing to do: every table and index exists and is ACTIVE."))
             return
         for step in steps:
             if dry_run:
@@ -42,5 +47,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(self.style.WARNING(f"Dry run: {len(steps)} change(s) planned, none made."))
         else:
+            for model in models:
+                wait_until_active(model.Meta.table_name, timeout_seconds=timeout)
             elapsed = time.monotonic() - started
             self.stdout.write(self.style.SUCCESS(f"Done: {len(steps)} change(s) in {elapsed:.1f} s; all ACTIVE."))

@@ -1,0 +1,1 @@
+"""The caching layer: key builders (keys), cache-aside and write-through (store), counters (metrics)."""

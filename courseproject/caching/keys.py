@@ -1,0 +1,115 @@
+"""Every cache key the application uses, built here and only here.
+
+A key is `<prefix>:<schema version>:<family>:<parts>`. Bumping SCHEMA_VERSION when a cached shape
+changes makes a deploy start on fresh keys instead of reading values the new code cannot parse.
+The family names the kind of value; hit and miss counters are kept per family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+
+SCHEMA_VERSION = "v1"
+
+# Families of values, each with a TTL (seconds) from settings.CACHE_TTLS.
+COURSE_DETAIL = "course_detail"
+COURSE_SEATS = "course_seats"
+COURSE_LIST = "course_list"
+INSTRUCTOR_COURSES = "instructor_courses"
+MY_ENROLLMENTS = "my_enrollments"
+ROSTER = "roster"
+USER_PROFILE = "user_profile"
+FAMILIES = (COURSE_DETAIL, COURSE_SEATS, COURSE_LIST, INSTRUCTOR_COURSES, MY_ENROLLMENTS, ROSTER, USER_PROFILE)
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    family: str
+    name: str
+
+    @property
+    def ttl(self) -> int:
+        return settings.CACHE_TTLS[self.family]
+
+
+def _key(*parts: object) -> str:
+    return ":".join([settings.CACHE_KEY_PREFIX, SCHEMA_VERSION, *(str(part) for part in parts)])
+
+
+def _digest(value: str | None) -> str:
+    """Cursors are long signed strings; the key holds a digest (collisions are not a concern at 128 bits)."""
+    if not value:
+        return "first"
+    return hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
+
+
+def _any(value: object | None) -> str:
+    return "*" if value is None else str(value)
+
+
+# --- Entities: written through by the services, filled on a miss by readers --------------------
+
+
+def course_detail(course_id: str) -> CacheKey:
+    return CacheKey(COURSE_DETAIL, _key("course", course_id))
+
+
+def course_seats(course_id: str) -> CacheKey:
+    return CacheKey(COURSE_SEATS, _key("seats", course_id))
+
+
+def user_profile(user_id: str) -> CacheKey:
+    return CacheKey(USER_PROFILE, _key("user", user_id))
+
+
+# --- Lists: stamped with their family's generation; a write bumps the generation -------------
+
+
+def course_list(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> CacheKey:
+    return CacheKey(COURSE_LIST, _key("courses", semester_id, _any(department_id), limit, _digest(cursor)))
+
+
+def course_list_generation(semester_id: int) -> str:
+    return _key("gen", "courses", semester_id)
+
+
+def instructor_courses(*, instructor_id: str, limit: int, cursor: str | None) -> CacheKey:
+    return CacheKey(INSTRUCTOR_COURSES, _key("instructor-courses", instructor_id, limit, _digest(cursor)))
+
+
+def instructor_courses_generation(instructor_id: str) -> str:
+    return _key("gen", "instructor-courses", instructor_id)
+
+
+def my_enrollments(
+    *, user_id: str, semester_id: int | None, status: str | None, limit: int, cursor: str | None
+) -> CacheKey:
+    return CacheKey(
+        MY_ENROLLMENTS, _key("enrollments", user_id, _any(semester_id), _any(status), limit, _digest(cursor))
+    )
+
+
+def my_enrollments_generation(user_id: str) -> str:
+    return _key("gen", "enrollments", user_id)
+
+
+def roster(*, course_id: str, limit: int, cursor: str | None) -> CacheKey:
+    return CacheKey(ROSTER, _key("roster", course_id, limit, _digest(cursor)))
+
+
+def roster_generation(course_id: str) -> str:
+    return _key("gen", "roster", course_id)
+
+
+# --- Machinery ---------------------------------------------------------------------------------
+
+
+def lock(key: CacheKey) -> str:
+    return f"{key.name}:lock"
+
+
+def metrics_hash() -> str:
+    return _key("metrics", "cache")
