@@ -259,8 +259,12 @@ def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]
     try:
         payload, compute_ms = _timed(load)
         # Loaded right after a write, a GSI may not show it yet: keep such a page only briefly.
-        ttl = key.ttl if _generation_age_seconds(generation) > GSI_SETTLE_SECONDS else GSI_SETTLE_SECONDS
-        value = encode(revision=0, generation=generation, compute_ms=compute_ms, ttl=ttl, payload=payload)
+        settled = _generation_age_seconds(generation) > GSI_SETTLE_SECONDS
+        ttl = key.ttl if settled else GSI_SETTLE_SECONDS
+        # A short-lived page is not refreshed early (compute time 0): it should simply expire.
+        value = encode(
+            revision=0, generation=generation, compute_ms=compute_ms if settled else 0, ttl=ttl, payload=payload
+        )
         try:
             client.set(key.name, value, ex=ttl)
         except RedisError as error:

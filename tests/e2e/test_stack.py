@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.conf import settings
 
 from accounts.models import Role
+from accounts.tokens import issue_token
 from courses.models import Course
 from tests.conftest import TEST_PASSWORD, unique_email
 
@@ -61,3 +64,62 @@ def test_the_celery_worker_starts_and_answers_on_the_broker(celery_worker):
 
     replies = app.control.ping(timeout=2)
     assert any(name.startswith("e2e@") for reply in replies for name in reply)
+
+
+def _metric(text: str, family: str, outcome: str) -> int:
+    prefix = f'course_cache_lookups_total{{family="{family}",outcome="{outcome}"}} '
+    return next(int(line.removeprefix(prefix)) for line in text.splitlines() if line.startswith(prefix))
+
+
+@pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache")
+def test_a_write_is_visible_to_every_worker_at_once(gunicorn_url, make_person, make_course):
+    instructor = make_person(Role.INSTRUCTOR)
+    course = make_course(owner=instructor, title="Before", capacity=5)
+    reader = signed_in_session(gunicorn_url, unique_email())
+    detail_url = f"{gunicorn_url}/api/courses/{course.course_id}"
+    list_params = {"semester_id": course.semester_id}
+
+    def titles() -> set[str]:
+        details = {reader.get(detail_url).json()["title"] for _ in range(12)}
+        listed = {
+            reader.get(f"{gunicorn_url}/api/courses", params=list_params).json()["results"][0]["title"]
+            for _ in range(12)
+        }
+        return details | listed
+
+    assert titles() == {"Before"}  # every worker has read (and cached) it
+    writer = requests.Session()
+    writer.headers["Authorization"] = (
+        f"Bearer {issue_token(user_id=instructor.user_id, role='instructor', token_type='access')}"
+    )
+    assert writer.patch(detail_url, json={"title": "After"}).status_code == 200
+    assert titles() == {"After"}
+
+    student = signed_in_session(gunicorn_url, unique_email())
+    assert student.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}).status_code == 201
+    seats = {
+        reader.get(f"{gunicorn_url}/api/courses", params=list_params).json()["results"][0]["seats_available"]
+        for _ in range(12)
+    }
+    assert seats == {4}
+
+
+@pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache")
+def test_metrics_add_up_the_lookups_of_every_worker(gunicorn_url, make_course):
+    from courseproject.caching import metrics
+
+    course = make_course()
+    reader = signed_in_session(gunicorn_url, unique_email())
+    metrics.flush()
+    time.sleep(1.5)  # let every worker's flusher run
+    before = requests.get(f"{gunicorn_url}/metrics").text
+    for _ in range(40):
+        assert reader.get(f"{gunicorn_url}/api/courses/{course.course_id}").status_code == 200
+    time.sleep(1.5)
+    after = requests.get(f"{gunicorn_url}/metrics").text
+    lookups = sum(
+        _metric(after, "course_detail", outcome) - _metric(before, "course_detail", outcome)
+        for outcome in ("hit", "miss")
+    )
+    assert lookups == 40
+    assert _metric(after, "course_detail", "hit") - _metric(before, "course_detail", "hit") >= 39
