@@ -1,4 +1,4 @@
-"""The Celery app: Redis broker, configuration from Django settings (CELERY_* names)."""
+"""The Celery app: Redis broker, configuration from Django settings (CELERY_* names), beat schedule."""
 
 import os
 
@@ -9,3 +9,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
 app = Celery("courseproject")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.OUTBOX_RELAY_INTERVAL_SECONDS, sender.signature("courseproject.relay_outbox"), name="relay outbox"
+    )
+    sender.add_periodic_task(
+        settings.CACHE_WARM_INTERVAL_SECONDS, sender.signature("courses.warm_hot_semesters"), name="warm caches"
+    )
+    if settings.CLOUDWATCH_METRICS_ENABLED:
+        sender.add_periodic_task(
+            settings.CLOUDWATCH_PUSH_INTERVAL_SECONDS,
+            sender.signature("courseproject.push_metrics"),
+            name="push metrics to CloudWatch",
+        )

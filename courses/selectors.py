@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from courseproject import metrics
 from courseproject.caching import keys
 from courseproject.caching.store import cached_entities, cached_entity, cached_page, is_live
 from courseproject.dynamo import batch_get
@@ -141,6 +142,7 @@ def _with_current_seats_json(page_json: bytes) -> bytes:
 
 
 def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
+    metrics.note_semester_read(semester_id)
     page_json = cached_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),

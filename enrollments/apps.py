@@ -6,6 +6,7 @@ class EnrollmentsConfig(AppConfig):
     verbose_name = "Enrollments"
 
     def ready(self) -> None:
-        from enrollments.signals import enrollment_changed, refresh_enrollment_caches
+        from enrollments.signals import enrollment_changed, queue_enrollment_email, refresh_enrollment_caches
 
         enrollment_changed.connect(refresh_enrollment_caches, dispatch_uid="enrollments.refresh_enrollment_caches")
+        enrollment_changed.connect(queue_enrollment_email, dispatch_uid="enrollments.queue_enrollment_email")

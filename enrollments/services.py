@@ -38,7 +38,7 @@ def _reason(reasons: list[CancellationReason | None], position: int) -> Cancella
     return reasons[position] if position < len(reasons) else None
 
 
-def _announce(*, action: str, actor: Actor, enrollment: Enrollment) -> None:
+def _announce(*, action: str, actor: Actor, enrollment: Enrollment, before: dict | None) -> None:
     announce(
         enrollment_changed,
         sender=Enrollment,
@@ -47,6 +47,7 @@ def _announce(*, action: str, actor: Actor, enrollment: Enrollment) -> None:
         semester_id=int(enrollment.semester_id),
         action=action,
         actor_id=actor.user_id,
+        before=before,
         enrollment=enrollment_representation(enrollment),
     )
 
@@ -105,7 +106,8 @@ def enroll(*, actor: Actor, course_id: str) -> EnrollResult:
                 raise NotFoundError("Course not found.", code="course_not_found") from None
             raise ConflictError("This course is full.", code="course_full") from None
         raise
-    _announce(action="enrolled", actor=actor, enrollment=enrollment)
+    # The previous record (new, or dropped before) is not read on this hot path: `before` is None.
+    _announce(action="enrolled", actor=actor, enrollment=enrollment, before=None)
     return EnrollResult(enrollment=enrollment, created=True)
 
 
@@ -153,8 +155,9 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
                 "This course's seat count is inconsistent; staff have been alerted.", code="seat_counter_mismatch"
             ) from None
         raise
+    before = enrollment_representation(enrollment)
     enrollment.status = EnrollmentStatus.DROPPED.value
     enrollment.dropped_at = now
     enrollment.updated_at = now
-    _announce(action="dropped", actor=actor, enrollment=enrollment)
+    _announce(action="dropped", actor=actor, enrollment=enrollment, before=before)
     return enrollment

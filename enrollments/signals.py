@@ -1,8 +1,8 @@
 """The enrollment_changed signal and the receivers that keep the cache in step with enroll and drop.
 
-enrollment_changed(sender=Enrollment, user_id, course_id, semester_id, action, actor_id, enrollment)
+enrollment_changed(sender=Enrollment, user_id, course_id, semester_id, action, actor_id, before, enrollment)
     Sent by enrollments.services after a transaction committed. action is "enrolled" or "dropped";
-    enrollment is the representation after the change.
+    enrollment is the representation after the change, before the one it replaced (None on enroll).
 """
 
 from __future__ import annotations
@@ -38,3 +38,18 @@ def refresh_enrollment_caches(*, user_id: str, course_id: str, **_: Any) -> None
         forget(seats_key)
         raise
     put_entity(seats_key, revision=int(course.revision), payload=seats_payload(course))
+
+
+def queue_enrollment_email(*, user_id: str, course_id: str, action: str, enrollment: dict[str, Any], **_: Any) -> None:
+    """The confirmation or drop notice goes out from a worker; the request does not wait for it."""
+    from courseproject.background import dispatch, new_event_id
+    from enrollments.tasks import send_enrollment_email
+
+    dispatch(
+        send_enrollment_email,
+        event_id=new_event_id(),
+        action=action,
+        user_id=user_id,
+        course_id=course_id,
+        enrollment=enrollment,
+    )

@@ -28,7 +28,7 @@ from accounts.tokens import issue_token
 from courseproject.dynamo import observe_client_events
 from courses import services as course_services
 from courses.models import Course
-from devstack.services import RUN_DIR, dynamodb_local, redis_server
+from devstack.services import RUN_DIR, ManagedProcess, dynamodb_local, redis_server
 
 TEST_LOG_DIR = RUN_DIR / "test-logs"
 TEST_PASSWORD = "correct-horse-battery"
@@ -43,7 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def local_services() -> Iterator[None]:
+def local_services() -> Iterator[dict[str, ManagedProcess]]:
+    """DynamoDB Local, the cache Redis and the broker Redis, by name ("dynamodb", "cache", "broker")."""
     services = [
         dynamodb_local(port=settings.TEST_DYNAMODB_PORT, data_dir=None, log_path=TEST_LOG_DIR / "dynamodb.log"),
         redis_server(port=settings.TEST_REDIS_PORT, log_path=TEST_LOG_DIR / "redis.log"),
@@ -56,7 +57,7 @@ def local_services() -> Iterator[None]:
         for service in services:
             started.append(service.start())
         call_command("create_indexes", stdout=io.StringIO())
-        yield
+        yield dict(zip(("dynamodb", "cache", "broker"), services, strict=True))
     finally:
         for service in reversed(started):
             service.stop()

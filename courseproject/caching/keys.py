@@ -112,4 +112,12 @@ def lock(key: CacheKey) -> str:
 
 
 def metrics_hash() -> str:
-    return _key("metrics", "cache")
+    return _key("metrics", "counters")
+
+
+def metrics_last_push() -> str:
+    return _key("metrics", "last-push")
+
+
+def hot_semesters() -> str:
+    return _key("metrics", "hot-semesters")

@@ -37,7 +37,7 @@ from django.dispatch import receiver
 from redis import Redis
 from redis.exceptions import RedisError
 
-from courseproject.caching import metrics
+from courseproject import metrics
 from courseproject.caching.keys import CacheKey, lock
 
 logger = logging.getLogger(__name__)
@@ -236,9 +236,7 @@ def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]
     try:
         raw, generation = client.mget(key.name, generation_key)
         if generation is None:
-            # A missing generation (first use, eviction) starts fresh; never reuse an old one.
-            client.set(generation_key, new_generation(), nx=True, ex=settings.CACHE_GENERATION_TTL_SECONDS)
-            generation = client.get(generation_key) or b"unknown"
+            generation = _current_generation(client, generation_key)
     except RedisError as error:
         gate.failed(error)
         return load()
@@ -249,7 +247,7 @@ def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]
     entry = decode(raw)
     if entry is not None and not is_current(entry):
         entry = None
-    metrics.record(key.family, hit=entry is not None)
+    metrics.record_cache_lookup(key.family, hit=entry is not None)
     token = _acquire(client, key) if entry is None or entry.due_for_early_refresh() else None
     if token is None:
         if entry is not None:
@@ -258,20 +256,47 @@ def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]
         return waited.payload if waited is not None else load()
     try:
         payload, compute_ms = _timed(load)
-        # Loaded right after a write, a GSI may not show it yet: keep such a page only briefly.
-        settled = _generation_age_seconds(generation) > GSI_SETTLE_SECONDS
-        ttl = key.ttl if settled else GSI_SETTLE_SECONDS
-        # A short-lived page is not refreshed early (compute time 0): it should simply expire.
-        value = encode(
-            revision=0, generation=generation, compute_ms=compute_ms if settled else 0, ttl=ttl, payload=payload
-        )
-        try:
-            client.set(key.name, value, ex=ttl)
-        except RedisError as error:
-            gate.failed(error)
+        _store_page(client, key, generation=generation, payload=payload, compute_ms=compute_ms)
         return payload
     finally:
         _release(key, token)
+
+
+def _current_generation(client: Redis, generation_key: str) -> bytes:
+    generation = client.get(generation_key)
+    if generation is None:
+        # A missing generation (first use, eviction) starts fresh; never reuse an old one.
+        client.set(generation_key, new_generation(), nx=True, ex=settings.CACHE_GENERATION_TTL_SECONDS)
+        generation = client.get(generation_key) or b"unknown"
+    return generation
+
+
+def _store_page(client: Redis, key: CacheKey, *, generation: bytes, payload: bytes, compute_ms: int) -> bool:
+    # Loaded right after a write, a GSI may not show it yet: keep such a page only briefly, and do
+    # not refresh it early (compute time 0): it should simply expire.
+    settled = _generation_age_seconds(generation) > GSI_SETTLE_SECONDS
+    ttl = key.ttl if settled else GSI_SETTLE_SECONDS
+    value = encode(revision=0, generation=generation, compute_ms=compute_ms if settled else 0, ttl=ttl, payload=payload)
+    try:
+        client.set(key.name, value, ex=ttl)
+    except RedisError as error:
+        gate.failed(error)
+        return False
+    return True
+
+
+def refresh_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]) -> tuple[bytes, bool]:
+    """Load a page and store it whatever is cached now (cache warming); returns it and whether it was stored."""
+    client = gate.client()
+    if client is None:
+        return load(), False
+    try:
+        generation = _current_generation(client, generation_key)
+    except RedisError as error:
+        gate.failed(error)
+        return load(), False
+    payload, compute_ms = _timed(load)
+    return payload, _store_page(client, key, generation=generation, payload=payload, compute_ms=compute_ms)
 
 
 def bump_generations(*generation_keys: str) -> None:
@@ -315,12 +340,17 @@ def _store_entities(entities: list[tuple[CacheKey, int, bytes]], *, compute_ms: 
 
 def put_entity(key: CacheKey, *, revision: int, payload: bytes) -> None:
     """Write-through after a change; an older revision never replaces a newer one."""
+    put_entities([(key, revision, payload)])
+
+
+def put_entities(entities: list[tuple[CacheKey, int, bytes]]) -> None:
+    """Write many entities through in one round trip (cache warming)."""
     if not settings.CACHE_ENABLED:
         return
     if gate.client() is None:
         note_missed_write()
         return
-    _store_entities([(key, revision, payload)])
+    _store_entities(entities)
 
 
 def forget(key: CacheKey) -> None:
@@ -362,7 +392,7 @@ def cached_entity(key: CacheKey, *, load: EntityLoad) -> bytes | None:
     if client is None:
         return load_payload()
 
-    metrics.record(key.family, hit=entry is not None)
+    metrics.record_cache_lookup(key.family, hit=entry is not None)
     token = _acquire(client, key) if entry is None or entry.due_for_early_refresh() else None
     if token is None:
         if entry is not None:
@@ -402,7 +432,7 @@ def cached_entities(keys: dict[str, CacheKey], *, load_missing: EntitiesLoad) ->
             missing.append(item_id)
         elif entry.payload != b"null":
             found[item_id] = entry.payload
-        metrics.record(keys[item_id].family, hit=entry is not None)
+        metrics.record_cache_lookup(keys[item_id].family, hit=entry is not None)
     if missing:
         loaded = load_missing(missing)
         _store_entities([(keys[item_id], revision, payload) for item_id, (revision, payload) in loaded.items()])

@@ -71,9 +71,11 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "courses.apps.CoursesConfig",
     "enrollments.apps.EnrollmentsConfig",
+    "audit.apps.AuditConfig",
 ]
 
 MIDDLEWARE = [
+    "courseproject.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +179,67 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6393/0")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".run" / "celerybeat-schedule"))
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # tasks report through DynamoDB records, not a result backend
+# Acknowledge after the task ran, not when it was received: a worker that dies mid-task leaves the
+# message unacknowledged and it is delivered again (tasks are idempotent, so twice is harmless).
+CELERY_TASK_ACKS_LATE = True
+# A pool child killed mid-task (OOM, time limit) puts its task back instead of losing it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message reserved per process: a crash re-delivers at most that one, and long tasks cannot
+# hold a queue of others hostage.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_SECONDS", 90, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Unacknowledged messages (their worker died) are delivered again after this many seconds. It
+    # must exceed the longest task plus the longest retry countdown (RETRY_BACKOFF_MAX_SECONDS).
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=1),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10, minimum=1),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
+# Publishing from a request must fail fast when the broker is away; the outbox takes the task then.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Longest wait between two retries of a failing task (backoff doubles from 1 s, with full jitter).
+CELERY_RETRY_BACKOFF_MAX_SECONDS = env_int("CELERY_RETRY_BACKOFF_MAX_SECONDS", 600, minimum=1)
+CELERY_TASK_MAX_RETRIES = env_int("CELERY_TASK_MAX_RETRIES", 12, minimum=0)
+# After the broker refused a task, publish straight to the outbox for this long.
+BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 5.0)
+
+# --- Background work ---------------------------------------------------------------------------
+
+OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, minimum=1)
+# Semesters always kept warm (comma-separated ids), besides those browsed in the last hour.
+CACHE_WARM_SEMESTERS = [int(semester) for semester in env_list("CACHE_WARM_SEMESTERS", "")]
+CACHE_WARM_INTERVAL_SECONDS = env_int("CACHE_WARM_INTERVAL_SECONDS", 300, minimum=10)
+CACHE_WARM_MAX_PAGES = env_int("CACHE_WARM_MAX_PAGES", 50, minimum=1)
+CLOUDWATCH_METRICS_ENABLED = env_bool("CLOUDWATCH_METRICS_ENABLED", False)
+CLOUDWATCH_NAMESPACE = env_str("CLOUDWATCH_NAMESPACE", "CourseRegistration")
+CLOUDWATCH_PUSH_INTERVAL_SECONDS = env_int("CLOUDWATCH_PUSH_INTERVAL_SECONDS", 60, minimum=10)
+DEPLOY_ENVIRONMENT = env_str("DEPLOY_ENVIRONMENT", "local")
+AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 7 * 365, minimum=1)
+
+# --- Email -------------------------------------------------------------------------------------
+
+# Locally every message is a file in .run/emails; in production SMTP (Amazon SES's SMTP interface
+# works) or courseproject.email.SESEmailBackend (the SES API with the instance role).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".run" / "emails"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Course Registration <registration@example.edu>")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
+AWS_SES_REGION = env_str("AWS_SES_REGION", AWS_REGION)
 
 # --- Authentication ----------------------------------------------------------------------------
 

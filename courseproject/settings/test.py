@@ -1,7 +1,7 @@
 """Settings for the test suite: its own DynamoDB Local and Redis, started by tests/conftest.py."""
 
 from .base import *  # noqa: F403
-from .base import env_int
+from .base import env_bool, env_int, env_str
 
 TEST_DYNAMODB_PORT = env_int("TEST_DYNAMODB_PORT", 8611, minimum=1)
 TEST_REDIS_PORT = env_int("TEST_REDIS_PORT", 6392, minimum=1)
@@ -15,6 +15,9 @@ AWS_SECRET_ACCESS_KEY = "test"
 REDIS_URL = f"redis://127.0.0.1:{TEST_REDIS_PORT}/0"
 CACHES["default"]["LOCATION"] = REDIS_URL
 CELERY_BROKER_URL = f"redis://127.0.0.1:{TEST_BROKER_PORT}/0"
+# In-process tests run tasks inline; the end-to-end tests give gunicorn and a real worker "false".
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 # Hashing strength is not under test; PBKDF2 would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

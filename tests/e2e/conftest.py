@@ -11,9 +11,21 @@ import pytest
 
 from devstack.services import ROOT, ManagedProcess, free_port, http_ok
 from tests.conftest import TEST_LOG_DIR
+from tests.e2e.proxy import PausableProxy
 
 VENV_BIN = Path(sys.executable).parent
-TEST_ENV = {"DJANGO_SETTINGS_MODULE": "courseproject.settings.test", "PYTHONUNBUFFERED": "1"}
+EMAIL_DIR = TEST_LOG_DIR / "emails"
+TEST_ENV = {
+    "DJANGO_SETTINGS_MODULE": "courseproject.settings.test",
+    "PYTHONUNBUFFERED": "1",
+    # Real publishing to the broker and a real worker, not tasks run inline.
+    "CELERY_TASK_ALWAYS_EAGER": "false",
+    "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+    "EMAIL_FILE_PATH": str(EMAIL_DIR),
+    # A killed worker's unacknowledged tasks come back within seconds, not an hour.
+    "CELERY_VISIBILITY_TIMEOUT_SECONDS": "4",
+    "CELERY_UNACKED_RESTORE_INTERVAL_SECONDS": "1",
+}
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +46,17 @@ def gunicorn_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker() -> Iterator[ManagedProcess]:
+def worker_dynamodb_proxy(local_services) -> Iterator[PausableProxy]:
+    """The worker reaches DynamoDB through this relay, so a test can hold its requests mid-flight."""
+    from django.conf import settings
+
+    proxy = PausableProxy(upstream_port=settings.TEST_DYNAMODB_PORT)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(worker_dynamodb_proxy: PausableProxy) -> Iterator[ManagedProcess]:
     from courseproject.celery import app
 
     def answers_ping() -> bool:
@@ -58,7 +80,7 @@ def celery_worker() -> Iterator[ManagedProcess]:
         ],
         ready=answers_ping,
         log_path=TEST_LOG_DIR / "celery-worker.log",
-        env=TEST_ENV,
+        env={**TEST_ENV, "TEST_DYNAMODB_PORT": str(worker_dynamodb_proxy.port)},
     ).start(timeout=60)
     try:
         yield worker

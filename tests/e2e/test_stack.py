@@ -106,7 +106,7 @@ def test_a_write_is_visible_to_every_worker_at_once(gunicorn_url, make_person, m
 
 @pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache")
 def test_metrics_add_up_the_lookups_of_every_worker(gunicorn_url, make_course):
-    from courseproject.caching import metrics
+    from courseproject import metrics
 
     course = make_course()
     reader = signed_in_session(gunicorn_url, unique_email())

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        from accounts.signals import user_changed
+        from audit.signals import audit_course_change, audit_enrollment_change, audit_user_change
+        from courses.signals import course_changed
+        from enrollments.signals import enrollment_changed
+
+        course_changed.connect(audit_course_change, dispatch_uid="audit.course")
+        enrollment_changed.connect(audit_enrollment_change, dispatch_uid="audit.enrollment")
+        user_changed.connect(audit_user_change, dispatch_uid="audit.user")

@@ -1,0 +1,43 @@
+"""Receivers that queue an audit record for every committed write of a course, enrollment or user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from audit.tasks import record_event
+from courseproject.background import dispatch, new_event_id
+
+
+def _queue(*, entity_type: str, entity_id: str, action: str, actor_id: str, before: Any, after: Any) -> None:
+    dispatch(
+        record_event,
+        event_id=new_event_id(),
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        actor_id=actor_id,
+        occurred_at=timezone.now().isoformat(),
+        before=before,
+        after=after,
+    )
+
+
+def audit_course_change(*, course_id: str, action: str, actor_id: str, before: Any, after: Any, **_: Any) -> None:
+    _queue(entity_type="course", entity_id=course_id, action=action, actor_id=actor_id, before=before, after=after)
+
+
+def audit_enrollment_change(*, action: str, actor_id: str, before: Any, enrollment: Any, **_: Any) -> None:
+    _queue(
+        entity_type="enrollment",
+        entity_id=enrollment["enrollment_id"],
+        action=action,
+        actor_id=actor_id,
+        before=before,
+        after=enrollment,
+    )
+
+
+def audit_user_change(*, user_id: str, action: str, actor_id: str, before: Any, after: Any, **_: Any) -> None:
+    _queue(entity_type="user", entity_id=user_id, action=action, actor_id=actor_id, before=before, after=after)

@@ -1,0 +1,125 @@
+"""Handing work to Celery after a committed write: never blocking the request, never losing the work.
+
+`dispatch` publishes a task with a short connection timeout. If the broker does not take it, the
+task is written to the DynamoDB outbox instead, and `relay_outbox` (on beat every
+OUTBOX_RELAY_INTERVAL_SECONDS, or `manage.py relay_outbox`) publishes it once the broker is back.
+After one failure a breaker sends tasks straight to the outbox for BROKER_BREAKER_SECONDS, so an
+outage does not add a connection timeout to every request. The only way to lose a task is for the
+process to die between the DynamoDB commit and the publish (a few milliseconds); tasks carry an
+event id and are idempotent, so the relay publishing one twice is harmless.
+
+`background_task` is the task decorator with the reliability options every task here shares.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from smtplib import SMTPException
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from celery import Task, current_app, shared_task
+from django.conf import settings
+from django.utils import timezone
+from pynamodb.exceptions import PynamoDBException
+from redis.exceptions import RedisError
+
+from courseproject.models import OUTBOX_PENDING, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+# Failures worth retrying: the dependency may answer on the next try.
+TRANSIENT_ERRORS = (PynamoDBException, BotoCoreError, ClientError, RedisError, SMTPException, OSError)
+RELAY_BATCH = 100
+
+
+class RetryLater(Exception):
+    """Raised by a task that must wait for something (another worker's claim) and be retried."""
+
+
+def background_task(name: str) -> Callable[[Callable[..., Any]], Task]:
+    """A Celery task that is acknowledged late, requeued on worker loss, retried with exponential
+    backoff and full jitter on transient errors, and bounded in time. Its body must be idempotent."""
+    return shared_task(
+        name=name,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        autoretry_for=(*TRANSIENT_ERRORS, RetryLater),
+        retry_backoff=True,
+        retry_backoff_max=settings.CELERY_RETRY_BACKOFF_MAX_SECONDS,
+        retry_jitter=True,
+        max_retries=settings.CELERY_TASK_MAX_RETRIES,
+    )
+
+
+class _BrokerBreaker:
+    def __init__(self) -> None:
+        self._open_until = 0.0
+        self._lock = threading.Lock()
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def trip(self) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + settings.BROKER_BREAKER_SECONDS
+
+    def reset(self) -> None:
+        self._open_until = 0.0
+
+
+broker_breaker = _BrokerBreaker()
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def dispatch(task: Task, *, event_id: str, **kwargs: Any) -> None:
+    """Queue `task(event_id=..., **kwargs)` for a worker. Never raises: the write it follows succeeded."""
+    task_kwargs = {"event_id": event_id, **kwargs}
+    if not broker_breaker.is_open():
+        try:
+            task.apply_async(kwargs=task_kwargs, task_id=f"{event_id}:{task.name}")
+            return
+        except Exception as error:  # kombu raises many kinds; all mean "not queued"
+            broker_breaker.trip()
+            logger.warning("Broker did not take %s (%s); keeping it in the outbox", task.name, error)
+    save_to_outbox(task_name=task.name, event_id=event_id, task_kwargs=task_kwargs)
+
+
+def save_to_outbox(*, task_name: str, event_id: str, task_kwargs: dict[str, Any]) -> None:
+    try:
+        OutboxEvent(
+            event_id=f"{event_id}:{task_name}",
+            task_name=task_name,
+            task_kwargs=task_kwargs,
+            status=OUTBOX_PENDING,
+            created_at=timezone.now(),
+        ).save()
+    except Exception:
+        # Last resort: the full task is in the log, from which it can be replayed by hand.
+        logger.critical(
+            "LOST TASK %s %r: neither the broker nor the outbox took it", task_name, task_kwargs, exc_info=True
+        )
+
+
+def relay_pending(*, limit: int = RELAY_BATCH) -> int:
+    """Publish up to `limit` outbox tasks, oldest first; returns how many went out."""
+    relayed = 0
+    for event in OutboxEvent.by_status.query(OUTBOX_PENDING, limit=limit):
+        try:
+            current_app.send_task(event.task_name, kwargs=event.task_kwargs, task_id=event.event_id)
+        except Exception as error:
+            logger.warning("Broker still unavailable (%s); %d outbox tasks relayed this round", error, relayed)
+            break
+        event.delete()
+        relayed += 1
+    if relayed:
+        broker_breaker.reset()
+        logger.info("Relayed %d tasks from the outbox", relayed)
+    return relayed

@@ -1,0 +1,56 @@
+"""Enrollment emails, sent by a worker once per enroll or drop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.selectors import user_by_id
+from courseproject import ledger
+from courseproject.background import RetryLater, background_task
+from courseproject.errors import NotFoundError
+from courses.selectors import cached_course
+
+SUBJECTS = {
+    "enrolled": "You are enrolled in {course_code}: {title}",
+    "dropped": "You have dropped {course_code}: {title}",
+}
+
+
+@background_task("enrollments.send_enrollment_email")
+def send_enrollment_email(
+    *, event_id: str, action: str, user_id: str, course_id: str, enrollment: dict[str, Any]
+) -> str:
+    """Send the confirmation (enrolled) or notice (dropped); returns what happened, for logs and tests."""
+    ledger_key = f"email:{action}:{event_id}"
+    claim = ledger.claim(ledger_key, lease_seconds=settings.EMAIL_TIMEOUT * 3)
+    if claim == ledger.Claim.DONE:
+        return "already sent"
+    if claim == ledger.Claim.BUSY:
+        raise RetryLater(f"{ledger_key} is being sent by another worker")
+    student = user_by_id(user_id=user_id)
+    try:
+        course = cached_course(course_id=course_id)
+    except NotFoundError:
+        course = None
+    if student is None or course is None:
+        ledger.complete(ledger_key)
+        return "recipient or course gone"
+    context = {"student": student, "course": course, "enrollment": enrollment, "action": action}
+    message = EmailMultiAlternatives(
+        subject=SUBJECTS[action].format(course_code=course["course_code"], title=course["title"]),
+        body=render_to_string(f"enrollments/email/{action}.txt", context),
+        to=[f"{student.name} <{student.email}>"],
+        headers={"X-Course-Registration-Event": event_id},
+    )
+    message.attach_alternative(render_to_string(f"enrollments/email/{action}.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:
+        ledger.release(ledger_key)
+        raise
+    ledger.complete(ledger_key)
+    return "sent"

@@ -1,0 +1,116 @@
+"""Background work in a real Celery worker process: exactly once, also across a SIGKILL."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from audit.models import AuditRecord, entity_key_for
+from courseproject.celery import app
+from tests.conftest import TEST_PASSWORD, unique_email
+from tests.e2e.conftest import EMAIL_DIR
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def emails_mentioning(text: str) -> int:
+    """Messages in the file backend's files whose content mentions `text` (one message per file block)."""
+    if not EMAIL_DIR.exists():
+        return 0
+    separator = "-" * 79
+    return sum(
+        block.count(text) > 0
+        for path in EMAIL_DIR.iterdir()
+        for block in path.read_text(errors="replace").split(separator)
+    )
+
+
+def audit_records(entity_type: str, entity_id: str) -> list[AuditRecord]:
+    return list(AuditRecord.by_entity.query(entity_key_for(entity_type, entity_id)))
+
+
+def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url, celery_worker, make_course):
+    course = make_course(title="Compilers")
+    email = unique_email("e2e")
+    session = requests.Session()
+    assert (
+        session.post(
+            f"{gunicorn_url}/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "name": "Worker Test"}
+        ).status_code
+        == 201
+    )
+    tokens = session.post(f"{gunicorn_url}/api/auth/login", json={"email": email, "password": TEST_PASSWORD}).json()
+    session.headers["Authorization"] = f"Bearer {tokens['access']}"
+
+    response = session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id})
+    assert response.status_code == 201
+    enrollment_id = response.json()["enrollment_id"]
+
+    assert wait_for(lambda: len(audit_records("enrollment", enrollment_id)) >= 1, timeout=30)
+    assert wait_for(lambda: emails_mentioning(email) >= 1, timeout=30)
+    time.sleep(2)  # long enough for a duplicate to show up, if there were one
+    [record] = audit_records("enrollment", enrollment_id)
+    assert (record.action, record.actor_id) == ("enrolled", tokens["user"]["user_id"])
+    assert emails_mentioning(email) == 1
+
+
+def publish_audit_event(event_id: str, actor: str) -> None:
+    app.send_task(
+        "audit.record_event",
+        task_id=event_id,
+        kwargs={
+            "event_id": event_id,
+            "entity_type": "course",
+            "entity_id": f"course-of-{event_id}",
+            "action": "updated",
+            "actor_id": actor,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "before": {"title": "a"},
+            "after": {"title": "b"},
+        },
+    )
+
+
+# send_task always publishes, which is what this test wants even though in-process tests run eagerly.
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_a_worker_killed_in_the_middle_of_a_task_still_records_it_exactly_once(celery_worker, worker_dynamodb_proxy):
+    """The worker's requests to DynamoDB are held in flight, so its tasks are caught in the middle of
+    their PutItem; the worker is killed with SIGKILL and the held requests dropped, then the worker
+    starts again. The tasks come back after the visibility timeout because they were never
+    acknowledged, and each event is recorded exactly once."""
+    actor = f"sigkill-{uuid.uuid4().hex[:8]}"
+    event_ids = [f"{actor}-{number}" for number in range(4)]
+    worker_dynamodb_proxy.pause()
+    try:
+        for event_id in event_ids:
+            publish_audit_event(event_id, actor)
+        assert wait_for(lambda: f"{event_ids[0]}] received" in celery_worker.log_tail(200), timeout=20)
+        time.sleep(1)  # inside the PutItem, its request held by the proxy
+        celery_worker.kill()
+        worker_dynamodb_proxy.sever()
+    finally:
+        worker_dynamodb_proxy.resume()
+
+    def recorded() -> int:
+        return AuditRecord.by_actor.count(actor)
+
+    assert recorded() == 0  # the killed attempts wrote nothing
+    celery_worker.start(timeout=60)
+    assert wait_for(lambda: recorded() >= len(event_ids), timeout=60, interval=0.5)
+    time.sleep(2)  # time for a duplicate to appear, if there were one
+    records = list(AuditRecord.by_actor.query(actor))
+    assert sorted(record.audit_id for record in records) == sorted(event_ids)

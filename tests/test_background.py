@@ -1,0 +1,333 @@
+"""Background work, run eagerly in-process: emails, audit records, the outbox, cache warming, metrics push.
+
+The end-to-end tests in tests/e2e/test_worker.py run the same tasks in a real worker process.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+
+import boto3
+import orjson
+import pytest
+import redis
+from django.conf import settings
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django_redis import get_redis_connection
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from audit.models import AuditRecord, entity_key_for
+from audit.selectors import audit_by_actor
+from audit.tasks import record_event
+from courseproject import ledger, metrics
+from courseproject.background import broker_breaker, dispatch, relay_pending
+from courseproject.celery import app as celery_app
+from courseproject.dynamo import dynamodb_client, reset_dynamodb_client
+from courseproject.models import OUTBOX_PENDING, OutboxEvent
+from courseproject.tables import describe_table
+from courseproject.tasks import push_metrics
+from courses.tasks import warm_hot_semesters
+from enrollments import services as enrollment_services
+from enrollments.tasks import send_enrollment_email
+from tests.conftest import unique_email, unique_semester
+
+
+def audit_trail(entity_type: str, entity_id: str) -> list[AuditRecord]:
+    return list(AuditRecord.by_entity.query(entity_key_for(entity_type, entity_id)))
+
+
+def emails_for(address: str) -> list:
+    return [message for message in mail.outbox if any(address in recipient for recipient in message.to)]
+
+
+class TestEnrollmentEmails:
+    def test_enrolling_sends_one_confirmation_in_text_and_html(self, student, make_course):
+        course = make_course(course_code="HIST 210", title="Modern Europe")
+        enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
+        [message] = emails_for(student.user.email)
+        assert message.subject == "You are enrolled in HIST 210: Modern Europe"
+        assert "HIST 210: Modern Europe" in message.body
+        assert student.user.name in message.body
+        html, mimetype = message.alternatives[0]
+        assert mimetype == "text/html"
+        assert "<strong>HIST 210: Modern Europe</strong>" in html
+        assert message.from_email == settings.DEFAULT_FROM_EMAIL
+
+    def test_dropping_sends_a_notice(self, student, make_course):
+        course = make_course(title="Signals")
+        enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
+        enrollment_services.drop(actor=student.actor, user_id=student.user_id, course_id=course.course_id)
+        subjects = [message.subject for message in emails_for(student.user.email)]
+        assert subjects[1].startswith("You have dropped")
+
+    def test_enrolling_twice_sends_one_email(self, student, make_course):
+        course = make_course()
+        enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
+        enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
+        assert len(emails_for(student.user.email)) == 1
+
+    def test_a_redelivered_email_task_sends_nothing_more(self, student, make_course):
+        course = make_course()
+        arguments = {
+            "event_id": uuid.uuid4().hex,
+            "action": "enrolled",
+            "user_id": student.user_id,
+            "course_id": course.course_id,
+            "enrollment": {"enrollment_id": "x", "enrolled_at": "now"},
+        }
+        assert send_enrollment_email.run(**arguments) == "sent"
+        assert send_enrollment_email.run(**arguments) == "already sent"
+        assert len(emails_for(student.user.email)) == 1
+
+    def test_a_send_in_progress_elsewhere_is_retried_later(self, student, make_course):
+        course = make_course()
+        event_id = uuid.uuid4().hex
+        assert ledger.claim(f"email:enrolled:{event_id}", lease_seconds=60) == ledger.Claim.CLAIMED
+        with pytest.raises(Exception, match="being sent by another worker"):
+            send_enrollment_email.run(
+                event_id=event_id,
+                action="enrolled",
+                user_id=student.user_id,
+                course_id=course.course_id,
+                enrollment={"enrollment_id": "x", "enrolled_at": "now"},
+            )
+        assert emails_for(student.user.email) == []
+
+    def test_a_failed_send_releases_its_claim_for_the_retry(self, student, make_course, settings):
+        course = make_course()
+        arguments = {
+            "event_id": uuid.uuid4().hex,
+            "action": "enrolled",
+            "user_id": student.user_id,
+            "course_id": course.course_id,
+            "enrollment": {"enrollment_id": "x", "enrolled_at": "now"},
+        }
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
+        with pytest.raises(OSError):
+            send_enrollment_email.run(**arguments)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert send_enrollment_email.run(**arguments) == "sent"
+
+
+class TestAuditLog:
+    def test_an_enroll_and_a_drop_are_recorded_with_actor_and_values(self, student, make_course):
+        course = make_course()
+        enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
+        enrollment_services.drop(actor=student.actor, user_id=student.user_id, course_id=course.course_id)
+        records = sorted(
+            audit_trail("enrollment", f"{student.user_id}#{course.course_id}"), key=lambda r: r.occurred_at
+        )
+        assert [record.action for record in records] == ["enrolled", "dropped"]
+        assert {record.actor_id for record in records} == {student.user_id}
+        assert records[0].after["status"] == "enrolled"
+        assert (records[1].before["status"], records[1].after["status"]) == ("enrolled", "dropped")
+
+    def test_course_writes_are_recorded_with_before_and_after(self, instructor, make_course):
+        course = make_course(title="Old")
+        instructor.client.patch(f"/api/courses/{course.course_id}", {"title": "New"}, format="json")
+        instructor.client.delete(f"/api/courses/{course.course_id}")
+        records = sorted(audit_trail("course", course.course_id), key=lambda record: record.occurred_at)
+        assert [record.action for record in records] == ["created", "updated", "deleted"]
+        assert (records[1].before["title"], records[1].after["title"]) == ("Old", "New")
+        assert records[2].after is None
+        assert all(record.actor_id == instructor.user_id for record in records)
+
+    def test_user_writes_are_recorded_without_secrets(self, anonymous):
+        email = unique_email()
+        user_id = anonymous.post(
+            "/api/auth/register", {"email": email, "password": "a-long-password", "name": "Ada"}, format="json"
+        ).json()["user_id"]
+        [record] = audit_trail("user", user_id)
+        assert record.action == "created"
+        assert "password" not in str(record.after) and "pbkdf2" not in str(record.after)
+
+    def test_a_redelivered_audit_task_writes_one_record(self):
+        event = {
+            "event_id": uuid.uuid4().hex,
+            "entity_type": "course",
+            "entity_id": uuid.uuid4().hex,
+            "action": "updated",
+            "actor_id": "someone",
+            "occurred_at": "2026-11-25T10:00:00+00:00",
+            "before": {"title": "a"},
+            "after": {"title": "b"},
+        }
+        assert record_event.run(**event) is True
+        assert record_event.run(**event) is False
+        assert len(audit_trail("course", event["entity_id"])) == 1
+
+    def test_an_actors_records_read_newest_first(self, instructor, make_course):
+        for title in ("First", "Second"):
+            make_course(title=title)
+        page = audit_by_actor(actor_id=instructor.user_id, limit=1, cursor=None)
+        assert page.items[0].after["title"] == "Second"
+        assert page.next_cursor
+
+    def test_the_audit_table_expires_records_by_ttl(self):
+        ttl = dynamodb_client().describe_time_to_live(TableName=AuditRecord.Meta.table_name)["TimeToLiveDescription"]
+        assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+
+
+class TestBrokerOutage:
+    @pytest.fixture
+    def publishing(self):
+        """Publish to the real broker instead of running tasks inline."""
+        celery_app.conf.task_always_eager = False
+        broker_breaker.reset()
+        broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        broker_redis.delete("celery")
+        yield broker_redis
+        broker_redis.delete("celery")
+        celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+        broker_breaker.reset()
+
+    def test_the_request_succeeds_and_the_work_waits_in_the_outbox(
+        self, publishing, local_services, student, make_course
+    ):
+        course = make_course()
+        broker = local_services["broker"]
+        broker.stop()
+        try:
+            started = time.monotonic()
+            response = student.client.post("/api/enrollments", {"course_id": course.course_id}, format="json")
+            assert response.status_code == 201
+            assert time.monotonic() - started < 5
+        finally:
+            broker.start()
+        pending = [
+            event for event in OutboxEvent.by_status.query(OUTBOX_PENDING) if student.user_id in str(event.task_kwargs)
+        ]
+        assert {event.task_name for event in pending} == {"audit.record_event", "enrollments.send_enrollment_email"}
+
+        while relay_pending():
+            pass
+        queued = [orjson.loads(message)["headers"]["id"] for message in publishing.lrange("celery", 0, -1)]
+        assert {event.event_id for event in pending} <= set(queued)
+        remaining = {event.event_id for event in OutboxEvent.by_status.query(OUTBOX_PENDING)}
+        assert not remaining & {event.event_id for event in pending}
+
+    def test_dispatch_never_raises_even_without_broker_and_outbox(self, publishing, local_services, caplog):
+        broker = local_services["broker"]
+        broker.stop()
+        try:
+            with override_settings(DYNAMODB_ENDPOINT_URL="http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1):
+                reset_dynamodb_client()
+                try:
+                    dispatch(
+                        record_event,
+                        event_id="e1",
+                        entity_type="course",
+                        entity_id="c",
+                        action="updated",
+                        actor_id="a",
+                        occurred_at="2026-01-01T00:00:00+00:00",
+                        before=None,
+                        after=None,
+                    )
+                finally:
+                    reset_dynamodb_client()
+        finally:
+            broker.start()
+        assert "LOST TASK audit.record_event" in caplog.text
+
+
+class TestCacheWarming:
+    pytestmark = pytest.mark.skipif(not settings.CACHE_ENABLED, reason="there is no cache to warm")
+
+    def test_warm_cache_makes_the_next_reads_hits(self, student, make_course, dynamodb_calls):
+        semester = unique_semester()
+        courses = [make_course(semester_id=semester, department_id=department) for department in (1, 2, 2)]
+        get_redis_connection("default").delete(*[f"cr:v1:course:{course.course_id}" for course in courses])
+        output = io.StringIO()
+        call_command("warm_cache", "--semester", str(semester), "--no-progress", stdout=output)
+        assert "Warmed 9 keys (3 list pages, 6 course entries)" in output.getvalue()
+        time.sleep(2.1)  # pages warmed within 2 s of a write live only 2 s; warm again once settled
+        call_command("warm_cache", "--semester", str(semester), "--no-progress", stdout=io.StringIO())
+        dynamodb_calls.clear()
+        assert len(student.client.get("/api/courses", {"semester_id": semester}).json()["results"]) == 3
+        assert student.client.get("/api/courses", {"semester_id": semester, "department_id": 2}).status_code == 200
+        assert student.client.get(f"/api/courses/{courses[0].course_id}").status_code == 200
+        assert dynamodb_calls.operations == []
+
+    def test_the_periodic_task_warms_the_semesters_being_browsed(self, student, make_course):
+        semester = unique_semester()
+        make_course(semester_id=semester)
+        student.client.get("/api/courses", {"semester_id": semester})
+        metrics.flush()
+        assert warm_hot_semesters.run() > 0
+
+    def test_warm_cache_needs_a_semester_to_warm(self, settings):
+        settings.CACHE_WARM_SEMESTERS = []
+        get_redis_connection("default").delete("cr:v1:metrics:hot-semesters")
+        with pytest.raises(CommandError, match="--semester"):
+            call_command("warm_cache", "--no-progress")
+
+
+class TestCloudWatchPush:
+    pytestmark = pytest.mark.skipif(not settings.CACHE_ENABLED, reason="counters live in the cache's Redis")
+
+    def test_cache_and_latency_figures_arrive_as_custom_metrics(self, student, make_course, settings):
+        settings.CLOUDWATCH_METRICS_ENABLED = True
+        course = make_course()
+        with mock_aws():
+            from courseproject import tasks
+
+            tasks._cloudwatch = None
+            push_metrics.run()  # the baseline: everything before this test
+            for _ in range(5):
+                assert student.client.get(f"/api/courses/{course.course_id}").status_code == 200
+            metrics.flush()
+            assert push_metrics.run() >= 5
+            cloudwatch = boto3.client("cloudwatch", region_name=settings.AWS_REGION)
+            names = {
+                metric["MetricName"] for metric in cloudwatch.list_metrics(Namespace="CourseRegistration")["Metrics"]
+            }
+            assert {"CacheHitRate", "CacheHits", "CacheMisses", "Requests", "RequestLatency"} <= names
+            tasks._cloudwatch = None
+
+    def test_nothing_is_sent_when_disabled(self, settings):
+        settings.CLOUDWATCH_METRICS_ENABLED = False
+        assert push_metrics.run() == 0
+
+
+class TestSESBackend:
+    def test_sends_through_the_ses_api(self, settings):
+        settings.EMAIL_BACKEND = "courseproject.email.SESEmailBackend"
+        with mock_aws():
+            ses = boto3.client("ses", region_name=settings.AWS_SES_REGION)
+            ses.verify_email_identity(EmailAddress="registration@example.edu")
+            sent = mail.EmailMessage("Hello", "Body", "registration@example.edu", ["student@example.edu"]).send()
+            assert sent == 1
+            [message] = ses_backends[DEFAULT_ACCOUNT_ID][settings.AWS_SES_REGION].sent_messages
+            assert "student@example.edu" in message.destinations
+            assert "Subject: Hello" in str(message.raw_data)
+
+
+def test_the_outbox_and_ledger_tables_exist():
+    for table in ("test-Outbox", "test-TaskLedger", "test-AuditLog"):
+        assert describe_table(table)["TableStatus"] == "ACTIVE"
+
+
+def test_an_admins_action_is_recorded_as_the_admins(admin, instructor):
+    response = admin.client.post(
+        "/api/courses",
+        {
+            "course_code": "ADM 1",
+            "title": "T",
+            "semester_id": unique_semester(),
+            "department_id": 1,
+            "credits": 1,
+            "capacity": 5,
+            "instructor_id": instructor.user_id,
+        },
+        format="json",
+    )
+    [record] = audit_trail("course", response.json()["course_id"])
+    assert record.actor_id == admin.user_id
