@@ -46,7 +46,7 @@ def _load_profile(user_id: str) -> tuple[int, bytes] | None:
 
 def profile_json(*, user_id: str) -> bytes:
     """GET /api/auth/me: the profile from the cache (written through on every change)."""
-    payload = cached_entity(keys.user_profile(user_id), load=lambda: _load_profile(user_id))
+    payload, _ = cached_entity(keys.user_profile(user_id), load=lambda: _load_profile(user_id))
     if payload is None:
         raise NotFoundError("User not found.", code="user_not_found")
     return payload
@@ -59,7 +59,7 @@ def _load_profiles(user_ids: list[str]) -> dict[str, tuple[int, bytes]]:
 
 def cached_profiles(*, user_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Profiles by id for lists that embed users (rosters); absent ids are left out."""
-    payloads = cached_entities(
+    payloads, _ = cached_entities(
         {user_id: keys.user_profile(user_id) for user_id in user_ids}, load_missing=_load_profiles
     )
     return {user_id: orjson.loads(payload) for user_id, payload in payloads.items()}

@@ -11,6 +11,8 @@ of separate processes would not).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -31,6 +33,15 @@ _lock = threading.Lock()
 _pending: Counter[str] = Counter()
 _hot_semesters: set[int] = set()
 _flusher_pid: int | None = None
+
+
+def _reset_in_child() -> None:
+    # A child forked while another thread held the lock would wait on it forever.
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def _ensure_flusher() -> None:
@@ -80,6 +91,13 @@ def _start_flusher() -> None:
                 logger.exception("Flushing metrics failed")
 
     threading.Thread(target=flush_forever, name="metrics-flusher", daemon=True).start()
+    atexit.register(_flush_at_exit)
+
+
+def _flush_at_exit() -> None:
+    """The last second of counts of a worker that is shutting down (recycled, deployed, stopped)."""
+    with contextlib.suppress(Exception):
+        flush()
 
 
 def flush() -> None:

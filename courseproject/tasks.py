@@ -13,9 +13,9 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from courseproject import metrics
-from courseproject.background import relay_pending
+from courseproject.background import background_task, relay_pending
 from courseproject.caching import keys
-from courseproject.caching.store import gate
+from courseproject.caching.store import apply_repairs, gate
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,14 @@ logger = logging.getLogger(__name__)
 @shared_task(name="courseproject.relay_outbox", acks_late=True, ignore_result=True)
 def relay_outbox() -> int:
     return relay_pending()
+
+
+@background_task("courseproject.repair_cache")
+def repair_cache(*, event_id: str, delete_keys: list[str], bump_keys: list[str]) -> None:
+    """Apply cache writes a process could not make (Redis errors retry with backoff until it answers)."""
+    client = gate.writer()
+    if client is not None:
+        apply_repairs(client, delete_keys=delete_keys, bump_keys=bump_keys)
 
 
 def _counter_deltas() -> dict[str, int] | None:

@@ -13,7 +13,7 @@ import orjson
 
 from courseproject import metrics
 from courseproject.caching import keys
-from courseproject.caching.store import cached_entities, cached_entity, cached_page, is_live
+from courseproject.caching.store import cached_entities, cached_entity, cached_page, fill_entities
 from courseproject.dynamo import batch_get
 from courseproject.errors import NotFoundError
 from courseproject.pagination import Page, query_page
@@ -51,11 +51,15 @@ def _load_seats(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
     return {course_id: (int(course.revision), seats_payload(course)) for course_id, course in courses.items()}
 
 
-def with_current_seats(courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Lay the cached seat counts over course representations (in place), filling missing entries."""
-    if not courses or not is_live():
-        return courses  # loaded from DynamoDB just now: their own counts are the current ones
-    seat_payloads = cached_entities(
+def with_current_seats(courses: list[dict[str, Any]], *, from_cache: bool) -> list[dict[str, Any]]:
+    """Lay the current seat counts over course representations (in place).
+
+    Only needed when the courses came from the cache: loaded from DynamoDB just now, their own
+    counts are current. The seats come from their own cache entries, or consistent reads.
+    """
+    if not courses or not from_cache:
+        return courses
+    seat_payloads, _ = cached_entities(
         {course["course_id"]: keys.course_seats(course["course_id"]) for course in courses},
         load_missing=_load_seats,
     )
@@ -72,17 +76,27 @@ def with_current_seats(courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- Details -------------------------------------------------------------------------------------
 
 
+def _prime_seats(courses: list[Course]) -> None:
+    """A consistent read of a course also gives its current seats: cache them as well."""
+    fill_entities(
+        [(keys.course_seats(course.course_id), int(course.revision), seats_payload(course)) for course in courses]
+    )
+
+
 def _load_course_entity(course_id: str) -> tuple[int, bytes] | None:
     course = course_by_id(course_id=course_id)
-    return (int(course.revision), dumps(course_representation(course))) if course is not None else None
+    if course is None:
+        return None
+    _prime_seats([course])
+    return int(course.revision), dumps(course_representation(course))
 
 
 def cached_course(*, course_id: str) -> dict[str, Any]:
     """The course (with current seats) from the cache, or DynamoDB on a miss; 404 if absent."""
-    payload = cached_entity(keys.course_detail(course_id), load=lambda: _load_course_entity(course_id))
+    payload, from_cache = cached_entity(keys.course_detail(course_id), load=lambda: _load_course_entity(course_id))
     if payload is None:
         raise NotFoundError("Course not found.", code="course_not_found")
-    return with_current_seats([orjson.loads(payload)])[0]
+    return with_current_seats([orjson.loads(payload)], from_cache=from_cache)[0]
 
 
 def course_detail_json(*, course_id: str) -> bytes:
@@ -91,6 +105,7 @@ def course_detail_json(*, course_id: str) -> bytes:
 
 def _load_course_entities(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
     courses = batch_get(Course, course_ids, consistent_read=True)
+    _prime_seats(list(courses.values()))
     return {
         course_id: (int(course.revision), dumps(course_representation(course))) for course_id, course in courses.items()
     }
@@ -98,11 +113,11 @@ def _load_course_entities(course_ids: list[str]) -> dict[str, tuple[int, bytes]]
 
 def cached_courses(*, course_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Many courses (with current seats) by id, for lists that embed them; absent ids are left out."""
-    payloads = cached_entities(
+    payloads, from_cache = cached_entities(
         {course_id: keys.course_detail(course_id) for course_id in course_ids}, load_missing=_load_course_entities
     )
     courses = [orjson.loads(payload) for payload in payloads.values()]
-    return {course["course_id"]: course for course in with_current_seats(courses)}
+    return {course["course_id"]: course for course in with_current_seats(courses, from_cache=from_cache)}
 
 
 # --- Lists ---------------------------------------------------------------------------------------
@@ -133,17 +148,17 @@ def courses_for_instructor(*, instructor_id: str, limit: int, cursor: str | None
     return page.map(lambda courses: [course_representation(course) for course in courses])
 
 
-def _with_current_seats_json(page_json: bytes) -> bytes:
-    if not is_live():
+def _with_current_seats_json(page_json: bytes, *, from_cache: bool) -> bytes:
+    if not from_cache:
         return page_json
     page = orjson.loads(page_json)
-    with_current_seats(page["results"])
+    with_current_seats(page["results"], from_cache=True)
     return dumps(page)
 
 
 def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
     metrics.note_semester_read(semester_id)
-    page_json = cached_page(
+    page_json, from_cache = cached_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),
         load=lambda: dumps(
@@ -152,15 +167,15 @@ def course_list_json(*, semester_id: int, department_id: int | None, limit: int,
             ).as_response()
         ),
     )
-    return _with_current_seats_json(page_json)
+    return _with_current_seats_json(page_json, from_cache=from_cache)
 
 
 def instructor_courses_json(*, instructor_id: str, limit: int, cursor: str | None) -> bytes:
-    page_json = cached_page(
+    page_json, from_cache = cached_page(
         keys.instructor_courses(instructor_id=instructor_id, limit=limit, cursor=cursor),
         generation_key=keys.instructor_courses_generation(instructor_id),
         load=lambda: dumps(
             courses_for_instructor(instructor_id=instructor_id, limit=limit, cursor=cursor).as_response()
         ),
     )
-    return _with_current_seats_json(page_json)
+    return _with_current_seats_json(page_json, from_cache=from_cache)

@@ -15,7 +15,7 @@ import orjson
 
 from courseproject import metrics
 from courseproject.caching import keys
-from courseproject.caching.store import put_entities, refresh_page
+from courseproject.caching.store import fill_entities, refresh_page
 from courseproject.dynamo import batch_get
 from courseproject.pagination import DEFAULT_PAGE_SIZE
 from courseproject.rendering import dumps
@@ -65,7 +65,7 @@ def _warm_courses(report: WarmReport, course_ids: list[str]) -> None:
         revision = int(course.revision)
         entities.append((keys.course_detail(course_id), revision, dumps(course_representation(course))))
         entities.append((keys.course_seats(course_id), revision, seats_payload(course)))
-    put_entities(entities)
+    fill_entities(entities)
     report.entities += len(entities)
 
 

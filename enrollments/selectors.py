@@ -54,15 +54,14 @@ def enrollments_for_student_json(
     *, user_id: str, semester_id: int | None, status: str | None, limit: int, cursor: str | None
 ) -> bytes:
     """A student's enrollments, newest first, each with its course (null if since deleted)."""
-    page = orjson.loads(
-        cached_page(
-            keys.my_enrollments(user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor),
-            generation_key=keys.my_enrollments_generation(user_id),
-            load=lambda: _student_enrollments_page(
-                user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor
-            ),
-        )
+    page_json, _ = cached_page(
+        keys.my_enrollments(user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor),
+        generation_key=keys.my_enrollments_generation(user_id),
+        load=lambda: _student_enrollments_page(
+            user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor
+        ),
     )
+    page = orjson.loads(page_json)
     courses = cached_courses(course_ids=[entry["course_id"] for entry in page["results"]])
     for entry in page["results"]:
         entry["course"] = courses.get(entry["course_id"])
@@ -85,13 +84,12 @@ def roster_json(*, actor: Actor, course_id: str, limit: int, cursor: str | None)
     """The students enrolled in a course, in enrollment order, for its instructor or an admin."""
     course = cached_course(course_id=course_id)
     ensure_can_manage(actor, instructor_id=course["instructor_id"])
-    page = orjson.loads(
-        cached_page(
-            keys.roster(course_id=course_id, limit=limit, cursor=cursor),
-            generation_key=keys.roster_generation(course_id),
-            load=lambda: _roster_page(course_id=course_id, limit=limit, cursor=cursor),
-        )
+    page_json, _ = cached_page(
+        keys.roster(course_id=course_id, limit=limit, cursor=cursor),
+        generation_key=keys.roster_generation(course_id),
+        load=lambda: _roster_page(course_id=course_id, limit=limit, cursor=cursor),
     )
+    page = orjson.loads(page_json)
     students = cached_profiles(user_ids=[entry["user_id"] for entry in page["results"]])
     for entry in page["results"]:
         student = students.get(entry["user_id"])

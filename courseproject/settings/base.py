@@ -141,7 +141,12 @@ CACHES = {
             # Short timeouts: a slow Redis must not hold a request longer than DynamoDB would.
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.25),
             "SOCKET_TIMEOUT": env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 0.25),
-            "CONNECTION_POOL_KWARGS": {"max_connections": env_int("REDIS_MAX_CONNECTIONS", 50, minimum=1)},
+            # RESP2: redis-py 8's RESP3 default also turns on maintenance notifications, which relax
+            # the socket timeout to 10 s while a server announces maintenance.
+            "CONNECTION_POOL_KWARGS": {
+                "max_connections": env_int("REDIS_MAX_CONNECTIONS", 50, minimum=1),
+                "protocol": 2,
+            },
             # A Redis outage must slow requests down, not fail them (throttling fails open).
             "IGNORE_EXCEPTIONS": True,
         },
@@ -170,6 +175,9 @@ CACHE_GENERATION_TTL_SECONDS = 7 * 24 * 3600
 # After a Redis error, skip Redis for this long instead of waiting on timeouts in every request.
 CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 2.0)
 CACHE_ERROR_LOG_INTERVAL_SECONDS = env_float("CACHE_ERROR_LOG_INTERVAL_SECONDS", 60.0)
+# A page loaded within this many seconds of a write to its list is kept only that long: GSIs are
+# eventually consistent and may not show the write yet.
+CACHE_GSI_SETTLE_SECONDS = env_int("CACHE_GSI_SETTLE_SECONDS", 2)
 # How long a request waits for another process to load a missing key before loading it itself.
 CACHE_LOCK_WAIT_SECONDS = env_float("CACHE_LOCK_WAIT_SECONDS", 1.0)
 # If set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>".

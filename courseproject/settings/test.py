@@ -26,5 +26,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_THROTTLE_RATE = "100000/min"
 REGISTER_THROTTLE_RATE = "100000/min"
 
+# DynamoDB Local's indexes are updated with the table: there is no lag to wait out.
+CACHE_GSI_SETTLE_SECONDS = 0
+
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
