@@ -6,3 +6,7 @@ class CourseProjectConfig(AppConfig):
 
     name = "courseproject"
     verbose_name = "Course registration"
+
+    def ready(self) -> None:
+        # Connects the request signals that publish a request's tasks after its response.
+        from courseproject import background  # noqa: F401

@@ -1,6 +1,8 @@
 """Handing work to Celery after a committed write: never blocking the request, never losing the work.
 
-`dispatch` publishes a task with a short connection timeout. If the broker does not take it, the
+`dispatch` publishes a task with a short connection timeout; inside a request it waits until the
+response has been sent (Django's request_finished), so the student does not wait for the broker
+either. If the broker does not take it, the
 task is written to the DynamoDB outbox instead, and `relay_outbox` (on beat every
 OUTBOX_RELAY_INTERVAL_SECONDS, or `manage.py relay_outbox`) publishes it once the broker is back.
 After one failure a breaker sends tasks straight to the outbox for BROKER_BREAKER_SECONDS, so an
@@ -24,6 +26,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import Task, current_app, shared_task
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.dispatch import receiver
 from django.utils import timezone
 from pynamodb.exceptions import PynamoDBException
 from redis.exceptions import RedisError
@@ -79,8 +83,32 @@ def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
+_request_local = threading.local()
+
+
+@receiver(request_started)
+def _collect_dispatches(**_: Any) -> None:
+    _request_local.pending = []
+
+
+@receiver(request_finished)
+def _publish_collected_dispatches(**_: Any) -> None:
+    """After the response went out: publish what the request's writes queued."""
+    pending, _request_local.pending = getattr(_request_local, "pending", None), None
+    for task, event_id, kwargs in pending or []:
+        _publish(task, event_id=event_id, **kwargs)
+
+
 def dispatch(task: Task, *, event_id: str, **kwargs: Any) -> None:
     """Queue `task(event_id=..., **kwargs)` for a worker. Never raises: the write it follows succeeded."""
+    pending = getattr(_request_local, "pending", None)
+    if pending is not None and not settings.CELERY_TASK_ALWAYS_EAGER:  # eager means inline, now
+        pending.append((task, event_id, kwargs))
+    else:
+        _publish(task, event_id=event_id, **kwargs)
+
+
+def _publish(task: Task, *, event_id: str, **kwargs: Any) -> None:
     task_kwargs = {"event_id": event_id, **kwargs}
     if not broker_breaker.is_open():
         try:
