@@ -7,6 +7,7 @@ when they are served. An enrollment therefore never invalidates a semester's pag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -156,16 +157,23 @@ def _with_current_seats_json(page_json: bytes, *, from_cache: bool) -> bytes:
     return dumps(page)
 
 
+def semester_page_loader(
+    *, semester_id: int, department_id: int | None, limit: int, cursor: str | None
+) -> Callable[[], bytes]:
+    """What a miss of a semester's list page runs (readers and cache warming alike)."""
+    return lambda: dumps(
+        courses_for_semester(
+            semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor
+        ).as_response()
+    )
+
+
 def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
     metrics.note_semester_read(semester_id)
     page_json, from_cache = cached_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),
-        load=lambda: dumps(
-            courses_for_semester(
-                semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor
-            ).as_response()
-        ),
+        load=semester_page_loader(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
     )
     return _with_current_seats_json(page_json, from_cache=from_cache)
 

@@ -20,7 +20,7 @@ from courseproject.dynamo import batch_get
 from courseproject.pagination import DEFAULT_PAGE_SIZE
 from courseproject.rendering import dumps
 from courses.models import Course
-from courses.selectors import courses_for_semester, seats_payload
+from courses.selectors import seats_payload, semester_page_loader
 from courses.serializers import course_representation
 
 # Browsed within this long counts as hot.
@@ -48,10 +48,8 @@ def _warm_page(report: WarmReport, *, semester_id: int, department_id: int | Non
     payload, stored = refresh_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=DEFAULT_PAGE_SIZE, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),
-        load=lambda: dumps(
-            courses_for_semester(
-                semester_id=semester_id, department_id=department_id, limit=DEFAULT_PAGE_SIZE, cursor=cursor
-            ).as_response()
+        load=semester_page_loader(
+            semester_id=semester_id, department_id=department_id, limit=DEFAULT_PAGE_SIZE, cursor=cursor
         ),
     )
     report.pages += int(stored)

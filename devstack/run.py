@@ -14,10 +14,20 @@ import sys
 import time
 from urllib.parse import urlparse
 
-from devstack.services import ROOT, RUN_DIR, ManagedProcess, ServiceError, dynamodb_local, http_ok, redis_server
+from devstack.services import (
+    ROOT,
+    RUN_DIR,
+    VENV_BIN,
+    ManagedProcess,
+    ServiceError,
+    celery_beat,
+    celery_worker,
+    dynamodb_local,
+    gunicorn_server,
+    redis_server,
+)
 
 SETTINGS_MODULE = os.environ.get("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
-VENV_BIN = ROOT / ".venv" / "bin"
 LOG_DIR = RUN_DIR / "logs"
 
 
@@ -46,7 +56,7 @@ def main() -> int:
     started = time.monotonic()
     http_port = int(os.environ.get("PORT", "8000"))
     dynamodb_port, redis_port, broker_port = _local_settings()
-    env = {"DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "PYTHONUNBUFFERED": "1", "PORT": str(http_port)}
+    env = {"DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "PYTHONUNBUFFERED": "1"}
     services: list[ManagedProcess] = []
 
     def stop_all(*_: object) -> None:
@@ -84,42 +94,11 @@ def main() -> int:
         _manage("create_indexes")
         _manage("seed_demo")
 
-        services.append(
-            ManagedProcess(
-                name="Celery worker",
-                argv=[
-                    str(VENV_BIN / "celery"),
-                    "-A",
-                    "courseproject",
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    "2",
-                    "--hostname",
-                    "worker@%h",
-                ],
-                log_path=LOG_DIR / "celery-worker.log",
-                env=env,
-            ).start()
-        )
-        services.append(
-            ManagedProcess(
-                name="Celery beat",
-                argv=[str(VENV_BIN / "celery"), "-A", "courseproject", "beat", "--loglevel", "INFO"],
-                log_path=LOG_DIR / "celery-beat.log",
-                env=env,
-            ).start()
-        )
-        gunicorn = ManagedProcess(
-            name="gunicorn",
-            argv=[str(VENV_BIN / "gunicorn"), "-c", "infra/gunicorn.conf.py", "courseproject.wsgi"],
-            port=http_port,
-            ready=lambda: http_ok(f"http://127.0.0.1:{http_port}/api/health"),
-            log_path=LOG_DIR / "gunicorn.log",
-            env=env,
-        )
-        services.append(gunicorn.start(timeout=60))
+        services.append(celery_worker(hostname="worker", log_path=LOG_DIR / "celery-worker.log", env=env).start())
+        services.append(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env).start())
+        services.append(gunicorn_server(port=http_port, log_path=LOG_DIR / "gunicorn.log", env=env).start(timeout=60))
+
+        from courseproject.demo import DEMO_PASSWORD
 
         base = f"http://127.0.0.1:{http_port}"
         print(
@@ -128,6 +107,10 @@ def main() -> int:
             f"  Health       {base}/api/health\n"
             f"  Swagger UI   {base}/api/docs/\n"
             f"  OpenAPI      {base}/api/schema/\n"
+            f"  Metrics      {base}/metrics\n"
+            f"  Sign in as   admin@demo.edu, instructor1@demo.edu or student1@demo.edu "
+            f"(password {DEMO_PASSWORD!r})\n"
+            f"  Emails       {RUN_DIR.relative_to(ROOT)}/emails/\n"
             f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (gunicorn.log, celery-worker.log, celery-beat.log, "
             f"dynamodb.log, redis.log, redis-broker.log)\n"
             f"Press Ctrl-C to stop everything.\n",

@@ -219,6 +219,55 @@ def redis_server(
     )
 
 
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def gunicorn_server(*, port: int, log_path: Path, env: dict[str, str]) -> ManagedProcess:
+    """gunicorn with infra/gunicorn.conf.py, ready when /api/health answers 200."""
+    return ManagedProcess(
+        name="gunicorn",
+        argv=[str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "courseproject.wsgi"],
+        port=port,
+        ready=lambda: http_ok(f"http://127.0.0.1:{port}/api/health"),
+        log_path=log_path,
+        env={**env, "PORT": str(port)},
+    )
+
+
+def celery_worker(
+    *, hostname: str, log_path: Path, env: dict[str, str], ready: Callable[[], bool] | None = None
+) -> ManagedProcess:
+    return ManagedProcess(
+        name="Celery worker",
+        argv=[
+            str(VENV_BIN / "celery"),
+            "-A",
+            "courseproject",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--hostname",
+            f"{hostname}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        ready=ready,
+        log_path=log_path,
+        env=env,
+    )
+
+
+def celery_beat(*, log_path: Path, env: dict[str, str]) -> ManagedProcess:
+    return ManagedProcess(
+        name="Celery beat",
+        argv=[str(VENV_BIN / "celery"), "-A", "courseproject", "beat", "--loglevel", "INFO"],
+        log_path=log_path,
+        env=env,
+    )
+
+
 def http_ok(url: str) -> bool:
     """True when GET url answers 200 within a second."""
     try:

@@ -3,17 +3,14 @@ the suite's DynamoDB Local and Redis."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from devstack.services import ROOT, ManagedProcess, free_port, http_ok
+from devstack import services as devstack
 from tests.conftest import TEST_LOG_DIR
 from tests.e2e.proxy import PausableProxy
 
-VENV_BIN = Path(sys.executable).parent
 EMAIL_DIR = TEST_LOG_DIR / "emails"
 TEST_ENV = {
     "DJANGO_SETTINGS_MODULE": "courseproject.settings.test",
@@ -30,14 +27,9 @@ TEST_ENV = {
 
 @pytest.fixture(scope="session")
 def gunicorn_url() -> Iterator[str]:
-    port = free_port()
-    server = ManagedProcess(
-        name="gunicorn",
-        argv=[str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "courseproject.wsgi"],
-        port=port,
-        ready=lambda: http_ok(f"http://127.0.0.1:{port}/api/health"),
-        log_path=TEST_LOG_DIR / "gunicorn.log",
-        env={**TEST_ENV, "PORT": str(port), "GUNICORN_WORKERS": "4"},
+    port = devstack.free_port()
+    server = devstack.gunicorn_server(
+        port=port, log_path=TEST_LOG_DIR / "gunicorn.log", env={**TEST_ENV, "GUNICORN_WORKERS": "4"}
     ).start(timeout=60)
     try:
         yield f"http://127.0.0.1:{port}"
@@ -56,31 +48,17 @@ def worker_dynamodb_proxy(local_services) -> Iterator[PausableProxy]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(worker_dynamodb_proxy: PausableProxy) -> Iterator[ManagedProcess]:
+def celery_worker(worker_dynamodb_proxy: PausableProxy) -> Iterator[devstack.ManagedProcess]:
     from courseproject.celery import app
 
     def answers_ping() -> bool:
         return bool(app.control.ping(timeout=0.5))
 
-    worker = ManagedProcess(
-        name="Celery worker",
-        argv=[
-            str(VENV_BIN / "celery"),
-            "-A",
-            "courseproject",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            "2",
-            "--hostname",
-            "e2e@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        ready=answers_ping,
+    worker = devstack.celery_worker(
+        hostname="e2e",
         log_path=TEST_LOG_DIR / "celery-worker.log",
         env={**TEST_ENV, "TEST_DYNAMODB_PORT": str(worker_dynamodb_proxy.port)},
+        ready=answers_ping,
     ).start(timeout=60)
     try:
         yield worker
