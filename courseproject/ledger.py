@@ -2,18 +2,20 @@
 
 A task may run twice (a worker died before acknowledging it). Database writes are made idempotent by
 their keys; an email is not, so the task claims a ledger entry with a conditional write before
-sending and marks it done after. A claim expires (its lease) so that a worker dying mid-send does
-not block the email forever; the one case left is a worker dying after the mail server accepted
-the message and before `complete`, which sends it twice rather than never.
+sending and marks it done after. A claim carries its owner's token, so only the owner completes or
+releases it, and expires after a lease longer than a task may run, so that a worker dying mid-send
+does not block the email forever. The case left is a worker dying after the mail server accepted
+the message and before `complete`: the email is sent twice rather than never.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from enum import StrEnum
 
 from django.utils import timezone
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from courseproject.models import TaskLedgerEntry
 
@@ -26,11 +28,12 @@ class Claim(StrEnum):
     BUSY = "busy"  # another worker holds a live claim: try again later
 
 
-def claim(ledger_key: str, *, lease_seconds: int) -> Claim:
+def claim(ledger_key: str, *, owner: str, lease_seconds: int) -> Claim:
     now = timezone.now()
     entry = TaskLedgerEntry(
         ledger_key=ledger_key,
         status=Claim.CLAIMED.value,
+        owner=owner,
         claimed_until=now + timedelta(seconds=lease_seconds),
         expires_at=now + LEDGER_RETENTION,
     )
@@ -47,16 +50,30 @@ def claim(ledger_key: str, *, lease_seconds: int) -> Claim:
     return Claim.CLAIMED
 
 
-def complete(ledger_key: str) -> None:
-    TaskLedgerEntry(ledger_key).update(
-        actions=[TaskLedgerEntry.status.set(Claim.DONE.value), TaskLedgerEntry.completed_at.set(timezone.now())]
-    )
+def complete(ledger_key: str, *, owner: str, attempts: int = 5) -> None:
+    """Mark the side effect done. Retried here, not by re-running the task, which would repeat it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            TaskLedgerEntry(ledger_key).update(
+                actions=[
+                    TaskLedgerEntry.status.set(Claim.DONE.value),
+                    TaskLedgerEntry.completed_at.set(timezone.now()),
+                ],
+                condition=TaskLedgerEntry.owner == owner,
+            )
+            return
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException" or attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
 
 
-def release(ledger_key: str) -> None:
+def release(ledger_key: str, *, owner: str) -> None:
     """Give up a claim after a failed attempt, so the retry need not wait for the lease to run out."""
     try:
-        TaskLedgerEntry(ledger_key).delete(condition=TaskLedgerEntry.status == Claim.CLAIMED.value)
+        TaskLedgerEntry(ledger_key).delete(
+            condition=(TaskLedgerEntry.status == Claim.CLAIMED.value) & (TaskLedgerEntry.owner == owner)
+        )
     except DeleteError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise

@@ -3,16 +3,24 @@ ledger that makes side effects with no natural key (sending an email) happen onc
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from courseproject.dynamo import DynamoModel, TableMeta, table_name
 
-OUTBOX_PENDING = "pending"
+# Pending tasks are spread over shards: during a broker outage every request writes one, and a
+# single index key would funnel them all into one partition.
+OUTBOX_SHARDS = 8
+# Tasks a worker gave up on (out of retries, over a time limit): kept for an operator to re-queue.
+OUTBOX_DEAD = "dead"
+
+
+def outbox_pending_status(shard: int) -> str:
+    return f"pending#{shard}"
 
 
 class OutboxByStatus(GlobalSecondaryIndex["OutboxEvent"]):
-    """Pending tasks, oldest first, for the relay (items are deleted once relayed)."""
+    """Pending (by shard) or dead tasks, oldest first, for the relay (items are deleted once relayed)."""
 
     class Meta:
         index_name = "OutboxByStatus"
@@ -29,9 +37,9 @@ class OutboxEvent(DynamoModel):
     event_id = UnicodeAttribute(hash_key=True)
     task_name = UnicodeAttribute()
     task_kwargs = JSONAttribute()
-    status = UnicodeAttribute(default=OUTBOX_PENDING)
+    status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    attempts = NumberAttribute(default=0)
+    reason = UnicodeAttribute(null=True)
 
     by_status = OutboxByStatus()
 
@@ -44,6 +52,7 @@ class TaskLedgerEntry(DynamoModel):
 
     ledger_key = UnicodeAttribute(hash_key=True)
     status = UnicodeAttribute()
+    owner = UnicodeAttribute()
     claimed_until = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute()

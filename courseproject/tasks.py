@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from typing import Any
@@ -13,16 +14,17 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from courseproject import metrics
-from courseproject.background import background_task, relay_pending
+from courseproject.background import background_task, relay_until_empty
 from courseproject.caching import keys
 from courseproject.caching.store import apply_repairs, gate
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="courseproject.relay_outbox", acks_late=True, ignore_result=True)
+@shared_task(name="courseproject.relay_outbox", ignore_result=True, expires=60)
 def relay_outbox() -> int:
-    return relay_pending()
+    """Drain the outbox (the broker is evidently back, since this task arrived)."""
+    return relay_until_empty(budget_seconds=settings.OUTBOX_RELAY_INTERVAL_SECONDS * 0.8)
 
 
 @background_task("courseproject.repair_cache")
@@ -33,22 +35,34 @@ def repair_cache(*, event_id: str, delete_keys: list[str], bump_keys: list[str])
         apply_repairs(client, delete_keys=delete_keys, bump_keys=bump_keys)
 
 
-def _counter_deltas() -> dict[str, int] | None:
-    """Counters accumulated since the previous push (all processes), remembering this push's totals."""
+def _counter_deltas() -> tuple[dict[str, int], dict[str, int]] | None:
+    """(counters since the previous push, all processes; the current totals), or None without a
+    baseline (first push, or the baseline was evicted): then this push only sets one."""
     client = gate.client()
     if client is None:
         return None
     current = metrics.totals()
     try:
-        previous_raw = client.set(keys.metrics_last_push(), orjson.dumps(current), get=True)
+        previous_raw = client.get(keys.metrics_last_push())
     except RedisError:
         return None
-    previous = orjson.loads(previous_raw) if previous_raw else {}
-    # A counter below its previous value means the hash was reset (flush after an outage): start over.
-    return {
+    if not previous_raw:
+        _save_baseline(current)
+        return None
+    previous = orjson.loads(previous_raw)
+    # A counter below its previous value means the hash was reset: count it from zero.
+    deltas = {
         field: value - previous.get(field, 0) if value >= previous.get(field, 0) else value
         for field, value in current.items()
     }
+    return deltas, current
+
+
+def _save_baseline(totals: dict[str, int]) -> None:
+    client = gate.client()
+    if client is not None:
+        with contextlib.suppress(RedisError):
+            client.set(keys.metrics_last_push(), orjson.dumps(totals), ex=7 * 24 * 3600)
 
 
 def metric_data(deltas: dict[str, int]) -> list[dict[str, Any]]:
@@ -112,12 +126,14 @@ def push_metrics() -> int:
     """Send the last interval's cache and latency figures to CloudWatch; returns the datum count."""
     if not settings.CLOUDWATCH_METRICS_ENABLED:
         return 0
-    deltas = _counter_deltas()
-    if deltas is None:
-        logger.warning("Metrics push skipped: Redis unavailable")
+    counted = _counter_deltas()
+    if counted is None:
+        logger.info("Metrics push: no baseline yet (or Redis unavailable); the next push sends figures")
         return 0
+    deltas, totals = counted
     data = metric_data(deltas)
     client = _cloudwatch_client()
     for start in range(0, len(data), 1000):  # PutMetricData's limit per call
         client.put_metric_data(Namespace=settings.CLOUDWATCH_NAMESPACE, MetricData=data[start : start + 1000])
+    _save_baseline(totals)  # only after CloudWatch took them: a failed push is sent with the next
     return len(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +28,9 @@ def send_enrollment_email(
 ) -> str:
     """Send the confirmation (enrolled) or notice (dropped); returns what happened, for logs and tests."""
     ledger_key = f"email:{action}:{event_id}"
-    claim = ledger.claim(ledger_key, lease_seconds=settings.EMAIL_TIMEOUT * 3)
+    owner = uuid.uuid4().hex
+    # Longer than the task may run, so a live send is never taken over.
+    claim = ledger.claim(ledger_key, owner=owner, lease_seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
     if claim == ledger.Claim.DONE:
         return "already sent"
     if claim == ledger.Claim.BUSY:
@@ -37,20 +41,20 @@ def send_enrollment_email(
     except NotFoundError:
         course = None
     if student is None or course is None:
-        ledger.complete(ledger_key)
+        ledger.complete(ledger_key, owner=owner)
         return "recipient or course gone"
     context = {"student": student, "course": course, "enrollment": enrollment, "action": action}
     message = EmailMultiAlternatives(
         subject=SUBJECTS[action].format(course_code=course["course_code"], title=course["title"]),
         body=render_to_string(f"enrollments/email/{action}.txt", context),
-        to=[f"{student.name} <{student.email}>"],
+        to=[formataddr((student.name, student.email))],
         headers={"X-Course-Registration-Event": event_id},
     )
     message.attach_alternative(render_to_string(f"enrollments/email/{action}.html", context), "text/html")
     try:
         message.send()
     except Exception:
-        ledger.release(ledger_key)
+        ledger.release(ledger_key, owner=owner)
         raise
-    ledger.complete(ledger_key)
+    ledger.complete(ledger_key, owner=owner)
     return "sent"

@@ -10,6 +10,10 @@
 import multiprocessing
 import os
 
+# Publishing a task from a request must give up fast when the broker hangs (the outbox takes it);
+# read by the settings of the worker processes this master forks.
+os.environ.setdefault("CELERY_BROKER_SOCKET_TIMEOUT_SECONDS", "0.5")
+
 bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")

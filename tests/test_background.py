@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import orjson
@@ -22,20 +23,28 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from accounts.models import Role
 from audit.models import AuditRecord, entity_key_for
 from audit.selectors import audit_by_actor
 from audit.tasks import record_event
 from courseproject import ledger, metrics
-from courseproject.background import broker_breaker, dispatch, relay_pending
+from courseproject.background import RetryLater, broker_breaker, dispatch, relay_until_empty
+from courseproject.caching import keys
 from courseproject.celery import app as celery_app
 from courseproject.dynamo import dynamodb_client, reset_dynamodb_client
-from courseproject.models import OUTBOX_PENDING, OutboxEvent
+from courseproject.models import OUTBOX_DEAD, OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
 from courseproject.tables import describe_table
 from courseproject.tasks import push_metrics
 from courses.tasks import warm_hot_semesters
 from enrollments import services as enrollment_services
 from enrollments.tasks import send_enrollment_email
 from tests.conftest import unique_email, unique_semester
+
+
+def pending_outbox() -> list[OutboxEvent]:
+    return [
+        event for shard in range(OUTBOX_SHARDS) for event in OutboxEvent.by_status.query(outbox_pending_status(shard))
+    ]
 
 
 def audit_trail(entity_type: str, entity_id: str) -> list[AuditRecord]:
@@ -85,19 +94,54 @@ class TestEnrollmentEmails:
         assert send_enrollment_email.run(**arguments) == "already sent"
         assert len(emails_for(student.user.email)) == 1
 
-    def test_a_send_in_progress_elsewhere_is_retried_later(self, student, make_course):
+    def test_a_send_in_progress_elsewhere_is_retried_later(self, student, make_course, dynamodb_calls):
         course = make_course()
         event_id = uuid.uuid4().hex
-        assert ledger.claim(f"email:enrolled:{event_id}", lease_seconds=60) == ledger.Claim.CLAIMED
-        with pytest.raises(Exception, match="being sent by another worker"):
-            send_enrollment_email.run(
-                event_id=event_id,
-                action="enrolled",
-                user_id=student.user_id,
-                course_id=course.course_id,
-                enrollment={"enrollment_id": "x", "enrolled_at": "now"},
-            )
+        assert ledger.claim(f"email:enrolled:{event_id}", owner="other", lease_seconds=60) == ledger.Claim.CLAIMED
+        dynamodb_calls.clear()
+        result = send_enrollment_email.apply(
+            kwargs={
+                "event_id": event_id,
+                "action": "enrolled",
+                "user_id": student.user_id,
+                "course_id": course.course_id,
+                "enrollment": {"enrollment_id": "x", "enrolled_at": "now"},
+            }
+        )
+        assert isinstance(result.result, RetryLater)
+        # Retried (each attempt tries to claim: one PutItem) rather than failed at once, never sent,
+        # and in the end kept as a dead letter (one more PutItem).
+        assert dynamodb_calls.count("PutItem") == 1 + settings.CELERY_TASK_MAX_RETRIES + 1
         assert emails_for(student.user.email) == []
+        for event in OutboxEvent.by_status.query(OUTBOX_DEAD):
+            if event.event_id.startswith(event_id):
+                event.delete()
+
+    def test_a_task_that_fails_for_good_is_kept_as_a_dead_letter(self):
+        event_id = uuid.uuid4().hex
+        record_event.apply(
+            kwargs={
+                "event_id": event_id,
+                "entity_type": "course",
+                "entity_id": "c",
+                "action": "updated",
+                "actor_id": "a",
+                "occurred_at": "not a time",
+                "before": None,
+                "after": None,
+            }
+        )
+        [dead] = [event for event in OutboxEvent.by_status.query(OUTBOX_DEAD) if event.event_id.startswith(event_id)]
+        assert dead.task_name == "audit.record_event"
+        assert dead.task_kwargs["event_id"] == event_id
+        assert "ValueError" in dead.reason
+        dead.delete()
+
+    def test_recipients_with_commas_and_accents_in_their_names_get_their_email(self, make_person, make_course):
+        student = make_person(Role.STUDENT, name="Doe, Jané")
+        enrollment_services.enroll(actor=student.actor, course_id=make_course().course_id)
+        [message] = emails_for(student.user.email)
+        assert message.message()["To"]
 
     def test_a_failed_send_releases_its_claim_for_the_retry(self, student, make_course, settings):
         course = make_course()
@@ -177,15 +221,16 @@ class TestAuditLog:
 
 class TestBrokerOutage:
     @pytest.fixture
-    def publishing(self):
-        """Publish to the real broker instead of running tasks inline."""
+    def publishing(self, settings):
+        """Publish to the real broker (after the response, as in production) instead of running tasks inline."""
+        settings.CELERY_TASK_ALWAYS_EAGER = False
         celery_app.conf.task_always_eager = False
         broker_breaker.reset()
         broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
         broker_redis.delete("celery")
         yield broker_redis
         broker_redis.delete("celery")
-        celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+        celery_app.conf.task_always_eager = True
         broker_breaker.reset()
 
     def test_the_request_succeeds_and_the_work_waits_in_the_outbox(
@@ -201,16 +246,13 @@ class TestBrokerOutage:
             assert time.monotonic() - started < 5
         finally:
             broker.start()
-        pending = [
-            event for event in OutboxEvent.by_status.query(OUTBOX_PENDING) if student.user_id in str(event.task_kwargs)
-        ]
+        pending = [event for event in pending_outbox() if student.user_id in str(event.task_kwargs)]
         assert {event.task_name for event in pending} == {"audit.record_event", "enrollments.send_enrollment_email"}
 
-        while relay_pending():
-            pass
+        relay_until_empty()
         queued = [orjson.loads(message)["headers"]["id"] for message in publishing.lrange("celery", 0, -1)]
         assert {event.event_id for event in pending} <= set(queued)
-        remaining = {event.event_id for event in OutboxEvent.by_status.query(OUTBOX_PENDING)}
+        remaining = {event.event_id for event in pending_outbox()}
         assert not remaining & {event.event_id for event in pending}
 
     def test_dispatch_never_raises_even_without_broker_and_outbox(self, publishing, local_services, caplog):
@@ -261,7 +303,10 @@ class TestCacheWarming:
         make_course(semester_id=semester)
         student.client.get("/api/courses", {"semester_id": semester})
         metrics.flush()
+        page_key = keys.course_list(semester_id=semester, department_id=None, limit=20, cursor=None).name
+        get_redis_connection("default").delete(page_key)
         assert warm_hot_semesters.run() > 0
+        assert get_redis_connection("default").exists(page_key)
 
     def test_warm_cache_needs_a_semester_to_warm(self, settings):
         settings.CACHE_WARM_SEMESTERS = []
@@ -280,16 +325,31 @@ class TestCloudWatchPush:
             from courseproject import tasks
 
             tasks._cloudwatch = None
-            push_metrics.run()  # the baseline: everything before this test
+            push_metrics.run()  # sets the baseline: everything before this test
+            started = datetime.now(UTC) - timedelta(minutes=5)
             for _ in range(5):
                 assert student.client.get(f"/api/courses/{course.course_id}").status_code == 200
-            metrics.flush()
             assert push_metrics.run() >= 5
             cloudwatch = boto3.client("cloudwatch", region_name=settings.AWS_REGION)
             names = {
                 metric["MetricName"] for metric in cloudwatch.list_metrics(Namespace="CourseRegistration")["Metrics"]
             }
             assert {"CacheHitRate", "CacheHits", "CacheMisses", "Requests", "RequestLatency"} <= names
+
+            def total(name: str) -> float:
+                statistics = cloudwatch.get_metric_statistics(
+                    Namespace="CourseRegistration",
+                    MetricName=name,
+                    Statistics=["Sum", "SampleCount"],
+                    Dimensions=[{"Name": "Environment", "Value": settings.DEPLOY_ENVIRONMENT}],
+                    StartTime=started,
+                    EndTime=datetime.now(UTC) + timedelta(minutes=5),
+                    Period=3600,
+                )["Datapoints"]
+                return sum(point["Sum"] for point in statistics)
+
+            assert total("Requests") == 5
+            assert total("CacheHits") >= 5  # each detail read: the course and its seats
             tasks._cloudwatch = None
 
     def test_nothing_is_sent_when_disabled(self, settings):

@@ -192,9 +192,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # tasks report through DynamoDB records, not a result backend
 # Acknowledge after the task ran, not when it was received: a worker that dies mid-task leaves the
 # message unacknowledged and it is delivered again (tasks are idempotent, so twice is harmless).
+# Tasks made with courseproject.background.background_task also put their message back when their
+# pool process dies (reject_on_worker_lost); that is not global, so a task that kills its process
+# every time cannot loop forever.
 CELERY_TASK_ACKS_LATE = True
-# A pool child killed mid-task (OOM, time limit) puts its task back instead of losing it.
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One message reserved per process: a crash re-delivers at most that one, and long tasks cannot
 # hold a queue of others hostage.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -202,12 +203,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", 60,
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_SECONDS", 90, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Unacknowledged messages (their worker died) are delivered again after this many seconds. It
-    # must exceed the longest task plus the longest retry countdown (RETRY_BACKOFF_MAX_SECONDS).
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=1),
+    # must exceed the longest task plus the longest retry countdown (CELERY_RETRY_BACKOFF_MAX_SECONDS
+    # + CELERY_TASK_TIME_LIMIT), or a retry waiting for its countdown would be delivered twice.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900, minimum=1),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10, minimum=1),
     "unacked_restore_throttle": 1,
     "socket_connect_timeout": 1,
-    "socket_timeout": 5,
+    # Web processes publish with 0.5 s (set by infra/gunicorn.conf.py): a hung broker must not hold
+    # a gunicorn worker; workers keep 5 s for their blocking reads.
+    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT_SECONDS", 5.0),
 }
 # Publishing from a request must fail fast when the broker is away; the outbox takes the task then.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
@@ -219,7 +223,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RETRY_BACKOFF_MAX_SECONDS = env_int("CELERY_RETRY_BACKOFF_MAX_SECONDS", 600, minimum=1)
 CELERY_TASK_MAX_RETRIES = env_int("CELERY_TASK_MAX_RETRIES", 12, minimum=0)
 # After the broker refused a task, publish straight to the outbox for this long.
-BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 5.0)
+BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 30.0)
 
 # --- Background work ---------------------------------------------------------------------------
 

@@ -15,7 +15,12 @@ from courseproject.celery import app
 from tests.conftest import TEST_PASSWORD, unique_email
 from tests.e2e.conftest import EMAIL_DIR
 
-pytestmark = pytest.mark.e2e
+# send_task always publishes, which is what these tests want even though in-process tests run eagerly.
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
+
+# The worker's visibility timeout (4 s) and restore sweep (1 s), with room to spare: by then any
+# message held by a dead worker has been delivered again.
+REDELIVERY_SECONDS = 8
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, interval: float = 0.1) -> bool:
@@ -62,7 +67,7 @@ def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url,
 
     assert wait_for(lambda: len(audit_records("enrollment", enrollment_id)) >= 1, timeout=30)
     assert wait_for(lambda: emails_mentioning(email) >= 1, timeout=30)
-    time.sleep(2)  # long enough for a duplicate to show up, if there were one
+    time.sleep(REDELIVERY_SECONDS)  # long enough for a redelivered duplicate to show up, if there were one
     [record] = audit_records("enrollment", enrollment_id)
     assert (record.action, record.actor_id) == ("enrolled", tokens["user"]["user_id"])
     assert emails_mentioning(email) == 1
@@ -85,8 +90,6 @@ def publish_audit_event(event_id: str, actor: str) -> None:
     )
 
 
-# send_task always publishes, which is what this test wants even though in-process tests run eagerly.
-@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 def test_a_worker_killed_in_the_middle_of_a_task_still_records_it_exactly_once(celery_worker, worker_dynamodb_proxy):
     """The worker's requests to DynamoDB are held in flight, so its tasks are caught in the middle of
     their PutItem; the worker is killed with SIGKILL and the held requests dropped, then the worker
@@ -111,6 +114,39 @@ def test_a_worker_killed_in_the_middle_of_a_task_still_records_it_exactly_once(c
     assert recorded() == 0  # the killed attempts wrote nothing
     celery_worker.start(timeout=60)
     assert wait_for(lambda: recorded() >= len(event_ids), timeout=60, interval=0.5)
-    time.sleep(2)  # time for a duplicate to appear, if there were one
+    time.sleep(REDELIVERY_SECONDS)
     records = list(AuditRecord.by_actor.query(actor))
     assert sorted(record.audit_id for record in records) == sorted(event_ids)
+
+
+def test_a_worker_killed_while_sending_an_email_sends_it_exactly_once(
+    celery_worker, worker_dynamodb_proxy, student, make_course
+):
+    """The email task is caught claiming its ledger entry (its DynamoDB request held), the worker is
+    killed, and the task runs again after the visibility timeout: one email."""
+    course = make_course(title="Databases")
+    event_id = uuid.uuid4().hex
+    worker_dynamodb_proxy.pause()
+    try:
+        app.send_task(
+            "enrollments.send_enrollment_email",
+            task_id=event_id,
+            kwargs={
+                "event_id": event_id,
+                "action": "enrolled",
+                "user_id": student.user_id,
+                "course_id": course.course_id,
+                "enrollment": {"enrollment_id": f"{student.user_id}#{course.course_id}", "enrolled_at": "now"},
+            },
+        )
+        assert wait_for(lambda: f"{event_id}] received" in celery_worker.log_tail(200), timeout=20)
+        time.sleep(1)
+        celery_worker.kill()
+        worker_dynamodb_proxy.sever()
+    finally:
+        worker_dynamodb_proxy.resume()
+    assert emails_mentioning(event_id) == 0
+    celery_worker.start(timeout=60)
+    assert wait_for(lambda: emails_mentioning(event_id) >= 1, timeout=60, interval=0.5)
+    time.sleep(REDELIVERY_SECONDS)
+    assert emails_mentioning(event_id) == 1
