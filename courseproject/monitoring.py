@@ -1,10 +1,13 @@
 """GET /metrics: Prometheus text for the monitoring system (counters of all processes), and the
-middleware that times every request."""
+middleware that identifies, times and logs every request."""
 
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 import time
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -13,7 +16,11 @@ from django.views.decorators.http import require_GET
 
 from courseproject import metrics
 from courseproject.errors import error_body
+from courseproject.logging import request_id_var
 from courseproject.rendering import JsonBytesResponse, dumps
+
+request_logger = logging.getLogger("courseproject.requests")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:=-]{8,128}")
 
 
 @require_GET
@@ -26,13 +33,39 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 class RequestMetricsMiddleware:
-    """Times every request into the shared latency histogram (pushed to CloudWatch by a task)."""
+    """Gives every request an id (the load balancer's X-Request-Id if well-formed, else a new one),
+    returns it in X-Request-Id, times the request into the shared latency histogram, and logs one
+    line per request: method, route, status, duration (JSON in production)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        response = self.get_response(request)
-        metrics.record_request(duration_ms=(time.perf_counter() - started) * 1000, status=response.status_code)
-        return response
+        supplied = request.headers.get("X-Request-Id", "")
+        request_id = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+            duration_ms = (time.perf_counter() - started) * 1000
+            metrics.record_request(duration_ms=duration_ms, status=response.status_code)
+            response["X-Request-Id"] = request_id
+            match = getattr(request, "resolver_match", None)
+            request_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "route": match.route if match else None,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(duration_ms, 2),
+                    "user_id": getattr(getattr(request, "user", None), "user_id", None),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)

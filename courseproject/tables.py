@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
+from django.conf import settings
 
 from courseproject.dynamo import DynamoModel, dynamodb_client
 
@@ -56,7 +57,8 @@ def ttl_attribute_name(model: type[DynamoModel]) -> str | None:
 
 def _ordered_key_schema(key_schema: list[dict[str, str]]) -> list[dict[str, str]]:
     # DynamoDB wants HASH before RANGE; PynamoDB lists them alphabetically by attribute.
-    return sorted(key_schema, key=lambda item: item["KeyType"] != "HASH")
+    ordered = sorted(key_schema, key=lambda item: item["KeyType"] != "HASH")
+    return [{"AttributeName": item["AttributeName"], "KeyType": item["KeyType"]} for item in ordered]
 
 
 @dataclass
@@ -152,3 +154,43 @@ def wait_until_active(table_name: str, *, timeout_seconds: float, poll_seconds: 
         if time.monotonic() > deadline:
             raise TimeoutError(f"{table_name} is not ACTIVE after {timeout_seconds:.0f} s")
         time.sleep(poll_seconds)
+
+
+def base_table_name(model: type[DynamoModel]) -> str:
+    """The table's name without the environment's prefix (Courses for prod-Courses)."""
+    return model.Meta.table_name.removeprefix(settings.DYNAMODB_TABLE_PREFIX)
+
+
+def cloudformation_tables(models: list[type[DynamoModel]]) -> dict[str, dict[str, Any]]:
+    """The AWS::DynamoDB::Table resources of infra/stack.yaml, as the models define them.
+
+    `manage.py cloudformation_tables` prints them; a test fails when the template differs.
+    """
+    resources: dict[str, dict[str, Any]] = {}
+    for model in models:
+        definition = table_definition(model)
+        name = base_table_name(model)
+        properties: dict[str, Any] = {
+            "TableName": {"Fn::Sub": f"${{EnvironmentName}}-{name}"},
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": definition["AttributeDefinitions"],
+            "KeySchema": definition["KeySchema"],
+        }
+        if "GlobalSecondaryIndexes" in definition:
+            properties["GlobalSecondaryIndexes"] = definition["GlobalSecondaryIndexes"]
+        ttl_name = ttl_attribute_name(model)
+        if ttl_name:
+            properties["TimeToLiveSpecification"] = {"AttributeName": ttl_name, "Enabled": True}
+        properties |= {
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "DeletionProtectionEnabled": {"Fn::If": ["ProtectTables", True, False]},
+            "Tags": [{"Key": "Environment", "Value": {"Ref": "EnvironmentName"}}],
+        }
+        resources[f"{name}Table"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": properties,
+        }
+    return resources

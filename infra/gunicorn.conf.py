@@ -1,10 +1,18 @@
 """gunicorn configuration for `make run` and production alike; every choice can be overridden by env.
 
-- Sync workers: measured on this 2-core machine, 2 sync workers served cached reads steadily, while
-  gthread was faster on good runs but collapsed to ~40% on one run in three with a 2-3x worse p99.
-- Workers default to 2 x cores + 1: requests spend much of their time waiting on DynamoDB and Redis.
-- Sync workers answer one request per connection and close it (keepalive applies only if
-  GUNICORN_WORKER_CLASS switches to gthread); on loopback and behind a load balancer that is cheap.
+- Worker class sync: measured on a 2-core machine, sync workers served cached reads steadily, while
+  gthread (2 workers x 4 threads) was faster on good runs but fell to ~40% in one run of three with
+  a 2-3x worse p99. One request per process also keeps the per-process breakers and pools simple.
+- Workers 2 x cores + 1: a request spends much of its time waiting on DynamoDB and Redis, so more
+  processes than cores keep the cores busy; each costs ~60 MB.
+- Keep-alive: sync workers answer one request per connection and close it, so `keepalive` only
+  matters with GUNICORN_WORKER_CLASS=gthread; then keep it below the load balancer's idle timeout
+  (ALB: 60 s) so gunicorn never closes a connection the ALB is about to reuse.
+- Timeouts: a worker silent for 30 s is killed and replaced (no request here should take a
+  second); on deploy, workers get 30 s to finish what they are serving.
+- Recycling: workers restart after ~20,000 requests (jittered), bounding any slow leak.
+- Access log: locally to stdout with the request time (%(M)s ms); in production "off", because the
+  application writes one JSON line per request with its request id, route, status and duration.
 """
 
 import multiprocessing
@@ -18,16 +26,15 @@ bind = os.environ.get("GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Recycle workers now and then so a slow leak cannot grow without bound; jitter avoids all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "2000"))
 # The runtime control socket is not used; without this gunicorn 27 creates one under $HOME.
 control_socket_disable = True
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
-errorlog = "-"
-# %(M)s is the request time in milliseconds.
+_access_log = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = None if _access_log == "off" else _access_log
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

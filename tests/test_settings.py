@@ -56,3 +56,18 @@ def test_a_malformed_number_in_the_environment_is_refused():
     )
     assert result.returncode != 0
     assert "JWT_ACCESS_LIFETIME_SECONDS must be an integer" in result.stderr
+
+
+def test_the_deploy_checklist_passes_with_the_production_environment():
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "REDIS_", "CELERY_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION_ENV, "DJANGO_SECRET_KEY": "k3y-" + "x9Y!" * 16},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

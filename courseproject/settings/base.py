@@ -79,6 +79,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The API authenticates with bearer tokens (DRF views are CSRF-exempt); these guard any
+    # cookie-authenticated page (the admin) against cross-site requests and framing.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "courseproject.urls"
@@ -305,15 +309,25 @@ SPECTACULAR_SETTINGS = {
 # --- Logging -----------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# "json" (production's default): one JSON object per line with the request id; "plain" for people.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+# The per-request line (method, route, status, duration); locally gunicorn's access log shows it.
+REQUEST_LOG = env_bool("REQUEST_LOG", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "courseproject.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "botocore": {"level": "WARNING"},
         "pynamodb": {"level": "WARNING"},
+        "courseproject.requests": {"level": "INFO" if REQUEST_LOG else "WARNING"},
+        # Every 4xx is an expected answer, and the request line already records it.
+        "django.request": {"level": "ERROR"},
     },
 }
 

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env_bool, env_int, env_list, require
+from .base import SECRET_KEY, env_bool, env_int, env_list, env_str, require
 
 DEBUG = False
 
@@ -20,13 +20,20 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "")
 DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
 DYNAMODB_TABLE_PREFIX = os.environ.get("DYNAMODB_TABLE_PREFIX", "prod-")
 
+# JSON lines with request ids, one line per request (gunicorn's access log is then redundant).
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+LOGGING["loggers"]["courseproject.requests"]["level"] = "INFO" if REQUEST_LOG else "WARNING"
+
 # The load balancer terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header only allows submitting the domain to browsers' preload list; submitting is a separate choice.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
