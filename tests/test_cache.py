@@ -282,15 +282,21 @@ class TestRedisOutage:
         port = free_port()
         url = f"redis://127.0.0.1:{port}/0"
 
+        started = []
+
         def start():
-            return redis_server(port=port, log_path=RUN_DIR / "test-logs" / "redis-outage.log").start()
+            started.append(redis_server(port=port, log_path=RUN_DIR / "test-logs" / "redis-outage.log").start())
+            return started[-1]
 
         server = start()
         caches = {"default": {**settings.CACHES["default"], "LOCATION": url}}
-        with override_settings(CACHES=caches, REDIS_URL=url, CACHE_BREAKER_SECONDS=0.2):
-            yield server, start
-        server.stop()
-        gate.reset()
+        try:
+            with override_settings(CACHES=caches, REDIS_URL=url, CACHE_BREAKER_SECONDS=0.2):
+                yield server, start
+        finally:
+            for each in started:  # a test that failed half-way may have restarted it
+                each.stop()
+            gate.reset()
 
     def test_requests_succeed_from_dynamodb_and_the_cache_recovers_by_itself(
         self, own_redis, student, instructor, make_course, dynamodb_calls
