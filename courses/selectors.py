@@ -1,4 +1,4 @@
-"""Reads of courses: every list is a GSI query, never a Scan, and every hot read goes through Redis.
+"""Reads of courses: every list is a GSI query (never a full-table read), and every hot read goes through Redis.
 
 Seat counts change far more often than course data, so they are cached on their own (one small
 entry per course, written through after every enroll and drop) and laid over list pages and details
@@ -92,16 +92,24 @@ def _load_course_entity(course_id: str) -> tuple[int, bytes] | None:
     return int(course.revision), dumps(course_representation(course))
 
 
-def cached_course(*, course_id: str) -> dict[str, Any]:
-    """The course (with current seats) from the cache, or DynamoDB on a miss; 404 if absent."""
+def _cached_course_entry(course_id: str) -> tuple[dict[str, Any], bool]:
     payload, from_cache = cached_entity(keys.course_detail(course_id), load=lambda: _load_course_entity(course_id))
     if payload is None:
         raise NotFoundError("Course not found.", code="course_not_found")
-    return with_current_seats([orjson.loads(payload)], from_cache=from_cache)[0]
+    return orjson.loads(payload), from_cache
+
+
+def cached_course(*, course_id: str) -> dict[str, Any]:
+    """The course's data from the cache (or DynamoDB on a miss), 404 if absent; its seat counts may
+    be stale, so it serves callers that need what does not change with enrollments (semester,
+    instructor, title)."""
+    return _cached_course_entry(course_id)[0]
 
 
 def course_detail_json(*, course_id: str) -> bytes:
-    return dumps(cached_course(course_id=course_id))
+    """GET /api/courses/{id}: the course with its current seats."""
+    course, from_cache = _cached_course_entry(course_id)
+    return dumps(with_current_seats([course], from_cache=from_cache)[0])
 
 
 def _load_course_entities(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
