@@ -283,6 +283,22 @@ def _release(lock_key: str, token: str) -> None:
         gate.failed(error)
 
 
+def _stored_while_we_waited(
+    client: Redis, key: CacheKey, lock_key: str, token: str, is_current: Callable[[Entry], bool]
+) -> Entry | None:
+    """After winning the lock on a miss: the previous holder may have stored the value between our
+    read and our lock (double-checked locking); then use it instead of loading it again."""
+    try:
+        entry = decode(client.get(key.name))
+    except RedisError as error:
+        gate.failed(error)
+        return None
+    if entry is not None and is_current(entry):
+        _release(lock_key, token)
+        return entry
+    return None
+
+
 def _wait_for(client: Redis, key: CacheKey, lock_key: str, is_current: Callable[[Entry], bool]) -> Entry | None:
     """Poll for the value another process is loading: until it appears, the lock is gone, or
     CACHE_LOCK_WAIT_SECONDS have passed."""
@@ -383,6 +399,8 @@ def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]
             return entry.payload, True  # fresh enough, or another process is refreshing it
         waited = _wait_for(client, key, lock_key, is_current)
         return (waited.payload, True) if waited is not None else (load(), False)
+    if entry is None and (stored := _stored_while_we_waited(client, key, lock_key, token, is_current)):
+        return stored.payload, True
     try:
         payload, _ = _load_and_store_page(client, key, generation_key=generation_key, generation=generation, load=load)
         return payload, False
@@ -502,6 +520,8 @@ def cached_entity(key: CacheKey, *, load: EntityLoad) -> tuple[bytes | None, boo
             return _present(entry.payload), True  # fresh enough, or another process is refreshing it
         waited = _wait_for(client, key, lock_key, lambda _: True)
         return (_present(waited.payload), True) if waited is not None else (load_payload(), False)
+    if entry is None and (stored := _stored_while_we_waited(client, key, lock_key, token, lambda _: True)):
+        return _present(stored.payload), True
     try:
         loaded, compute_ms = _timed(load)
         if loaded is None:
