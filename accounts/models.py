@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from courseproject.dynamo import DynamoModel, TableMeta, table_name
 
@@ -52,6 +52,18 @@ class UsersByEmail(GlobalSecondaryIndex["User"]):
     email = UnicodeAttribute(hash_key=True)
 
 
+class UsersByRole(GlobalSecondaryIndex["User"]):
+    """The admin's lists of instructors, admins or students, by email. Keys only, so password
+    hashes are not copied into another index."""
+
+    class Meta:
+        index_name = "UsersByRole"
+        projection = KeysOnlyProjection()
+
+    role = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
 class User(DynamoModel):
     class Meta(TableMeta):
         table_name = table_name("Users")
@@ -68,6 +80,7 @@ class User(DynamoModel):
     updated_at = UTCDateTimeAttribute()
 
     by_email = UsersByEmail()
+    by_role = UsersByRole()
 
 
 class UserEmail(DynamoModel):

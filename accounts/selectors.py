@@ -12,6 +12,7 @@ from courseproject.caching import keys
 from courseproject.caching.store import cached_entities, cached_entity
 from courseproject.dynamo import batch_get
 from courseproject.errors import NotFoundError
+from courseproject.pagination import Page, query_page
 from courseproject.rendering import dumps
 
 
@@ -39,6 +40,14 @@ def user_by_email(*, email: str) -> User | None:
     return user_by_id(user_id=claim.user_id)
 
 
+def user_by_email_or_id(value: str) -> User | None:
+    """The admin's way to name a user: an email, or a user id."""
+    value = value.strip()
+    if not value or len(value) > 254:
+        return None
+    return user_by_email(email=value) if "@" in value else user_by_id(user_id=value)
+
+
 def _load_profile(user_id: str) -> tuple[int, bytes] | None:
     user = user_by_id(user_id=user_id)
     return (int(user.revision), dumps(user_profile(user))) if user is not None else None
@@ -63,3 +72,11 @@ def cached_profiles(*, user_ids: list[str]) -> dict[str, dict[str, Any]]:
         {user_id: keys.user_profile(user_id) for user_id in user_ids}, load_missing=_load_profiles
     )
     return {user_id: orjson.loads(payload) for user_id, payload in payloads.items()}
+
+
+def users_with_role(*, role: str, limit: int, cursor: str | None) -> Page[User]:
+    """One page of the users with a role, by email (the admin's user list). The index holds keys
+    only, so the page's users are read with one BatchGetItem."""
+    keys_page = query_page(User.by_role, role, scope=f"users:role:{role}", limit=limit, cursor=cursor)
+    users = batch_get(User, [item.user_id for item in keys_page.items], consistent_read=True)
+    return keys_page.map(lambda items: [users[item.user_id] for item in items if item.user_id in users])

@@ -24,6 +24,15 @@ def user_profile(user: User) -> dict[str, Any]:
     }
 
 
+def user_account(user: User) -> dict[str, Any]:
+    """The profile plus what only admins see: what user_changed and the audit log carry."""
+    return {**user_profile(user), "is_active": bool(user.is_active)}
+
+
+def profile_of_account(account: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in account.items() if key != "is_active"}
+
+
 class ProfileSerializer(serializers.Serializer):
     user_id = serializers.CharField()
     email = serializers.EmailField()

@@ -11,13 +11,19 @@ from django.utils import timezone
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from accounts.models import Role, User, UserEmail
+from accounts.models import Actor, Role, User, UserEmail
 from accounts.selectors import normalize_email, user_by_email, user_by_id
-from accounts.serializers import user_profile
+from accounts.serializers import user_account, user_profile
 from accounts.signals import user_changed
 from accounts.tokens import TokenError, decode_token, issue_token
 from courseproject.dynamo import commit_transaction
-from courseproject.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from courseproject.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from courseproject.events import announce
 
 
@@ -66,7 +72,7 @@ def register_user(
         actor_id=actor_id or user.user_id,
         revision=1,
         before=None,
-        after=user_profile(user),
+        after=user_account(user),
     )
     return user
 
@@ -119,7 +125,7 @@ def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
         user.refresh(consistent_read=True)
     except User.DoesNotExist:
         raise NotFoundError("User not found.", code="user_not_found") from None
-    before = user_profile(user)
+    before = user_account(user)
     try:
         user.update(
             actions=[User.name.set(name.strip()), User.updated_at.set(timezone.now()), User.revision.add(1)],
@@ -137,6 +143,49 @@ def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
         actor_id=actor_id,
         revision=int(user.revision),
         before=before,
-        after=user_profile(user),
+        after=user_account(user),
+    )
+    return user
+
+
+def change_user(*, actor: Actor, user_id: str, name: str, role: Role, is_active: bool) -> User:
+    """An admin changes a user's name, role or active flag (promoting, demoting, deactivating).
+
+    Access tokens carry the role, so API requests see a new role or a deactivation when the user's
+    access token expires (JWT_ACCESS_LIFETIME_SECONDS); refreshing it re-reads the user at once.
+    """
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only admins can change users.")
+    user = user_by_id(user_id=user_id)
+    if user is None:
+        raise NotFoundError("User not found.", code="user_not_found")
+    if user_id == actor.user_id and (Role(role) != Role.ADMIN or not is_active):
+        # The last admin could otherwise lock everyone out of the admin site.
+        raise InvalidInputError("You cannot remove your own admin access.", code="own_access", field="role")
+    before = user_account(user)
+    try:
+        user.update(
+            actions=[
+                User.name.set(name.strip()),
+                User.role.set(Role(role).value),
+                User.is_active.set(is_active),
+                User.updated_at.set(timezone.now()),
+                User.revision.add(1),
+            ],
+            condition=User.user_id.exists(),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFoundError("User not found.", code="user_not_found") from None
+        raise
+    announce(
+        user_changed,
+        sender=User,
+        user_id=user_id,
+        action="updated",
+        actor_id=actor.user_id,
+        revision=int(user.revision),
+        before=before,
+        after=user_account(user),
     )
     return user

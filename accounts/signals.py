@@ -2,7 +2,8 @@
 
 user_changed(sender=User, user_id, action, actor_id, revision, before, after)
     Sent by accounts.services after a write succeeded. action is "created" or "updated"; revision
-    is the user's after the change; before/after are profile representations (None when absent).
+    is the user's after the change; before/after are account representations, the profile plus
+    is_active (None when absent).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from accounts.serializers import profile_of_account
 from courseproject.caching import keys
 from courseproject.caching.store import put_entity
 from courseproject.rendering import dumps
@@ -20,4 +22,4 @@ user_changed = Signal()
 
 def write_profile_through(*, user_id: str, revision: int, after: dict[str, Any] | None, **_: Any) -> None:
     if after is not None:
-        put_entity(keys.user_profile(user_id), revision=revision, payload=dumps(after))
+        put_entity(keys.user_profile(user_id), revision=revision, payload=dumps(profile_of_account(after)))

@@ -1,23 +1,11 @@
-from django.urls import include, path, register_converter
+from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from courseproject import converters  # noqa: F401  (registers the <id:...> path converter)
+from courseproject.adminsite.site import admin_site
 from courseproject.health import HealthView
 from courseproject.monitoring import metrics_view
-
-
-class IdConverter:
-    """Ids in paths: short, URL-safe, so a path can never carry an oversized DynamoDB key."""
-
-    regex = r"[A-Za-z0-9_-]{1,64}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("api/", include("accounts.urls")),
@@ -27,6 +15,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin_site.urls),
+    path("admin", RedirectView.as_view(url="/admin/")),
 ]
 
 handler400 = "courseproject.errors.json_bad_request"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from courseproject.dynamo import DynamoModel, TableMeta, table_name
 
@@ -30,6 +30,18 @@ class CoursesByInstructor(GlobalSecondaryIndex["Course"]):
     course_code = UnicodeAttribute(range_key=True)
 
 
+class CoursesByCode(GlobalSecondaryIndex["Course"]):
+    """The admin's lookup by course code, one item per semester. Keys only: seat changes, the most
+    frequent write, then never touch this index."""
+
+    class Meta:
+        index_name = "CoursesByCode"
+        projection = KeysOnlyProjection()
+
+    course_code = UnicodeAttribute(hash_key=True)
+    semester_id = NumberAttribute(range_key=True)
+
+
 class Course(DynamoModel):
     class Meta(TableMeta):
         table_name = table_name("Courses")
@@ -51,6 +63,7 @@ class Course(DynamoModel):
 
     by_semester = CoursesBySemester()
     by_instructor = CoursesByInstructor()
+    by_code = CoursesByCode()
 
     @property
     def seats_available(self) -> int:

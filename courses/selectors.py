@@ -132,10 +132,16 @@ def cached_courses(*, course_ids: list[str]) -> dict[str, dict[str, Any]]:
 # --- Lists ---------------------------------------------------------------------------------------
 
 
-def courses_for_semester(
+def courses_with_code(*, course_code: str) -> list[Course]:
+    """Every semester's course with this code (the admin's lookup)."""
+    keys_only = Course.by_code.query(course_code.strip().upper(), limit=100)
+    return list(batch_get(Course, [item.course_id for item in keys_only], consistent_read=True).values())
+
+
+def course_models_for_semester(
     *, semester_id: int, department_id: int | None, limit: int, cursor: str | None
-) -> Page[dict[str, Any]]:
-    page = query_page(
+) -> Page[Course]:
+    return query_page(
         Course.by_semester,
         semester_id,
         range_key_condition=Course.department_id == department_id if department_id is not None else None,
@@ -143,17 +149,23 @@ def courses_for_semester(
         limit=limit,
         cursor=cursor,
     )
+
+
+def course_models_for_instructor(*, instructor_id: str, limit: int, cursor: str | None) -> Page[Course]:
+    return query_page(
+        Course.by_instructor, instructor_id, scope=f"courses:instructor:{instructor_id}", limit=limit, cursor=cursor
+    )
+
+
+def courses_for_semester(
+    *, semester_id: int, department_id: int | None, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
+    page = course_models_for_semester(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor)
     return page.map(lambda courses: [course_representation(course) for course in courses])
 
 
 def courses_for_instructor(*, instructor_id: str, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
-    page = query_page(
-        Course.by_instructor,
-        instructor_id,
-        scope=f"courses:instructor:{instructor_id}",
-        limit=limit,
-        cursor=cursor,
-    )
+    page = course_models_for_instructor(instructor_id=instructor_id, limit=limit, cursor=cursor)
     return page.map(lambda courses: [course_representation(course) for course in courses])
 
 

@@ -21,3 +21,13 @@ def warm_hot_semesters() -> int:
     report = warm_semesters(semesters, max_pages=settings.CACHE_WARM_MAX_PAGES)
     logger.info("Warmed %d keys for semesters %s in %.1f s", report.keys, semesters, report.seconds)
     return report.keys
+
+
+@shared_task(name="courses.warm_semester", ignore_result=True, expires=3600)
+def warm_semester(semester_id: int) -> int:
+    """Warm one semester now (the admin's action); returns how many keys were written."""
+    if not settings.CACHE_ENABLED:
+        return 0
+    report = warm_semesters([semester_id], max_pages=settings.CACHE_WARM_MAX_PAGES)
+    logger.info("Warmed %d keys for semester %s in %.1f s", report.keys, semester_id, report.seconds)
+    return report.keys

@@ -13,7 +13,7 @@ from accounts.selectors import cached_profiles
 from courseproject.caching import keys
 from courseproject.caching.store import cached_page
 from courseproject.errors import NotFoundError
-from courseproject.pagination import query_page
+from courseproject.pagination import Page, query_page
 from courseproject.rendering import dumps
 from courses.permissions import ensure_can_manage
 from courses.selectors import cached_course, cached_courses
@@ -97,3 +97,33 @@ def roster_json(*, actor: Actor, course_id: str, limit: int, cursor: str | None)
             {"user_id": student["user_id"], "name": student["name"], "email": student["email"]} if student else None
         )
     return dumps(page)
+
+
+# --- The admin's reads: every status, straight from DynamoDB ----------------------------------------
+
+
+def _status_filter(status: str | None) -> Any:
+    return Enrollment.status == status if status else None
+
+
+def enrollment_models_for_course(*, course_id: str, status: str | None, limit: int, cursor: str | None) -> Page:
+    return query_page(
+        Enrollment.by_course,
+        course_id,
+        filter_condition=_status_filter(status),
+        scope=f"admin:enrollments:course:{course_id}:{status or '*'}",
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def enrollment_models_for_student(*, user_id: str, status: str | None, limit: int, cursor: str | None) -> Page:
+    return query_page(
+        Enrollment.by_user,
+        user_id,
+        filter_condition=_status_filter(status),
+        newest_first=True,
+        scope=f"admin:enrollments:user:{user_id}:{status or '*'}",
+        limit=limit,
+        cursor=cursor,
+    )

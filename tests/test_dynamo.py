@@ -80,6 +80,7 @@ class TestCreateIndexes:
     def test_adds_missing_indexes_to_an_existing_table(self, bare_courses_table, make_course):
         dry_run = io.StringIO()
         call_command("create_indexes", "--dry-run", stdout=dry_run)
+        assert f"plan  add index CoursesByCode to {bare_courses_table}" in dry_run.getvalue()
         assert f"plan  add index CoursesByInstructor to {bare_courses_table}" in dry_run.getvalue()
         assert f"plan  add index CoursesBySemester to {bare_courses_table}" in dry_run.getvalue()
         assert describe_table(bare_courses_table).get("GlobalSecondaryIndexes") is None
@@ -89,6 +90,7 @@ class TestCreateIndexes:
         call_command("create_indexes", stdout=output)
         indexes = describe_table(bare_courses_table)["GlobalSecondaryIndexes"]
         assert {index["IndexName"]: index["IndexStatus"] for index in indexes} == {
+            "CoursesByCode": "ACTIVE",
             "CoursesByInstructor": "ACTIVE",
             "CoursesBySemester": "ACTIVE",
         }

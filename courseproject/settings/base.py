@@ -63,6 +63,12 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 
 INSTALLED_APPS = [
+    # The admin's templates, messages and auth middleware; admin users are DynamoDB users (see
+    # courseproject/adminsite/auth.py), so Django's auth and contenttypes tables are never used.
+    "django.contrib.admin.apps.SimpleAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -72,16 +78,20 @@ INSTALLED_APPS = [
     "courses.apps.CoursesConfig",
     "enrollments.apps.EnrollmentsConfig",
     "audit.apps.AuditConfig",
+    "courseproject.adminsite.apps.AdminSiteConfig",
 ]
 
 MIDDLEWARE = [
     "courseproject.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # The API authenticates with bearer tokens (DRF views are CSRF-exempt); these guard any
     # cookie-authenticated page (the admin) against cross-site requests and framing.
     "django.middleware.csrf.CsrfViewMiddleware",
+    "courseproject.adminsite.auth.AdminAuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -96,7 +106,13 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
     },
 ]
 
@@ -107,6 +123,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Admin sessions are signed cookies: every app instance can read them and no table or cache holds
+# them. They last ADMIN_SESSION_SECONDS; signing out, a password change, a demotion or a
+# deactivation ends them (courseproject/adminsite/auth.py). Only /admin/ ever receives them.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_SECONDS", 8 * 3600, minimum=60)
+SESSION_COOKIE_PATH = "/admin/"
+SESSION_COOKIE_NAME = "admin_session"
+CSRF_COOKIE_PATH = "/admin/"
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 # The API has no trailing slashes; redirecting a POST would lose its body.
 APPEND_SLASH = False
@@ -232,6 +258,18 @@ BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 30.0)
 # --- Background work ---------------------------------------------------------------------------
 
 OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, minimum=1)
+
+
+# Semester ids are year * 10 + term (1 spring, 2 summer, 3 fall). The admin's course list opens on
+# the current one; CURRENT_SEMESTER overrides the one today's date gives.
+def _semester_of_today() -> int:
+    from datetime import date
+
+    today = date.today()
+    return today.year * 10 + (1 if today.month <= 5 else 2 if today.month <= 8 else 3)
+
+
+CURRENT_SEMESTER = env_int("CURRENT_SEMESTER", _semester_of_today(), minimum=1)
 # Semesters always kept warm (comma-separated ids), besides those browsed in the last hour.
 CACHE_WARM_SEMESTERS = [int(semester) for semester in env_list("CACHE_WARM_SEMESTERS", "")]
 CACHE_WARM_INTERVAL_SECONDS = env_int("CACHE_WARM_INTERVAL_SECONDS", 300, minimum=10)

@@ -1,0 +1,216 @@
+"""Users in the admin: lists by role (the UsersByRole index), lookup by email or id, changing name,
+role and active flag, and adding instructors and admins, all through the account services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from accounts import services
+from accounts.models import Role, User
+from accounts.selectors import user_by_email_or_id, user_by_id, users_with_role
+from courseproject.adminsite.site import Section, admin_site
+from courseproject.adminsite.views import (
+    FilterGroup,
+    ListPage,
+    Row,
+    actor_of,
+    admin_path,
+    admin_url,
+    after_save,
+    apply_domain_error,
+    choice,
+    render_form,
+    render_list,
+    text_param,
+)
+from courseproject.errors import DomainError
+from courseproject.pagination import Page
+
+PAGE_SIZE = 50
+ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
+
+
+def _row(user: User) -> Row:
+    links = [("History", admin_url("audit_auditrecord_changelist", query={"entity": f"user:{user.user_id}"}))]
+    if user.role == Role.STUDENT:
+        links.insert(
+            0, ("Enrollments", admin_url("enrollments_enrollment_changelist", query={"student": user.user_id}))
+        )
+    if user.role == Role.INSTRUCTOR:
+        links.insert(0, ("Courses", admin_url("courses_course_changelist", query={"instructor": user.user_id})))
+    return Row(
+        cells=[user.email, user.name, user.role, "yes" if user.is_active else "no", user.created_at],
+        url=admin_url("accounts_user_change", user.user_id),
+        links=links,
+    )
+
+
+def user_list(request: HttpRequest) -> HttpResponse:
+    search = text_param(request, "q")
+    role = text_param(request, "role", max_length=16) or Role.INSTRUCTOR.value
+    cursor = text_param(request, "cursor", max_length=2048) or None
+    page: Page[User] = Page(items=[], next_cursor=None)
+    if search:
+        found = user_by_email_or_id(search)
+        page = Page(items=[found] if found else [], next_cursor=None)
+        description = f"with the email or id “{search}”"
+    elif role not in Role.__members__.values():
+        messages.error(request, f"Role must be one of {', '.join(value for value, _ in ROLE_CHOICES)}.")
+        description = "of no role"
+    else:
+        try:
+            page = users_with_role(role=role, limit=PAGE_SIZE, cursor=cursor)
+        except DomainError as error:  # a cursor from another list
+            messages.error(request, str(error.detail))
+        description = f"with the role {role}, by email"
+    list_page = ListPage(
+        columns=["Email", "Name", "Role", "Active", "Created"],
+        rows=[_row(user) for user in page.items],
+        next_cursor=page.next_cursor,
+        filter_groups=[
+            FilterGroup(
+                title="role",
+                choices=[
+                    choice(request, label, not search and role == value, role=value, q=None)
+                    for value, label in ROLE_CHOICES
+                ],
+            )
+        ],
+        search_value=search,
+        search_help="Find a user by email or user id.",
+        object_tools=[("Add user", admin_url("accounts_user_add"))],
+        empty_message=f"No users {description}.",
+        notice=f"Users {description}.",
+    )
+    return render_list(
+        request,
+        title="Select user to change",
+        breadcrumbs=[("Accounts", admin_url("app_list", "accounts"))],
+        page=list_page,
+    )
+
+
+class UserChangeForm(forms.Form):
+    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "vTextField"}))
+    role = forms.ChoiceField(
+        choices=ROLE_CHOICES, help_text="Promoting to instructor lets them own courses; admins can use this site."
+    )
+    is_active = forms.BooleanField(
+        label="Active", required=False, help_text="Inactive users cannot sign in or refresh their tokens."
+    )
+
+
+class UserAddForm(UserChangeForm):
+    email = forms.EmailField(max_length=254)
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password confirmation",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Enter the same password as before, for verification.",
+    )
+    field_order = ["email", "name", "role", "password1", "password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["is_active"]  # new users are active
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password2") and cleaned["password1"] != cleaned["password2"]:
+            self.add_error("password2", "The two password fields didn’t match.")
+        return cleaned
+
+
+def _breadcrumbs() -> list[tuple[str, str]]:
+    return [("Accounts", admin_url("app_list", "accounts")), ("Users", admin_url("accounts_user_changelist"))]
+
+
+def user_add(request: HttpRequest) -> HttpResponse:
+    form = UserAddForm(request.POST or None, initial={"role": Role.INSTRUCTOR.value})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.register_user(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                name=form.cleaned_data["name"],
+                role=Role(form.cleaned_data["role"]),
+                actor_id=actor_of(request).user_id,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error, field_map={"email_taken": "email", "password": "password1"})
+        else:
+            return after_save(
+                request,
+                message=f"The {user.role} “{user.email}” was added successfully.",
+                list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
+                change_url=admin_url("accounts_user_change", user.user_id),
+                add_url=admin_url("accounts_user_add"),
+            )
+    return render_form(request, title="Add user", breadcrumbs=_breadcrumbs(), form=form, can_add_another=True)
+
+
+def user_change(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = user_by_id(user_id=user_id)
+    if user is None:
+        messages.warning(request, f"User with ID “{user_id}” doesn’t exist. Perhaps it was deleted?")
+        return HttpResponseRedirect(admin_url("accounts_user_changelist"))
+    form = UserChangeForm(
+        request.POST or None, initial={"name": user.name, "role": user.role, "is_active": bool(user.is_active)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.change_user(
+                actor=actor_of(request),
+                user_id=user_id,
+                name=form.cleaned_data["name"],
+                role=Role(form.cleaned_data["role"]),
+                is_active=form.cleaned_data["is_active"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            return after_save(
+                request,
+                message=f"The user “{user.email}” was changed successfully.",
+                list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
+                change_url=admin_url("accounts_user_change", user_id),
+            )
+    return render_form(
+        request,
+        title=user.email,
+        breadcrumbs=_breadcrumbs(),
+        form=form,
+        readonly=[
+            ("User id", user.user_id),
+            ("Email", user.email),
+            ("Created", user.created_at),
+            ("Updated", user.updated_at),
+        ],
+        object_tools=[
+            *_row(user).links,
+            ("Their actions", admin_url("audit_auditrecord_changelist", query={"actor": user.user_id})),
+        ],
+    )
+
+
+admin_site.register_section(
+    Section(
+        app_label="accounts",
+        object_name="User",
+        name="Users",
+        changelist_url_name="accounts_user_changelist",
+        add_url_name="accounts_user_add",
+        urls=[
+            admin_path("accounts/user/", user_list, "accounts_user_changelist"),
+            admin_path("accounts/user/add/", user_add, "accounts_user_add"),
+            admin_path("accounts/user/<id:user_id>/change/", user_change, "accounts_user_change"),
+        ],
+    )
+)
