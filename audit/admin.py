@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_safe
 
-from accounts.selectors import user_by_email_or_id
+from accounts.selectors import cached_profiles, user_by_email_or_id
 from audit.models import AuditRecord
 from audit.selectors import audit_by_actor, audit_for_entity
 from courseproject.adminsite.site import Section, admin_site
@@ -84,6 +84,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(error))
     except DomainError as error:  # a cursor from another list
         messages.error(request, str(error.detail))
+    actors = cached_profiles(user_ids=[record.actor_id for record in page.items])
     rows = [
         Row(
             cells=[
@@ -91,7 +92,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
                 record.action,
                 record.entity_type,
                 _label(record),
-                record.actor_id,
+                actors[record.actor_id]["email"] if record.actor_id in actors else record.actor_id,
                 _summary(record),
             ],
             url=admin_url("audit_auditrecord_detail", record.audit_id),
@@ -112,7 +113,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         else "",
     )
     return render_list(
-        request, title="Audit log", breadcrumbs=[("Audit", admin_url("app_list", "audit"))], page=list_page
+        request, title="Audit log", breadcrumbs=[("Audit log", admin_url("app_list", "audit"))], page=list_page
     )
 
 
@@ -145,7 +146,7 @@ def audit_detail(request: HttpRequest, audit_id: str) -> HttpResponse:
         "registration_admin/detail.html",
         title=f"{record.action.capitalize()} {_label(record)}",
         breadcrumbs=[
-            ("Audit", admin_url("app_list", "audit")),
+            ("Audit log", admin_url("app_list", "audit")),
             ("Audit log", admin_url("audit_auditrecord_changelist")),
         ],
         fields=fields,

@@ -76,7 +76,7 @@ def instructor_id_for(value: str) -> str | None:
 
 
 def _instructor_label(profile: dict[str, Any] | None, instructor_id: str) -> str:
-    return f"{profile['name']} <{profile['email']}>" if profile else instructor_id
+    return profile["name"] if profile else instructor_id
 
 
 # --- List ------------------------------------------------------------------------------------------

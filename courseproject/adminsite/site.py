@@ -39,6 +39,8 @@ class RegistrationAdminSite(AdminSite):
     index_title = "Registration data"
     index_template = "registration_admin/index.html"
     enable_nav_sidebar = True
+    # "View site": the API's documentation (the API has no pages of its own).
+    site_url = "/api/docs/"
 
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name=name)
