@@ -106,6 +106,7 @@ def main() -> int:
             f"  API          {base}/api/\n"
             f"  Health       {base}/api/health\n"
             f"  Swagger UI   {base}/api/docs/\n"
+            f"  Admin        {base}/admin/ (admin@demo.edu)\n"
             f"  OpenAPI      {base}/api/schema/\n"
             f"  Metrics      {base}/metrics\n"
             f"  Sign in as   admin@demo.edu, instructor1@demo.edu or student1@demo.edu "

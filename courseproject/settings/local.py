@@ -10,3 +10,5 @@ if DYNAMODB_ENDPOINT_URL:
 
 # Serve static files (Swagger UI, admin) straight from the apps without collectstatic.
 WHITENOISE_USE_FINDERS = True
+# No collectstatic here, so no STATIC_ROOT for WhiteNoise to look for (it warns when it is missing).
+STATIC_ROOT = None

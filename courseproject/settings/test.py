@@ -30,4 +30,6 @@ REGISTER_THROTTLE_RATE = "100000/min"
 CACHE_GSI_SETTLE_SECONDS = 0
 
 WHITENOISE_USE_FINDERS = True
+# No collectstatic here, so no STATIC_ROOT for WhiteNoise to look for (it warns when it is missing).
+STATIC_ROOT = None
 WHITENOISE_AUTOREFRESH = True
