@@ -58,7 +58,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
         found = user_by_email_or_id(search)
         page = Page(items=[found] if found else [], next_cursor=None)
         description = f"with the email or id “{search}”"
-    elif role not in Role.__members__.values():
+    elif role not in {value for value, _ in ROLE_CHOICES}:
         messages.error(request, f"Role must be one of {', '.join(value for value, _ in ROLE_CHOICES)}.")
         description = "of no role"
     else:

@@ -82,7 +82,7 @@ def _instructor_label(profile: dict[str, Any] | None, instructor_id: str) -> str
 # --- List ------------------------------------------------------------------------------------------
 
 
-def _find_courses(request: HttpRequest, search: str) -> list[Course]:
+def _find_courses(search: str) -> list[Course]:
     if ID_PATTERN.match(search):
         course = course_by_id(course_id=search)
         if course is not None:
@@ -95,7 +95,7 @@ def _course_page(request: HttpRequest) -> tuple[Page[Course], str]:
     search = text_param(request, "q", max_length=64)
     cursor = text_param(request, "cursor", max_length=2048) or None
     if search:
-        return Page(items=_find_courses(request, search), next_cursor=None), f"matching “{search}”"
+        return Page(items=_find_courses(search), next_cursor=None), f"matching “{search}”"
     instructor = text_param(request, "instructor")
     if instructor:
         instructor_id = instructor_id_for(instructor)
@@ -232,6 +232,13 @@ def _roster_rows(course: Course) -> Iterable[list[Any]]:
         cursor = page.next_cursor
 
 
+def _csv_safe(value: Any) -> Any:
+    """Names are typed by students: a cell starting like a formula would run in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
 def roster_csv_response(course_ids: list[str], *, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -242,7 +249,7 @@ def roster_csv_response(course_ids: list[str], *, filename: str) -> HttpResponse
     for course_id in course_ids:
         course = course_by_id(course_id=course_id)
         if course is not None:
-            writer.writerows(_roster_rows(course))
+            writer.writerows([_csv_safe(cell) for cell in row] for row in _roster_rows(course))
     return response
 
 

@@ -97,6 +97,10 @@ class TestSignIn:
         assert admin_client.post("/admin/logout/").status_code == 200
         assert admin_client.get(COURSES).status_code == 302
 
+    def test_pages_that_need_djangos_user_table_do_not_exist(self, admin_client):
+        assert admin_client.get("/admin/password_change/").status_code == 404
+        assert admin_client.get("/admin/r/1/1/").status_code == 404
+
     def test_the_api_never_gets_a_session_cookie(self, admin_client, student):
         response = student.client.get("/api/auth/me")
         assert response.status_code == 200
@@ -274,6 +278,15 @@ class TestCourseActions:
         assert 'filename="roster-RS-200-' in response["Content-Disposition"]
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
         assert sorted(row["student_email"] for row in rows) == sorted(person.user.email for person in students[1:])
+
+    def test_a_name_cannot_smuggle_a_formula_into_the_csv(self, admin_client, make_course, make_person):
+        course = make_course()
+        person = make_person(name='=HYPERLINK("http://evil.example","click")')
+        enrollment_services.enroll(actor=person.actor, course_id=course.course_id)
+        rows = list(
+            csv.DictReader(io.StringIO(admin_client.get(f"{COURSES}{course.course_id}/roster.csv").content.decode()))
+        )
+        assert rows[0]["student_name"] == '\'=HYPERLINK("http://evil.example","click")'
 
     def test_exports_rosters_of_selected_courses(self, admin_client, make_course, make_person):
         course, _ = self.enrolled(make_course, make_person, 2)

@@ -20,6 +20,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from courseproject.adminsite.auth import AdminLoginForm, sign_in
 
+WITHOUT_DATABASE = {"password_change", "password_change_done", "autocomplete", "view_on_site"}
+
 
 @dataclass(frozen=True)
 class Section:
@@ -57,7 +59,10 @@ class RegistrationAdminSite(AdminSite):
         urls = [re_path(rf"^(?P<app_label>{labels})/$", self.admin_view(self.app_index), name="app_list")]
         for section in self._sections:
             urls.extend(section.urls)
-        return [*urls, *super().get_urls()]
+        # Django's password change, autocomplete and "view on site" need its auth and contenttypes
+        # tables, which this project does not have.
+        stock = [url for url in super().get_urls() if getattr(url, "name", None) not in WITHOUT_DATABASE]
+        return [*urls, *stock]
 
     def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> Any:
         if not self.has_permission(request):

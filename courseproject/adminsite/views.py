@@ -18,8 +18,6 @@ from courseproject import converters  # noqa: F401  (registers the <id:...> path
 from courseproject.adminsite.site import admin_site
 from courseproject.errors import DomainError
 
-PAGE_SIZE = 50
-
 
 def admin_url(name: str, *args: Any, query: dict[str, Any] | None = None) -> str:
     url = reverse(f"admin:{name}", args=args, current_app=admin_site.name)
@@ -39,7 +37,9 @@ def actor_of(request: HttpRequest) -> Actor:
     return request.user.actor
 
 
-def render(request: HttpRequest, template: str, *, title: str, breadcrumbs: Sequence[tuple[str, str]], **context: Any):
+def render(
+    request: HttpRequest, template: str, *, title: str, breadcrumbs: Sequence[tuple[str, str]], **context: Any
+) -> TemplateResponse:
     request.current_app = admin_site.name
     return TemplateResponse(
         request,
@@ -117,7 +117,9 @@ def choice(request: HttpRequest, label: str, selected: bool, **changes: Any) -> 
     return FilterChoice(label=label, url=query_with(request, cursor=None, page=None, **changes), selected=selected)
 
 
-def render_list(request: HttpRequest, *, title: str, breadcrumbs: Sequence[tuple[str, str]], page: ListPage):
+def render_list(
+    request: HttpRequest, *, title: str, breadcrumbs: Sequence[tuple[str, str]], page: ListPage
+) -> TemplateResponse:
     number = _page_number(request)
     return render(
         request,
@@ -171,7 +173,9 @@ def apply_domain_error(form: forms.Form, error: DomainError, *, field_map: dict[
     form.add_error(name if name in form.fields else None, str(error.detail))
 
 
-def apply_serializer_errors(form: forms.Form, errors: dict[str, Any], *, field_map: dict[str, str] | None = None):
+def apply_serializer_errors(
+    form: forms.Form, errors: dict[str, Any], *, field_map: dict[str, str] | None = None
+) -> None:
     """The API's validation messages, on the admin form's fields."""
     for name, messages_for_field in errors.items():
         target = (field_map or {}).get(name, name)
@@ -191,7 +195,7 @@ def render_form(
     can_add_another: bool = False,
     can_continue: bool = True,
     submit_label: str = "Save",
-):
+) -> TemplateResponse:
     return render(
         request,
         "registration_admin/change_form.html",
@@ -216,7 +220,7 @@ def render_confirmation(
     details: Iterable[tuple[str, Any]],
     confirm_label: str,
     cancel_url: str,
-):
+) -> TemplateResponse:
     return render(
         request,
         "registration_admin/confirm.html",
@@ -229,7 +233,9 @@ def render_confirmation(
     )
 
 
-def after_save(request: HttpRequest, *, message: str, list_url: str, change_url: str, add_url: str | None = None):
+def after_save(
+    request: HttpRequest, *, message: str, list_url: str, change_url: str, add_url: str | None = None
+) -> HttpResponseRedirect:
     """Where Django's admin goes after a save: on, back to the form, or to a new blank form."""
     messages.success(request, message)
     if "_continue" in request.POST:
