@@ -61,6 +61,14 @@ class TestSignIn:
         for link in (COURSES, ENROLLMENTS, USERS, AUDIT, "/admin/courses/course/add/", "/admin/accounts/user/add/"):
             assert f'href="{link}"' in text(index)
 
+    @pytest.mark.parametrize(
+        ("app", "section"), [("courses", COURSES), ("enrollments", ENROLLMENTS), ("accounts", USERS), ("audit", AUDIT)]
+    )
+    def test_each_app_has_its_index(self, admin_client, app, section):
+        response = admin_client.get(f"/admin/{app}/")
+        assert response.status_code == 200
+        assert f'href="{section}"' in text(response)
+
     @pytest.mark.parametrize("role", [Role.STUDENT, Role.INSTRUCTOR])
     def test_students_and_instructors_cannot_enter(self, make_person, role):
         person = make_person(role)

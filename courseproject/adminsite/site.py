@@ -64,9 +64,10 @@ class RegistrationAdminSite(AdminSite):
         stock = [url for url in super().get_urls() if getattr(url, "name", None) not in WITHOUT_DATABASE]
         return [*urls, *stock]
 
-    def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> Any:
+    def _build_app_dict(self, request: HttpRequest, label: str | None = None) -> dict[str, dict[str, Any]]:
+        """Django's shape (app label to app), built from the sections; `label` keeps one app."""
         if not self.has_permission(request):
-            return {} if label is None else None
+            return {}
         app_dict: dict[str, dict[str, Any]] = {}
         for section in self._sections:
             if label is not None and section.app_label != label:
@@ -95,7 +96,7 @@ class RegistrationAdminSite(AdminSite):
                     "view_only": section.add_url_name is None,
                 }
             )
-        return app_dict if label is None else app_dict.get(label)
+        return app_dict
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         recent = self.recent_actions(request) if self.recent_actions is not None else {}
