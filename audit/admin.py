@@ -182,6 +182,7 @@ admin_site.register_section(
         object_name="AuditRecord",
         name="Audit log",
         changelist_url_name="audit_auditrecord_changelist",
+        view_only=True,
         urls=[
             admin_path("audit/auditrecord/", audit_list, "audit_auditrecord_changelist"),
             admin_path("audit/auditrecord/<id:audit_id>/", audit_detail, "audit_auditrecord_detail"),

@@ -32,6 +32,7 @@ class Section:
     name: str
     changelist_url_name: str
     add_url_name: str | None = None
+    view_only: bool = False
     urls: list[URLPattern] = field(default_factory=list)
 
 
@@ -88,12 +89,17 @@ class RegistrationAdminSite(AdminSite):
                 {
                     "name": section.name,
                     "object_name": section.object_name,
-                    "perms": {"add": bool(section.add_url_name), "change": True, "delete": True, "view": True},
+                    "perms": {
+                        "add": bool(section.add_url_name),
+                        "change": not section.view_only,
+                        "delete": not section.view_only,
+                        "view": True,
+                    },
                     "admin_url": reverse(f"admin:{section.changelist_url_name}", current_app=self.name),
                     "add_url": reverse(f"admin:{section.add_url_name}", current_app=self.name)
                     if section.add_url_name
                     else None,
-                    "view_only": section.add_url_name is None,
+                    "view_only": section.view_only,
                 }
             )
         return app_dict
