@@ -83,6 +83,15 @@ class TestSignIn:
         assert response.status_code == 200
         assert "correct email and password for an admin account" in text(response)
 
+    def test_sign_in_attempts_are_throttled(self, admin, settings):
+        settings.LOGIN_THROTTLE_RATE = "2/min"
+        client = Client()
+        for _ in range(2):
+            client.post("/admin/login/", {"username": admin.user.email, "password": "guess"})
+        response = client.post("/admin/login/", {"username": admin.user.email, "password": TEST_PASSWORD})
+        assert "Too many sign-in attempts" in text(response)
+        assert client.get(COURSES).status_code == 302
+
     def test_pages_need_a_signed_in_admin(self):
         response = Client().get(COURSES)
         assert response.status_code == 302

@@ -5,7 +5,8 @@ Users stay in DynamoDB; Django's auth models and database are not used. An admin
 (a signed cookie, so any app instance can read it and nothing is stored server-side) holds the
 user id and a hash of the password hash. Every admin request reads the user again (one
 consistent GetItem), so a demotion, a deactivation or a password change ends admin access at once.
-Students and instructors are refused with the admin's usual "not a staff account" message.
+Students and instructors are refused with the same message as a wrong password, and attempts are
+throttled like the API's login (LOGIN_THROTTLE_RATE, per client address and email).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ class AdminPrincipal:
         self.role: str = user.role
         self.is_active: bool = bool(user.is_active)
         self.is_staff = self.is_superuser = self.is_active and self.role == Role.ADMIN
-        self._password_hash = user.password_hash
 
     def __str__(self) -> str:
         return self.email
@@ -74,9 +74,6 @@ class AdminPrincipal:
 
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_staff
-
-    def get_session_auth_hash(self) -> str:
-        return session_auth_hash(self._password_hash)
 
 
 def session_auth_hash(password_hash: str) -> str:
