@@ -693,7 +693,7 @@ def machine() -> str:
 
 
 def bench(defaults: dict[str, int], output_dir: Path, *, quick: bool) -> dict[str, Any]:
-    names = [name.strip() for name in os.environ.get("BENCH_CONFIGS", ",".join(CONFIGURATIONS)).split(",") if name]
+    names = [name.strip() for name in (os.environ.get("BENCH_CONFIGS") or ",".join(CONFIGURATIONS)).split(",") if name]
     unknown = set(names) - set(CONFIGURATIONS)
     if unknown:
         raise SystemExit(f"BENCH_CONFIGS: unknown {sorted(unknown)}; choose from {list(CONFIGURATIONS)}")
@@ -737,7 +737,9 @@ def timed_get(url: str, token: str) -> float:
 def scale(defaults: dict[str, int], output_dir: Path, *, quick: bool) -> dict[str, Any]:
     sizes = [
         int(size)
-        for size in os.environ.get("BENCH_SCALE_SIZES", DEFAULT_SCALE_SIZES["quick" if quick else "full"]).split(",")
+        for size in (os.environ.get("BENCH_SCALE_SIZES") or DEFAULT_SCALE_SIZES["quick" if quick else "full"]).split(
+            ","
+        )
     ]
     semesters = semester_ids(setting(defaults, "BENCH_SEMESTERS"))
     departments = setting(defaults, "BENCH_DEPARTMENTS")

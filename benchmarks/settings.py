@@ -13,7 +13,7 @@ configured from the environment the benchmark runner sets (benchmarks/run.py).
 """
 
 from courseproject.settings.production import *  # noqa: F403
-from courseproject.settings.production import INSTALLED_APPS, MIDDLEWARE, env_str
+from courseproject.settings.production import INSTALLED_APPS, MIDDLEWARE, env_float
 
 ROOT_URLCONF = "benchmarks.urls"
 INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks.apps.BenchmarksConfig"]
@@ -24,4 +24,4 @@ LOGIN_THROTTLE_RATE = "1000000/min"
 REGISTER_THROTTLE_RATE = "1000000/min"
 
 # The baseline's inline email: an SMTP round trip that takes this long, then the message is dropped.
-BASELINE_EMAIL_SECONDS = float(env_str("BENCH_BASELINE_EMAIL_SECONDS", "0.5"))
+BASELINE_EMAIL_SECONDS = env_float("BENCH_BASELINE_EMAIL_SECONDS", 0.5)
