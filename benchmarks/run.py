@@ -289,7 +289,7 @@ def counters(stack: Stack) -> dict[str, float]:
 
 def cache_lookups(url: str) -> tuple[int, int]:
     """Hits and misses of all workers, from /metrics (every worker flushes its counts each second)."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=60) as response:
         body = response.read().decode()
     hits = misses = 0
     for line in body.splitlines():
@@ -311,12 +311,13 @@ class Snapshot:
     dynamodb_cpu: float
 
 
-def snapshot(stack: Stack, server: ManagedProcess) -> Snapshot:
+def snapshot(stack: Stack, server: ManagedProcess, *, cache_enabled: bool) -> Snapshot:
     time.sleep(1.5)  # let every worker flush its counters
     return Snapshot(
         at=time.monotonic(),
         counters=counters(stack),
-        lookups=cache_lookups(base_url(server)),
+        # Without a cache there is nothing to count, and a saturated server would keep /metrics waiting.
+        lookups=cache_lookups(base_url(server)) if cache_enabled else (0, 0),
         server_cpu=process_group_cpu_seconds(server.process.pid),
         dynamodb_cpu=process_group_cpu_seconds(stack.dynamodb.process.pid),
     )
@@ -386,6 +387,7 @@ class LocustRun:
     spawn_rate: int
     seconds: int
     reset_after_spawn: bool
+    cache_enabled: bool
     env: dict[str, str]
 
 
@@ -435,9 +437,9 @@ def run_locust(stack: Stack, server: ManagedProcess, *, name: str, run: LocustRu
             deadline = time.monotonic() + run.seconds + 60
             while not marker.exists() and locust.is_running() and time.monotonic() < deadline:
                 time.sleep(0.2)
-        before = snapshot(stack, server)
+        before = snapshot(stack, server, cache_enabled=run.cache_enabled)
         locust.process.wait(timeout=run.seconds + 300)
-        after = snapshot(stack, server)
+        after = snapshot(stack, server, cache_enabled=run.cache_enabled)
     finally:
         stack.stop(locust)
     if locust.process.returncode not in (0, 1):  # 1: the run had failed requests, reported below
@@ -508,6 +510,7 @@ def measure_configuration(stack: Stack, defaults: dict[str, int], name: str) -> 
                 spawn_rate=spawn_rate,
                 seconds=-(-users // spawn_rate) + duration,
                 reset_after_spawn=True,
+                cache_enabled=cache_enabled,
                 env={
                     **dataset_env(defaults),
                     "BENCH_API_PREFIX": "/baseline/api" if name == "baseline" else "/api",
@@ -634,6 +637,7 @@ def measure_rush(stack: Stack, defaults: dict[str, int], semesters: list[int]) -
                 spawn_rate=max(1, setting(defaults, "BENCH_RUSH_SPAWN_RATE")),
                 seconds=seconds,
                 reset_after_spawn=False,
+                cache_enabled=True,
                 env={
                     **dataset_env(defaults),
                     "BENCH_RUSH_USERS": str(rush_users),
