@@ -1,5 +1,6 @@
 """What the benchmark reports per request, counted in every gunicorn worker: requests, DynamoDB
 calls by operation, and the read and write capacity they consumed (ReturnConsumedCapacity=TOTAL).
+The Celery worker's calls are counted apart (fields prefixed "worker:").
 
 Installed only by benchmarks.settings. Each process counts in memory and adds its counts to one
 Redis hash (COUNTERS_KEY on the cache Redis) a few times a second, so the runner reads the totals
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -32,6 +34,9 @@ WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWrite
 # Requests the runner makes to read results are not part of the load.
 UNCOUNTED_PATHS = ("/metrics", "/api/health")
 
+# Web processes count under their own names; Celery's (emails, audit records) under "worker:".
+ROLE_PREFIX = "worker:" if "celery" in os.path.basename(sys.argv[0]) else ""
+
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
 _flusher_pid: int | None = None
@@ -51,7 +56,7 @@ def add(field: str, amount: float = 1) -> None:
     if _flusher_pid != os.getpid():
         _start_flusher()
     with _lock:
-        _counts[field] += amount
+        _counts[ROLE_PREFIX + field] += amount
 
 
 def ask_for_capacity(params: dict[str, Any], model: Any, **_: Any) -> None:

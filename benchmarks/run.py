@@ -67,6 +67,7 @@ FULL = {
     "BENCH_USERS": 200,
     "BENCH_SPAWN_RATE": 10,
     "BENCH_DURATION": 60,
+    "BENCH_WARMUP": 30,
     "BENCH_PEAK_SECONDS": 30,
     "BENCH_PEAK_CONNECTIONS": 32,
     "BENCH_PEAK_PROCESSES": 2,
@@ -87,6 +88,7 @@ QUICK = {
     "BENCH_ENROLLMENTS": 2_000,
     "BENCH_USERS": 50,
     "BENCH_DURATION": 20,
+    "BENCH_WARMUP": 10,
     "BENCH_PEAK_SECONDS": 10,
     "BENCH_RUSH_USERS": 60,
     "BENCH_RUSH_BROWSERS": 40,
@@ -344,6 +346,9 @@ def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) ->
         "dynamodb_calls_by_operation_per_request": operations,
         "read_capacity_per_request": delta("read_capacity") / requests,
         "write_capacity_per_request": delta("write_capacity") / requests,
+        # What the Celery worker did meanwhile (emails, audit records), per request served.
+        "worker_dynamodb_calls_per_request": delta("worker:dynamodb_calls") / requests,
+        "worker_read_capacity_per_request": delta("worker:read_capacity") / requests,
         "server_cpu_percent": 100 * (after.server_cpu - before.server_cpu) / seconds,
         "server_cpu_ms_per_request": 1000 * (after.server_cpu - before.server_cpu) / requests,
         "dynamodb_local_cpu_percent": 100 * (after.dynamodb_cpu - before.dynamodb_cpu) / seconds,
@@ -421,7 +426,6 @@ def run_locust(stack: Stack, server: ManagedProcess, *, name: str, run: LocustRu
         str(prefix) + ".html",
         "--json-file",
         str(prefix) + ".json",
-        *(["--reset-stats"] if run.reset_after_spawn else []),
         *(["--processes", str(processes)] if processes > 1 else []),
         *run.user_classes,
     ]
@@ -494,11 +498,15 @@ def measure_configuration(stack: Stack, defaults: dict[str, int], name: str) -> 
     users = setting(defaults, "BENCH_USERS")
     spawn_rate = max(1, setting(defaults, "BENCH_SPAWN_RATE"))
     duration = setting(defaults, "BENCH_DURATION")
+    warmup = setting(defaults, "BENCH_WARMUP")
     cache_enabled = name == "product"
     stack.flush_cache()
     server = stack.gunicorn(name=name, cache_enabled=name != "uncached")
     try:
-        print(f"{name}: {users} users spawned at {spawn_rate}/s, then {duration} s measured ...", flush=True)
+        print(
+            f"{name}: {users} users spawned at {spawn_rate}/s, {warmup} s warm-up, then {duration} s measured ...",
+            flush=True,
+        )
         rows, before, after = run_locust(
             stack,
             server,
@@ -508,11 +516,12 @@ def measure_configuration(stack: Stack, defaults: dict[str, int], name: str) -> 
                 user_classes=["StudentUser", "InstructorUser"],
                 users=users,
                 spawn_rate=spawn_rate,
-                seconds=-(-users // spawn_rate) + duration,
+                seconds=-(-users // spawn_rate) + warmup + duration,
                 reset_after_spawn=True,
                 cache_enabled=cache_enabled,
                 env={
                     **dataset_env(defaults),
+                    "BENCH_WARMUP": str(warmup),
                     "BENCH_API_PREFIX": "/baseline/api" if name == "baseline" else "/api",
                 },
             ),
@@ -719,6 +728,7 @@ def bench(defaults: dict[str, int], output_dir: Path, *, quick: bool) -> dict[st
         "scenario": {
             "users": setting(defaults, "BENCH_USERS"),
             "spawn_rate": setting(defaults, "BENCH_SPAWN_RATE"),
+            "warmup_seconds": setting(defaults, "BENCH_WARMUP"),
             "measured_seconds": setting(defaults, "BENCH_DURATION"),
             "gunicorn_workers": os.environ.get("BENCH_GUNICORN_WORKERS") or "2 x cores + 1",
         },
@@ -825,7 +835,8 @@ def bench_markdown(results: dict[str, Any]) -> str:
         f"Dataset: {dataset['courses']:,} courses over {dataset['semesters']} semesters and {dataset['departments']} "
         f"departments, {dataset['students']:,} students, {dataset['enrollments']:,} enrollments "
         f"(seeded in {dataset['seed_seconds']:.0f} s). Scenario: {scenario['users']} users spawned at "
-        f"{scenario['spawn_rate']}/s, then {scenario['measured_seconds']} s measured; gunicorn "
+        f"{scenario['spawn_rate']}/s, {scenario['warmup_seconds']} s of warm-up, then {scenario['measured_seconds']} s "
+        f"measured; gunicorn "
         f"{scenario['gunicorn_workers']} sync workers.",
         "",
         "| configuration | avg | p50 | p95 | p99 | req/s | failures | cache hits | DynamoDB calls/req "

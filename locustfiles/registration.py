@@ -21,6 +21,7 @@ import itertools
 import os
 import random
 
+import gevent
 from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
 
@@ -76,7 +77,8 @@ class SignedInUser(FastHttpUser):
 
 class StudentUser(SignedInUser):
     """Browses a semester's courses (with and without a department), opens courses, checks their
-    enrollments and profile; now and then enrolls in a course they looked at, or drops one."""
+    enrollments and profile; now and then (1 task in 16) enrolls in a course they looked at, and as
+    often drops one."""
 
     weight = 9
     wait_time = between(0.5, 1.5)
@@ -92,21 +94,21 @@ class StudentUser(SignedInUser):
         if page:
             self.seen_courses = [course["course_id"] for course in page["results"]][:20] or self.seen_courses
 
-    @task(4)
+    @task(8)
     def browse_semester(self) -> None:
         self.remember(self.get(f"/courses?semester_id={random.choice(SEMESTER_IDS)}", "GET /courses?semester_id"))
 
-    @task(4)
+    @task(8)
     def browse_department(self) -> None:
         path = f"/courses?semester_id={random.choice(SEMESTER_IDS)}&department_id={random.randint(1, DEPARTMENTS)}"
         self.remember(self.get(path, "GET /courses?semester_id&department_id"))
 
-    @task(6)
+    @task(10)
     def course_detail(self) -> None:
         if self.seen_courses:
             self.get(f"/courses/{random.choice(self.seen_courses)}", "GET /courses/{id}")
 
-    @task(3)
+    @task(4)
     def my_enrollments(self) -> None:
         self.get("/enrollments/me", "GET /enrollments/me")
 
@@ -148,7 +150,8 @@ class StudentUser(SignedInUser):
 
 
 class InstructorUser(SignedInUser):
-    """Checks their courses, a roster, and now and then edits a course description."""
+    """Checks their courses and rosters; 1 task in 19 edits a course description (which makes the
+    semester's cached list pages stale)."""
 
     weight = 1
     wait_time = between(1, 3)
@@ -159,13 +162,13 @@ class InstructorUser(SignedInUser):
         self.courses: list[str] = []
         self.my_courses()
 
-    @task(4)
+    @task(10)
     def my_courses(self) -> None:
         page = self.get(f"/courses?instructor_id={self.user_id}", "GET /courses?instructor_id")
         if page:
             self.courses = [course["course_id"] for course in page["results"]]
 
-    @task(3)
+    @task(8)
     def roster(self) -> None:
         if self.courses:
             self.get(f"/courses/{random.choice(self.courses)}/enrollments", "GET /courses/{id}/enrollments")
@@ -186,9 +189,30 @@ class InstructorUser(SignedInUser):
 
 
 @events.spawning_complete.add_listener
-def _mark_spawned(user_count: int, **_: object) -> None:
-    """Tells benchmarks/run.py when the measured window (after --reset-stats) starts."""
-    marker = os.environ.get("BENCH_SPAWNED_MARKER")
-    if marker:
-        with open(marker, "w") as file:
-            file.write(str(user_count))
+def _measure_after_warm_up(user_count: int, **_: object) -> None:
+    """BENCH_WARMUP seconds after every user has spawned, reset the statistics (the steady state
+    starts) and tell benchmarks/run.py through the BENCH_SPAWNED_MARKER file. Without
+    BENCH_WARMUP nothing is reset."""
+    if os.environ.get("BENCH_WARMUP") is None:
+        return
+    runner = events_environment.runner if events_environment else None
+
+    def reset_later() -> None:
+        gevent.sleep(float(os.environ["BENCH_WARMUP"]))
+        if runner is not None:
+            runner.stats.reset_all()
+        marker = os.environ.get("BENCH_SPAWNED_MARKER")
+        if marker:
+            with open(marker, "w") as file:
+                file.write(str(user_count))
+
+    gevent.spawn(reset_later)
+
+
+events_environment = None
+
+
+@events.init.add_listener
+def _remember_environment(environment: object, **_: object) -> None:
+    global events_environment
+    events_environment = environment
