@@ -359,6 +359,8 @@ def read_locust_csv(prefix: Path) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     with prefix.with_name(prefix.name + "_stats.csv").open() as file:
         for row in csv.DictReader(file):
+            if int(row["Request Count"]) == 0:
+                continue  # e.g. sign-ins, all made before the measured window
             name = "Aggregated" if row["Name"] == "Aggregated" else f"{row['Type']} {row['Name']}".strip()
             rows[name] = {
                 "requests": int(row["Request Count"]),
