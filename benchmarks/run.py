@@ -289,26 +289,25 @@ def counters(stack: Stack) -> dict[str, float]:
     return {key.decode(): float(value) for key, value in stack.redis().hgetall(COUNTERS_KEY).items()}
 
 
-def cache_lookups(url: str) -> tuple[int, int]:
-    """Hits and misses of all workers, from /metrics (every worker flushes its counts each second)."""
+def cache_lookups(url: str) -> dict[str, tuple[int, int]]:
+    """Hits and misses by key family, all workers, from /metrics (every worker flushes each second)."""
     with urllib.request.urlopen(f"{url}/metrics", timeout=60) as response:
         body = response.read().decode()
-    hits = misses = 0
+    lookups: dict[str, tuple[int, int]] = {}
     for line in body.splitlines():
         if line.startswith("course_cache_lookups_total"):
+            family = line.split('family="', 1)[1].split('"', 1)[0]
             value = int(float(line.rsplit(" ", 1)[1]))
-            if 'outcome="hit"' in line:
-                hits += value
-            else:
-                misses += value
-    return hits, misses
+            hits, misses = lookups.get(family, (0, 0))
+            lookups[family] = (hits + value, misses) if 'outcome="hit"' in line else (hits, misses + value)
+    return lookups
 
 
 @dataclass
 class Snapshot:
     at: float
     counters: dict[str, float]
-    lookups: tuple[int, int]
+    lookups: dict[str, tuple[int, int]]
     server_cpu: float
     dynamodb_cpu: float
 
@@ -319,7 +318,7 @@ def snapshot(stack: Stack, server: ManagedProcess, *, cache_enabled: bool) -> Sn
         at=time.monotonic(),
         counters=counters(stack),
         # Without a cache there is nothing to count, and a saturated server would keep /metrics waiting.
-        lookups=cache_lookups(base_url(server)) if cache_enabled else (0, 0),
+        lookups=cache_lookups(base_url(server)) if cache_enabled else {},
         server_cpu=process_group_cpu_seconds(server.process.pid),
         dynamodb_cpu=process_group_cpu_seconds(stack.dynamodb.process.pid),
     )
@@ -331,8 +330,12 @@ def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) ->
 
     requests = max(1.0, delta("requests"))
     seconds = max(0.001, after.at - before.at - 1.5)
-    hits = after.lookups[0] - before.lookups[0]
-    misses = after.lookups[1] - before.lookups[1]
+    by_family = {
+        family: (hits - before.lookups.get(family, (0, 0))[0], misses - before.lookups.get(family, (0, 0))[1])
+        for family, (hits, misses) in after.lookups.items()
+    }
+    hits = sum(family_hits for family_hits, _ in by_family.values())
+    misses = sum(family_misses for _, family_misses in by_family.values())
     operations = {
         name.split(":", 1)[1]: round(delta(name) / requests, 4)
         for name in after.counters
@@ -342,6 +345,11 @@ def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) ->
         "server_requests": int(delta("requests")),
         "cache_hit_rate": hits / (hits + misses) if cache_enabled and hits + misses else None,
         "cache_lookups": hits + misses,
+        "cache_hit_rate_by_family": {
+            family: round(family_hits / (family_hits + family_misses), 4)
+            for family, (family_hits, family_misses) in sorted(by_family.items())
+            if family_hits + family_misses
+        },
         "dynamodb_calls_per_request": delta("dynamodb_calls") / requests,
         "dynamodb_calls_by_operation_per_request": operations,
         "read_capacity_per_request": delta("read_capacity") / requests,
