@@ -13,7 +13,7 @@ import itertools
 import os
 import random
 
-from locust import between, task
+from locust import task
 
 # locust imports a locustfile as a top-level module with its directory on sys.path.
 from registration import API, STUDENTS, SignedInUser, StudentUser
@@ -31,7 +31,11 @@ class RushStudent(SignedInUser):
 
     # Spawned first and in this number; the other users are StudentUsers (browsers).
     fixed_count = int(os.environ.get("BENCH_RUSH_USERS", "300"))
-    wait_time = between(0.1, 0.5)
+    done = False
+
+    def wait_time(self) -> float:
+        # Quick while enrolling; then like a student watching the page.
+        return random.uniform(5, 10) if self.done else random.uniform(0.1, 0.5)
 
     def on_start(self) -> None:
         number = next(_rusher_numbers)
@@ -41,8 +45,8 @@ class RushStudent(SignedInUser):
     @task
     def enroll_next(self) -> None:
         if not self.targets:
+            self.done = True
             self.get("/enrollments/me", "GET /enrollments/me (rush)")
-            self.wait_time = between(5, 10)  # done: idles like a student watching the page
             return
         course_id = self.targets.pop()
         with self.client.post(

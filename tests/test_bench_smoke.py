@@ -60,6 +60,7 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     for name, figures in results["configurations"].items():
         assert figures["requests"] > 0, name
         assert figures["failures"] == 0, (name, figures["endpoints"])
+        assert figures["exceptions"] == 0, name
         assert (tmp_path / f"locust-{name}.html").stat().st_size > 0
     configurations = results["configurations"]
     # The baseline reads with Scans, the product never does.
@@ -73,6 +74,9 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     assert results["peak"]["results"]["cached course list"]["requests"] > 0
     rush = results["rush"]
     assert rush["enroll_requests"] > 0
+    assert rush["exceptions"] == 0
+    # Each enroller tries each of its courses once: none is replaced by a new user mid-run.
+    assert rush["enroll_requests"] <= int(TINY["BENCH_RUSH_USERS"]) * int(TINY["BENCH_RUSH_COURSES"])
     assert rush["seat_check"]["ok"], rush["seat_check"]
     assert rush["seat_check"]["oversold"] == 0
 
