@@ -508,6 +508,14 @@ def seed_dataset(stack: Stack, defaults: dict[str, int], *, courses: int | None 
     return {**sizes, "seed_seconds": stack.seed(**sizes)}
 
 
+def warm_cache(stack: Stack, semesters: list[int]) -> str:
+    """What beat's courses.warm_hot_semesters keeps warm in production: each semester's first
+    pages and the first page of each department, and the courses on them."""
+    return stack.manage(
+        "warm_cache", "--no-progress", "--max-pages=2", *[f"--semester={semester}" for semester in semesters]
+    ).strip()
+
+
 def measure_configuration(stack: Stack, defaults: dict[str, int], name: str) -> dict[str, Any]:
     users = setting(defaults, "BENCH_USERS")
     spawn_rate = max(1, setting(defaults, "BENCH_SPAWN_RATE"))
@@ -515,6 +523,8 @@ def measure_configuration(stack: Stack, defaults: dict[str, int], name: str) -> 
     warmup = setting(defaults, "BENCH_WARMUP")
     cache_enabled = name == "product"
     stack.flush_cache()
+    if cache_enabled:
+        print(f"{name}: {warm_cache(stack, semester_ids(setting(defaults, 'BENCH_SEMESTERS')))}", flush=True)
     server = stack.gunicorn(name=name, cache_enabled=name != "uncached")
     try:
         print(
@@ -633,8 +643,7 @@ def measure_rush(stack: Stack, defaults: dict[str, int], semesters: list[int]) -
             f"The rush needs BENCH_STUDENTS >= BENCH_RUSH_USERS + BENCH_RUSH_BROWSERS ({rush_users + browsers})"
         )
     stack.flush_cache()
-    warm = stack.manage("warm_cache", "--no-progress", "--max-pages=2", *[f"--semester={s}" for s in semesters])
-    print(f"rush: {warm.strip()}", flush=True)
+    print(f"rush: {warm_cache(stack, semesters)}", flush=True)
     server = stack.gunicorn(name="rush", cache_enabled=True)
     try:
         url = base_url(server)
