@@ -77,7 +77,7 @@ class SignedInUser(FastHttpUser):
 
 class StudentUser(SignedInUser):
     """Browses a semester's courses (with and without a department), opens courses, checks their
-    enrollments and profile; now and then (1 task in 16) enrolls in a course they looked at, and as
+    enrollments and profile; now and then (1 task in 33) enrolls in a course they looked at, and as
     often drops one."""
 
     weight = 9
