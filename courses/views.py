@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import re
+
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.request import Request
@@ -10,10 +12,13 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsInstructorOrAdmin
 from courseproject.errors import InvalidInputError
+from courseproject.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from courseproject.rendering import JsonBytesResponse
 from courseproject.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
 from courses import selectors, services
 from courses.serializers import (
+    MAX_DEPARTMENT_ID,
+    MAX_SEMESTER_ID,
     CourseCreateSerializer,
     CourseListQuerySerializer,
     CourseSerializer,
@@ -25,6 +30,25 @@ from enrollments.serializers import RosterEntrySerializer
 
 CoursePageSerializer = page_of(CourseSerializer, "CoursePage")
 RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
+
+# A positive integer written plainly (no sign, spaces, zero padding or decimals).
+_PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+_SEMESTER_QUERY_LIMITS = {"semester_id": MAX_SEMESTER_ID, "department_id": MAX_DEPARTMENT_ID, "limit": MAX_PAGE_SIZE}
+
+
+def plain_semester_query(query_params: QueryDict) -> dict[str, int] | None:
+    """A semester list's usual query, when every value is a plain number in range, without DRF's
+    serializer (~0.3 ms, a quarter of a cached hit). Anything else, valid or not, returns None and goes
+    through CourseListQuerySerializer, which owns every rule and error message."""
+    if "semester_id" not in query_params or not query_params.keys() <= _SEMESTER_QUERY_LIMITS.keys():
+        return None
+    params = {"limit": DEFAULT_PAGE_SIZE}
+    for name in query_params:
+        raw = query_params.get(name)  # the last value, as the serializer reads a QueryDict
+        if not _PLAIN_NUMBER.fullmatch(raw) or int(raw) > _SEMESTER_QUERY_LIMITS[name]:
+            return None
+        params[name] = int(raw)
+    return params
 
 
 class CourseViewSet(viewsets.ViewSet):
@@ -47,9 +71,11 @@ class CourseViewSet(viewsets.ViewSet):
         summary="List a semester's or an instructor's courses",
     )
     def list(self, request: Request) -> HttpResponse:
-        query = CourseListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        params = plain_semester_query(request.query_params)
+        if params is None:
+            query = CourseListQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
         if params.get("instructor_id"):
             page_json = selectors.instructor_courses_json(
                 instructor_id=params["instructor_id"], limit=params["limit"], cursor=params.get("cursor")

@@ -1,0 +1,90 @@
+"""The benchmark pipeline end to end at a tiny size, so it cannot rot: `benchmarks.run bench` in a
+subprocess (locust's gevent must never be imported into this process), then its outputs are read.
+
+Only the shape and the correctness checks are asserted; timings on a shared CI machine are not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack.services import ROOT, port_is_open
+
+TINY = {
+    "BENCH_COURSES": "120",
+    "BENCH_SEMESTERS": "2",
+    "BENCH_DEPARTMENTS": "4",
+    "BENCH_STUDENTS": "60",
+    "BENCH_ENROLLMENTS": "150",
+    "BENCH_USERS": "6",
+    "BENCH_SPAWN_RATE": "6",
+    "BENCH_DURATION": "3",
+    "BENCH_PEAK_SECONDS": "2",
+    "BENCH_PEAK_ROUNDS": "1",
+    "BENCH_PEAK_CONNECTIONS": "4",
+    "BENCH_RUSH_USERS": "10",
+    "BENCH_RUSH_BROWSERS": "4",
+    "BENCH_RUSH_SPAWN_RATE": "14",
+    "BENCH_RUSH_SECONDS": "6",
+    "BENCH_RUSH_COURSES": "5",
+    "BENCH_GUNICORN_WORKERS": "2",
+    "BENCH_BASELINE_EMAIL_SECONDS": "0.05",
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(600)
+def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path: Path) -> None:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("BENCH_", "DJANGO_SETTINGS_MODULE"))
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "bench", "--quick"],
+        cwd=ROOT,
+        env={**environment, **TINY, "BENCH_OUTPUT_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=580,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+
+    results = json.loads((tmp_path / "bench.json").read_text())
+    assert set(results["configurations"]) == {"product", "uncached", "baseline"}
+    for name, figures in results["configurations"].items():
+        assert figures["requests"] > 0, name
+        assert figures["failures"] == 0, (name, figures["endpoints"])
+        assert figures["exceptions"] == 0, name
+        assert (tmp_path / f"locust-{name}.html").stat().st_size > 0
+    configurations = results["configurations"]
+    # The baseline reads with Scans, the product never does.
+    assert configurations["baseline"]["dynamodb_calls_by_operation_per_request"].get("Scan", 0) > 0
+    assert "Scan" not in configurations["product"]["dynamodb_calls_by_operation_per_request"]
+    assert "Scan" not in configurations["uncached"]["dynamodb_calls_by_operation_per_request"]
+    assert configurations["product"]["cache_hit_rate"] is not None
+    assert configurations["uncached"]["cache_hit_rate"] is None
+
+    assert results["peak"]["results"]["bare Django JsonResponse"]["requests"] > 0
+    assert results["peak"]["results"]["cached course list"]["requests"] > 0
+    rush = results["rush"]
+    assert rush["enroll_requests"] > 0
+    assert rush["exceptions"] == 0
+    # Each enroller tries each of its courses once: none is replaced by a new user mid-run.
+    assert rush["enroll_requests"] <= int(TINY["BENCH_RUSH_USERS"]) * int(TINY["BENCH_RUSH_COURSES"])
+    assert rush["seat_check"]["ok"], rush["seat_check"]
+    assert rush["seat_check"]["oversold"] == 0
+
+    markdown = (tmp_path / "bench.md").read_text()
+    assert "| product |" in markdown and "| baseline |" in markdown
+    assert "Registration rush" in markdown
+    assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
+    assert markdown.strip() in completed.stdout
+    # Every service the run started has been stopped.
+    for service, port in results["ports"].items():
+        assert not port_is_open(port), f"{service} still listens on {port}"
