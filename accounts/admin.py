@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from accounts import services
 from accounts.models import Role, User
 from accounts.selectors import user_by_email_or_id, user_by_id, users_with_role
+from accounts.serializers import ProfileUpdateSerializer, RegisterSerializer
 from courseproject.adminsite.site import Section, admin_site
 from courseproject.adminsite.views import (
     FilterGroup,
@@ -22,6 +23,7 @@ from courseproject.adminsite.views import (
     admin_url,
     after_save,
     apply_domain_error,
+    apply_serializer_errors,
     choice,
     render_form,
     render_list,
@@ -55,7 +57,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     cursor = text_param(request, "cursor", max_length=2048) or None
     page: Page[User] = Page(items=[], next_cursor=None)
     if search:
-        found = user_by_email_or_id(search)
+        found = user_by_email_or_id(email_or_id=search)
         page = Page(items=[found] if found else [], next_cursor=None)
         description = f"with the email or id “{search}”"
     elif role not in {value for value, _ in ROLE_CHOICES}:
@@ -95,7 +97,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 class UserChangeForm(forms.Form):
-    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "vTextField"}))
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"class": "vTextField"}))
     role = forms.ChoiceField(
         choices=ROLE_CHOICES, help_text="Promoting to instructor lets them own courses; admins can use this site."
     )
@@ -135,13 +137,20 @@ def _breadcrumbs() -> list[tuple[str, str]]:
 def user_add(request: HttpRequest) -> HttpResponse:
     form = UserAddForm(request.POST or None, initial={"role": Role.INSTRUCTOR.value})
     if request.method == "POST" and form.is_valid():
+        # The API's rules for a new account (lengths, control characters), on the admin's form.
+        account = RegisterSerializer(
+            data={
+                "email": form.cleaned_data["email"],
+                "password": form.cleaned_data["password1"],
+                "name": form.cleaned_data["name"],
+            }
+        )
+        if not account.is_valid():
+            apply_serializer_errors(form, account.errors, field_map={"password": "password1"})
+            return render_form(request, title="Add user", breadcrumbs=_breadcrumbs(), form=form, can_add_another=True)
         try:
             user = services.register_user(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                name=form.cleaned_data["name"],
-                role=Role(form.cleaned_data["role"]),
-                actor_id=actor_of(request).user_id,
+                **account.validated_data, role=Role(form.cleaned_data["role"]), actor_id=actor_of(request).user_id
             )
         except DomainError as error:
             apply_domain_error(form, error, field_map={"email_taken": "email", "password": "password1"})
@@ -165,23 +174,28 @@ def user_change(request: HttpRequest, user_id: str) -> HttpResponse:
         request.POST or None, initial={"name": user.name, "role": user.role, "is_active": bool(user.is_active)}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.change_user(
-                actor=actor_of(request),
-                user_id=user_id,
-                name=form.cleaned_data["name"],
-                role=Role(form.cleaned_data["role"]),
-                is_active=form.cleaned_data["is_active"],
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
+        # The API's rules for a name, on the admin's form.
+        profile = ProfileUpdateSerializer(data={"name": form.cleaned_data["name"]})
+        if not profile.is_valid():
+            apply_serializer_errors(form, profile.errors)
         else:
-            return after_save(
-                request,
-                message=f"The user “{user.email}” was changed successfully.",
-                list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
-                change_url=admin_url("accounts_user_change", user_id),
-            )
+            try:
+                user = services.change_user(
+                    actor=actor_of(request),
+                    user_id=user_id,
+                    name=profile.validated_data["name"],
+                    role=Role(form.cleaned_data["role"]),
+                    is_active=form.cleaned_data["is_active"],
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                return after_save(
+                    request,
+                    message=f"The user “{user.email}” was changed successfully.",
+                    list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
+                    change_url=admin_url("accounts_user_change", user_id),
+                )
     return render_form(
         request,
         title=user.email,

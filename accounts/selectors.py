@@ -40,9 +40,9 @@ def user_by_email(*, email: str) -> User | None:
     return user_by_id(user_id=claim.user_id)
 
 
-def user_by_email_or_id(value: str) -> User | None:
+def user_by_email_or_id(*, email_or_id: str) -> User | None:
     """The admin's way to name a user: an email, or a user id."""
-    value = value.strip()
+    value = email_or_id.strip()
     if not value or len(value) > 254:
         return None
     return user_by_email(email=value) if "@" in value else user_by_id(user_id=value)

@@ -74,7 +74,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             page = audit_for_entity(entity_type=entity_type, entity_id=entity_id, limit=PAGE_SIZE, cursor=cursor)
             description = f"History of {entity_type} {entity_id}"
         else:
-            user = user_by_email_or_id(actor) if actor else None
+            user = user_by_email_or_id(email_or_id=actor) if actor else None
             if actor and user is None:
                 raise InvalidFilter(f"No user has the email or id “{actor}”.")
             actor_id = user.user_id if user is not None else request.user.user_id

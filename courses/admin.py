@@ -30,6 +30,7 @@ from courseproject.adminsite.views import (
     apply_serializer_errors,
     choice,
     int_param,
+    plain_int,
     render_confirmation,
     render_form,
     render_list,
@@ -71,7 +72,7 @@ def neighbouring_semesters(center: int, *, before: int = 3, after: int = 2) -> l
 
 def instructor_id_for(value: str) -> str | None:
     """An instructor named by email or by user id (the service checks the role)."""
-    user = user_by_email_or_id(value)
+    user = user_by_email_or_id(email_or_id=value)
     return user.user_id if user is not None else None
 
 
@@ -147,7 +148,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
         for course in page.items
     ]
     semester_param = request.GET.get("semester", "")
-    selected_semester = int(semester_param) if semester_param.isdigit() else settings.CURRENT_SEMESTER
+    selected_semester = plain_int(semester_param) or settings.CURRENT_SEMESTER
     by_semester = not request.GET.get("instructor") and not request.GET.get("q")
     warm_for = selected_semester if by_semester else None
     list_page = ListPage(
@@ -265,13 +266,14 @@ def course_roster_csv(request: HttpRequest, course_id: str) -> HttpResponse:
 @require_POST
 def warm_cache(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("semester", "")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SEMESTER_ID:
+    semester_id = plain_int(raw)
+    if semester_id is None or not 1 <= semester_id <= MAX_SEMESTER_ID:
         messages.error(request, "Choose a semester to warm.")
     elif not settings.CACHE_ENABLED:
         messages.warning(request, "The cache is turned off (CACHE_ENABLED=false); there is nothing to warm.")
     else:
         try:
-            warm_semester.delay(semester_id=int(raw))
+            warm_semester.delay(semester_id=semester_id)
         except Exception:  # the broker is away: say so rather than fail the page
             messages.error(request, "The task queue is unavailable; try again shortly or run manage.py warm_cache.")
         else:

@@ -19,6 +19,7 @@ from courseproject.adminsite.views import (
     admin_path,
     admin_url,
     choice,
+    id_param,
     render_confirmation,
     render_list,
     text_param,
@@ -110,7 +111,7 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
                 f"{int(course.enrolled_count)} enrolled of {int(course.capacity)}."
             )
         elif student:
-            user = user_by_email_or_id(student)
+            user = user_by_email_or_id(email_or_id=student)
             if user is None:
                 raise InvalidFilter(f"No user has the email or id “{student}”.")
             page = enrollment_models_for_student(user_id=user.user_id, status=status, limit=PAGE_SIZE, cursor=cursor)
@@ -151,13 +152,13 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
 
 def enrollment_drop(request: HttpRequest) -> HttpResponse:
     # The confirmation form posts back to this URL, query string included.
-    user_id, course_id = request.GET.get("user", ""), request.GET.get("course", "")
+    user_id, course_id = id_param(request.GET, "user"), id_param(request.GET, "course")
     back = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = admin_url("enrollments_enrollment_changelist", query={"course": course_id})
     students = cached_profiles(user_ids=[user_id]) if user_id else {}
     course = course_by_id(course_id=course_id) if course_id else None
-    if user_id not in students or course is None:
+    if user_id is None or user_id not in students or course is None:
         messages.error(request, "That enrollment does not exist.")
         return HttpResponseRedirect(back)
     student = students[user_id]

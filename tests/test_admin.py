@@ -178,6 +178,7 @@ class TestCourseList:
             ({"semester": "spring"}, "Semester must be a number"),
             ({"instructor": "nobody@example.edu"}, "No user has the email or id"),
             ({"cursor": "forged"}, "This cursor is not valid"),
+            ({"semester": "²"}, "Semester must be a number"),  # a digit to str.isdigit(), not to int()
         ],
     )
     def test_bad_filters_are_explained(self, admin_client, query, message):
@@ -330,9 +331,14 @@ class TestCourseActions:
         else:
             assert any("CACHE_ENABLED=false" in message for message in messages_of(response))
 
-    def test_warming_needs_a_semester(self, admin_client):
-        response = admin_client.post(f"{COURSES}warm-cache/", {"semester": "x"}, follow=True)
+    @pytest.mark.parametrize("semester", ["x", "²", "0"])
+    def test_warming_needs_a_semester(self, admin_client, semester):
+        response = admin_client.post(f"{COURSES}warm-cache/", {"semester": semester}, follow=True)
         assert "Choose a semester to warm." in messages_of(response)
+
+    @pytest.mark.parametrize("page", ["²", "-1", "9" * 30])
+    def test_odd_page_numbers_show_the_first_page(self, admin_client, page):
+        assert admin_client.get(USERS, {"page": page}).status_code == 200
 
 
 class TestEnrollments:
@@ -368,6 +374,13 @@ class TestEnrollments:
             "enrolled",
         )
 
+    @pytest.mark.parametrize(
+        "query", [{"user": "a" * 3000, "course": "x"}, {"user": "", "course": ""}, {"user": "a b", "course": "c/d"}]
+    )
+    def test_drop_links_with_impossible_ids_are_explained(self, admin_client, query, dynamodb_calls):
+        response = admin_client.get(f"{ENROLLMENTS}drop/", query, follow=True)
+        assert "That enrollment does not exist." in messages_of(response)
+
     def test_dropping_twice_is_explained(self, admin_client, make_course, student):
         course = make_course()
         enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
@@ -378,7 +391,13 @@ class TestEnrollments:
         assert Course.get(course.course_id).enrolled_count == 0
 
     @pytest.mark.parametrize(
-        "query", [{"course": "0" * 32}, {"student": "nobody@example.edu"}, {"course": "x", "status": "paused"}]
+        "query",
+        [
+            {"course": "0" * 32},
+            {"student": "nobody@example.edu"},
+            {"course": "x", "status": "paused"},
+            {"student": "é" * 900},
+        ],
     )
     def test_bad_filters_are_explained(self, admin_client, query):
         response = admin_client.get(ENROLLMENTS, query)
@@ -434,6 +453,29 @@ class TestUsers:
         response = admin_client.post(f"{USERS}add/", form)
         assert response.status_code == 200
         assert any(message in error for error in response.context["form"].errors[field])
+
+    @pytest.mark.parametrize(
+        ("name", "message"),
+        [("Bell\x07 Ringer", "Control characters are not allowed"), ("x" * 101, "at most 100 characters")],
+    )
+    def test_names_follow_the_apis_rules(self, admin_client, student, name, message):
+        added = admin_client.post(
+            f"{USERS}add/",
+            {
+                "email": unique_email(),
+                "name": name,
+                "role": "instructor",
+                "password1": "s3cure-pass-phrase",
+                "password2": "s3cure-pass-phrase",
+            },
+        )
+        changed = admin_client.post(
+            f"{USERS}{student.user_id}/change/", {"name": name, "role": "student", "is_active": "on"}
+        )
+        for response in (added, changed):
+            assert response.status_code == 200
+            assert any(message in error for error in response.context["form"].errors["name"])
+        assert user_by_id(user_id=student.user_id).name == student.user.name
 
     def test_an_email_is_taken_once(self, admin_client, student):
         form = {

@@ -3,6 +3,7 @@ and turning the services' errors into the form errors and messages admins know."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts.models import Actor
-from courseproject import converters  # noqa: F401  (registers the <id:...> path converter)
+from courseproject import converters
 from courseproject.adminsite.site import admin_site
 from courseproject.errors import DomainError
+
+PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")
+ID_SHAPE = re.compile(converters.IdConverter.regex)
 
 
 def admin_url(name: str, *args: Any, query: dict[str, Any] | None = None) -> str:
@@ -140,9 +144,14 @@ def render_list(
     )
 
 
+def plain_int(raw: str) -> int | None:
+    """A number typed in ASCII digits, else None (str.isdigit() also accepts "²", which int() refuses)."""
+    return int(raw) if PLAIN_NUMBER.fullmatch(raw) else None
+
+
 def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = plain_int(request.GET.get("page", "1"))
+    return number if number is not None and 0 < number < 100_000 else 1
 
 
 def text_param(request: HttpRequest, name: str, *, max_length: int = 254) -> str:
@@ -153,9 +162,16 @@ def int_param(request: HttpRequest, name: str, *, minimum: int, maximum: int) ->
     raw = text_param(request, name, max_length=12)
     if not raw:
         return None
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    number = plain_int(raw)
+    if number is None or not minimum <= number <= maximum:
         raise InvalidFilter(f"{name.replace('_', ' ').capitalize()} must be a number from {minimum} to {maximum}.")
-    return int(raw)
+    return number
+
+
+def id_param(params: QueryDict, name: str) -> str | None:
+    """An id from the query string, if it has the shape of one (as the <id:...> path converter)."""
+    value = params.get(name, "")
+    return value if ID_SHAPE.fullmatch(value) else None
 
 
 class InvalidFilter(ValueError):
