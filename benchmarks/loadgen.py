@@ -91,20 +91,25 @@ def run(
     queue: multiprocessing.Queue = context.Queue()
     threads = max(1, connections // processes)
     started = time.monotonic()
+    # Daemons, and terminated on the way out: a failed or interrupted run leaves no load behind.
     children = [
-        context.Process(target=_process, args=((host, port, request), threads, seconds, queue))
+        context.Process(target=_process, args=((host, port, request), threads, seconds, queue), daemon=True)
         for _ in range(processes)
     ]
-    for child in children:
-        child.start()
     latencies: list[float] = []
     errors = 0
-    for _ in children:
-        child_latencies, child_errors = queue.get(timeout=seconds + 120)
-        latencies.extend(child_latencies)
-        errors += child_errors
-    for child in children:
-        child.join()
+    try:
+        for child in children:
+            child.start()
+        for _ in children:
+            child_latencies, child_errors = queue.get(timeout=seconds + 120)
+            latencies.extend(child_latencies)
+            errors += child_errors
+    finally:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+            child.join(timeout=10)
     return LoadResult(
         requests=len(latencies), errors=errors, seconds=time.monotonic() - started, latencies_ms=latencies
     )

@@ -37,7 +37,12 @@ def main(course_ids: list[str]) -> None:
                 "active_enrollments": active,
             }
         )
-    oversold = [course for course in courses if course["enrolled_count"] > course["capacity"]]
+    # Oversold means more students hold a seat than the course has, whatever the counter says.
+    oversold = [
+        course
+        for course in courses
+        if course["active_enrollments"] > course["capacity"] or course["enrolled_count"] > course["capacity"]
+    ]
     mismatched = [course for course in courses if course["enrolled_count"] != course["active_enrollments"]]
     full = [course for course in courses if course["enrolled_count"] == course["capacity"]]
     sys.stdout.write(

@@ -193,7 +193,7 @@ def _measure_after_warm_up(user_count: int, **_: object) -> None:
     """BENCH_WARMUP seconds after every user has spawned, reset the statistics (the steady state
     starts) and tell benchmarks/run.py through the BENCH_SPAWNED_MARKER file. Without
     BENCH_WARMUP nothing is reset."""
-    if os.environ.get("BENCH_WARMUP") is None:
+    if not os.environ.get("BENCH_WARMUP"):  # unset, or empty as make exports an unset variable
         return
     runner = events_environment.runner if events_environment else None
 
