@@ -92,7 +92,7 @@ _DYNAMODB_UNAVAILABLE_CODES = {
 }
 
 
-def _is_dynamodb_outage(exc: Exception) -> bool:
+def is_dynamodb_outage(exc: Exception) -> bool:
     """True for failures of DynamoDB itself (unreachable, throttled), not of the request."""
     if isinstance(exc, BotoCoreError):
         return True
@@ -111,7 +111,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             return Response({exc.field: [exc.detail]}, status=exc.status_code)
         return Response(error_body(exc.detail, exc.code), status=exc.status_code)
 
-    if _is_dynamodb_outage(exc):
+    if is_dynamodb_outage(exc):
         logger.exception("DynamoDB unavailable while serving %s", context.get("request") and context["request"].path)
         exc = ServiceUnavailable(code="dynamodb_unavailable")
 

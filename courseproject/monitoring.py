@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 from django.views.decorators.http import require_GET
 
 from courseproject import metrics
@@ -30,6 +31,15 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         if not hmac.compare_digest(supplied.encode(), settings.METRICS_TOKEN.encode()):
             return JsonBytesResponse(dumps(error_body("A valid metrics token is required.", "not_authenticated")), 401)
     return HttpResponse(metrics.prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _user_id_of(request: HttpRequest) -> str | None:
+    """Who made the request, as far as it is already known: the API's token user, or an admin the
+    view has loaded. Logging never reads DynamoDB to find out (the admin's user is lazy)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return getattr(user, "user_id", None)
 
 
 class RequestMetricsMiddleware:
@@ -63,7 +73,7 @@ class RequestMetricsMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round(duration_ms, 2),
-                    "user_id": getattr(getattr(request, "user", None), "user_id", None),
+                    "user_id": _user_id_of(request),
                 },
             )
             return response

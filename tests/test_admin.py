@@ -9,13 +9,14 @@ import re
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from django_redis import get_redis_connection
 
 from accounts.models import Role
 from accounts.selectors import user_by_id
 from audit.models import AuditRecord
 from courseproject.caching import keys
+from courseproject.dynamo import reset_dynamodb_client
 from courses.models import Course
 from enrollments import services as enrollment_services
 from tests.conftest import TEST_PASSWORD, Person, unique_email, unique_semester
@@ -117,6 +118,20 @@ class TestSignIn:
     def test_pages_that_need_djangos_user_table_do_not_exist(self, admin_client):
         assert admin_client.get("/admin/password_change/").status_code == 404
         assert admin_client.get("/admin/r/1/1/").status_code == 404
+
+    def test_dynamodb_down_shows_a_503_page(self, admin_client):
+        with override_settings(DYNAMODB_ENDPOINT_URL="http://127.0.0.1:9", DYNAMODB_MAX_ATTEMPTS=1):
+            reset_dynamodb_client()
+            try:
+                pages = [
+                    admin_client.get(COURSES),
+                    Client().post("/admin/login/", {"username": "a@b.edu", "password": "x"}),
+                ]
+            finally:
+                reset_dynamodb_client()
+        for response in pages:
+            assert response.status_code == 503
+            assert "The registration database is not answering" in text(response)
 
     def test_the_api_never_gets_a_session_cookie(self, admin_client, student):
         response = student.client.get("/api/auth/me")

@@ -12,6 +12,7 @@ throttled like the API's login (LOGIN_THROTTLE_RATE, per client address and emai
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from django import forms
@@ -19,6 +20,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
+from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 
@@ -26,6 +28,9 @@ from accounts.models import Actor, Role, User
 from accounts.selectors import user_by_id
 from accounts.services import authenticate
 from accounts.throttling import LoginRateThrottle
+from courseproject.errors import is_dynamodb_outage
+
+logger = logging.getLogger(__name__)
 
 SESSION_USER_KEY = "_admin_user_id"
 SESSION_HASH_KEY = "_admin_auth_hash"
@@ -153,3 +158,21 @@ class AdminLoginForm(forms.Form):
 
     def get_user(self) -> User | None:
         return self.user
+
+
+class AdminOutageMiddleware:
+    """An admin page that finds DynamoDB unreachable answers 503 with a page saying so, as the API
+    answers 503 JSON (courseproject.errors), instead of a server error."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        if not request.path.startswith("/admin/") or not is_dynamodb_outage(exception):
+            return None
+        logger.warning("Admin page %s: DynamoDB unavailable (%s)", request.path, exception)
+        # A standalone page: the admin's base template would ask DynamoDB for the signed-in user.
+        return render(request, "registration_admin/unavailable.html", status=503)

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     # cookie-authenticated page (the admin) against cross-site requests and framing.
     "django.middleware.csrf.CsrfViewMiddleware",
     "courseproject.adminsite.auth.AdminAuthenticationMiddleware",
+    "courseproject.adminsite.auth.AdminOutageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
