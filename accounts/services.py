@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from accounts.models import Actor, Role, User, UserEmail
@@ -120,15 +121,22 @@ def refresh_access_token(*, refresh_token: str) -> str:
 
 
 def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
-    user = User(user_id=user_id)
-    try:
-        user.refresh(consistent_read=True)
-    except User.DoesNotExist:
-        raise NotFoundError("User not found.", code="user_not_found") from None
+    return _update_user(_user_or_404(user_id), [User.name.set(name.strip())], actor_id=actor_id)
+
+
+def _user_or_404(user_id: str) -> User:
+    user = user_by_id(user_id=user_id)
+    if user is None:
+        raise NotFoundError("User not found.", code="user_not_found")
+    return user
+
+
+def _update_user(user: User, actions: list[Action], *, actor_id: str) -> User:
+    """Apply `actions` to a user read just before, bump its revision and announce the change."""
     before = user_account(user)
     try:
         user.update(
-            actions=[User.name.set(name.strip()), User.updated_at.set(timezone.now()), User.revision.add(1)],
+            actions=[*actions, User.updated_at.set(timezone.now()), User.revision.add(1)],
             condition=User.user_id.exists(),
         )
     except UpdateError as error:
@@ -138,7 +146,7 @@ def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
     announce(
         user_changed,
         sender=User,
-        user_id=user_id,
+        user_id=user.user_id,
         action="updated",
         actor_id=actor_id,
         revision=int(user.revision),
@@ -156,36 +164,12 @@ def change_user(*, actor: Actor, user_id: str, name: str, role: Role, is_active:
     """
     if not actor.is_admin:
         raise PermissionDeniedError("Only admins can change users.")
-    user = user_by_id(user_id=user_id)
-    if user is None:
-        raise NotFoundError("User not found.", code="user_not_found")
+    user = _user_or_404(user_id)
     if user_id == actor.user_id and (Role(role) != Role.ADMIN or not is_active):
         # The last admin could otherwise lock everyone out of the admin site.
         raise InvalidInputError("You cannot remove your own admin access.", code="own_access", field="role")
-    before = user_account(user)
-    try:
-        user.update(
-            actions=[
-                User.name.set(name.strip()),
-                User.role.set(Role(role).value),
-                User.is_active.set(is_active),
-                User.updated_at.set(timezone.now()),
-                User.revision.add(1),
-            ],
-            condition=User.user_id.exists(),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFoundError("User not found.", code="user_not_found") from None
-        raise
-    announce(
-        user_changed,
-        sender=User,
-        user_id=user_id,
-        action="updated",
+    return _update_user(
+        user,
+        [User.name.set(name.strip()), User.role.set(Role(role).value), User.is_active.set(is_active)],
         actor_id=actor.user_id,
-        revision=int(user.revision),
-        before=before,
-        after=user_account(user),
     )
-    return user
