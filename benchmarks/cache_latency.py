@@ -34,6 +34,7 @@ from django_redis import get_redis_connection  # noqa: E402
 from accounts.models import Role  # noqa: E402
 from accounts.selectors import user_by_email  # noqa: E402
 from accounts.tokens import issue_token  # noqa: E402
+from benchmarks.stats import percentile  # noqa: E402
 from courseproject.caching import keys  # noqa: E402
 
 
@@ -53,11 +54,6 @@ class Client:
         elapsed_ms = (time.perf_counter() - started) * 1000
         connection.close()
         return response.status, content, elapsed_ms
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def client_for(base_url: str, email: str) -> Client:

@@ -16,7 +16,8 @@ import statistics
 
 import orjson
 
-from benchmarks.cache_latency import client_for, percentile
+from benchmarks.cache_latency import client_for
+from benchmarks.stats import percentile
 
 
 def main() -> None:

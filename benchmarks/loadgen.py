@@ -13,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from benchmarks.stats import percentile
+
 
 @dataclass
 class LoadResult:
@@ -26,10 +28,7 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return 0.0
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+        return percentile(self.latencies_ms, fraction)
 
 
 def _request_bytes(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:

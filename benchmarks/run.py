@@ -37,6 +37,7 @@ from typing import Any
 import redis
 
 from benchmarks import loadgen
+from benchmarks.stats import percentile
 from devstack.services import (
     ROOT,
     VENV_BIN,
@@ -115,11 +116,6 @@ def setting(defaults: dict[str, int], name: str) -> int:
 def semester_ids(count: int) -> list[int]:
     """courseproject.demo.semester_ids, repeated here so this process need not import the project."""
     return [(2026 + number // 3) * 10 + number % 3 + 1 for number in range(count)]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 # --- The stack -----------------------------------------------------------------------------------
