@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accounts import services
+from accounts.admin_sign_in import AdminLoginForm, actor_of, sign_in
 from accounts.models import Role, User
 from accounts.selectors import user_by_email_or_id, user_by_id, users_with_role
 from accounts.serializers import ProfileUpdateSerializer, RegisterSerializer
@@ -18,7 +19,6 @@ from courseproject.adminsite.views import (
     FilterGroup,
     ListPage,
     Row,
-    actor_of,
     admin_path,
     admin_url,
     after_save,
@@ -29,8 +29,8 @@ from courseproject.adminsite.views import (
     render_list,
     text_param,
 )
-from courseproject.errors import DomainError
-from courseproject.pagination import Page
+from courseproject.api.errors import DomainError
+from courseproject.api.pagination import Page
 
 PAGE_SIZE = 50
 ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
@@ -214,6 +214,7 @@ def user_change(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
+admin_site.use_sign_in(form_class=AdminLoginForm, sign_in=sign_in)
 admin_site.register_section(
     Section(
         app_label="accounts",

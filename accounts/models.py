@@ -8,7 +8,7 @@ from enum import StrEnum
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
-from courseproject.dynamo import DynamoModel, TableMeta, table_name
+from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 
 
 class Role(StrEnum):

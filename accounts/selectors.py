@@ -8,12 +8,12 @@ import orjson
 
 from accounts.models import User, UserEmail
 from accounts.serializers import user_profile
+from courseproject.api.errors import NotFoundError
+from courseproject.api.pagination import Page, query_page
+from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.store import cached_entities, cached_entity
-from courseproject.dynamo import batch_get
-from courseproject.errors import NotFoundError
-from courseproject.pagination import Page, query_page
-from courseproject.rendering import dumps
+from courseproject.caching.entities import cached_entities, cached_entity
+from courseproject.dynamo.batch import batch_get
 
 
 def normalize_email(email: str) -> str:

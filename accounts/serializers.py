@@ -7,8 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
-from courseproject.fields import TextField
-from courseproject.rendering import isoformat
+from courseproject.api.fields import TextField
+from courseproject.api.rendering import isoformat
 
 # Django's hashers take time proportional to length; nobody needs a longer password.
 PASSWORD_MAX_LENGTH = 128

@@ -17,15 +17,16 @@ from accounts.selectors import normalize_email, user_by_email, user_by_id
 from accounts.serializers import user_account, user_profile
 from accounts.signals import user_changed
 from accounts.tokens import TokenError, decode_token, issue_token
-from courseproject.dynamo import commit_transaction
-from courseproject.errors import (
+from courseproject.api.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
 )
-from courseproject.events import announce
+from courseproject.background.events import announce
+from courseproject.dynamo.transactions import commit_transaction
+from courseproject.ids import new_id
 
 
 def _validate_password(password: str) -> None:
@@ -43,7 +44,7 @@ def register_user(
     _validate_password(password)
     now = timezone.now()
     user = User(
-        user_id=uuid.uuid4().hex,
+        user_id=new_id(),
         email=email,
         name=name.strip(),
         role=Role(role).value,

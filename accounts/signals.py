@@ -13,9 +13,9 @@ from typing import Any
 from django.dispatch import Signal
 
 from accounts.serializers import profile_of_account
+from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.store import put_entity
-from courseproject.rendering import dumps
+from courseproject.caching.entities import put_entity
 
 user_changed = Signal()
 

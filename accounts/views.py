@@ -22,8 +22,8 @@ from accounts.serializers import (
     user_profile,
 )
 from accounts.throttling import LoginRateThrottle, RegisterRateThrottle
-from courseproject.rendering import JsonBytesResponse
-from courseproject.schema import error_response
+from courseproject.api.rendering import JsonBytesResponse
+from courseproject.api.schema import error_response
 
 
 class RegisterView(APIView):

@@ -25,8 +25,8 @@ from courseproject.adminsite.views import (
     render_list,
     text_param,
 )
-from courseproject.errors import DomainError
-from courseproject.pagination import Page
+from courseproject.api.errors import DomainError
+from courseproject.api.pagination import Page
 
 PAGE_SIZE = 50
 ENTITY_TYPES = ("course", "enrollment", "user")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from courseproject.dynamo import DynamoModel, TableMeta, table_name
+from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 
 
 def entity_key_for(entity_type: str, entity_id: str) -> str:

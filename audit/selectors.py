@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.models import AuditRecord, entity_key_for
-from courseproject.pagination import Page, query_page
+from courseproject.api.pagination import Page, query_page
 
 
 def audit_for_entity(*, entity_type: str, entity_id: str, limit: int, cursor: str | None) -> Page[AuditRecord]:

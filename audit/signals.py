@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from audit.tasks import record_event
-from courseproject.background import dispatch, new_event_id
+from courseproject.background.dispatch import dispatch, new_event_id
 
 
 def _queue(*, entity_type: str, entity_id: str, action: str, actor_id: str, before: Any, after: Any) -> None:

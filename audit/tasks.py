@@ -9,7 +9,7 @@ from django.conf import settings
 from pynamodb.exceptions import PutError
 
 from audit.models import AuditRecord, entity_key_for
-from courseproject.background import background_task
+from courseproject.background.reliable import background_task
 
 
 @background_task("audit.record_event")

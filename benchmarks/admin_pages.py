@@ -27,8 +27,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from benchmarks.stats import percentile  # noqa: E402
-from courseproject.demo import DEMO_PASSWORD  # noqa: E402
 from courses.models import Course  # noqa: E402
+from demo.dataset import DEMO_PASSWORD  # noqa: E402
 from enrollments.models import Enrollment  # noqa: E402
 
 

@@ -33,9 +33,9 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.serializers import ProfileSerializer, user_profile
 from benchmarks.instrumentation import instrument_client
-from courseproject.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from courseproject.pagination import MAX_PAGE_SIZE
-from courseproject.schema import PageQuerySerializer
+from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from courseproject.api.pagination import MAX_PAGE_SIZE
+from courseproject.api.schema import PageQuerySerializer
 from courses.models import Course
 from courses.permissions import ensure_can_manage
 from courses.serializers import CourseListQuerySerializer, CourseSerializer, CourseUpdateSerializer

@@ -23,7 +23,7 @@ import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from courseproject.dynamo import observe_client_events
+from courseproject.dynamo.client import observe_client_events
 
 logger = logging.getLogger(__name__)
 

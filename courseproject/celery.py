@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
 
@@ -13,8 +14,6 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
-    from django.conf import settings
-
     sender.add_periodic_task(
         settings.OUTBOX_RELAY_INTERVAL_SECONDS, sender.signature("courseproject.relay_outbox"), name="relay outbox"
     )

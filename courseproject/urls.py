@@ -2,10 +2,10 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from courseproject import converters  # noqa: F401  (registers the <id:...> path converter)
 from courseproject.adminsite.site import admin_site
-from courseproject.health import HealthView
-from courseproject.monitoring import metrics_view
+from courseproject.api import converters  # noqa: F401  (registers the <id:...> path converter)
+from courseproject.observability.health import HealthView
+from courseproject.observability.prometheus import metrics_view
 
 urlpatterns = [
     path("api/", include("accounts.urls")),
@@ -19,7 +19,7 @@ urlpatterns = [
     path("admin", RedirectView.as_view(url="/admin/")),
 ]
 
-handler400 = "courseproject.errors.json_bad_request"
-handler403 = "courseproject.errors.json_permission_denied"
-handler404 = "courseproject.errors.json_not_found"
-handler500 = "courseproject.errors.json_server_error"
+handler400 = "courseproject.api.errors.json_bad_request"
+handler403 = "courseproject.api.errors.json_permission_denied"
+handler404 = "courseproject.api.errors.json_not_found"
+handler500 = "courseproject.api.errors.json_server_error"

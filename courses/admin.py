@@ -3,9 +3,6 @@ id or code, add, change and delete through the course services, roster export an
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -14,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_POST
 
+from accounts.admin_sign_in import actor_of
 from accounts.selectors import cached_profiles, user_by_email_or_id
 from courseproject.adminsite.site import Section, admin_site
 from courseproject.adminsite.views import (
@@ -22,7 +20,6 @@ from courseproject.adminsite.views import (
     InvalidFilter,
     ListPage,
     Row,
-    actor_of,
     admin_path,
     admin_url,
     after_save,
@@ -36,8 +33,9 @@ from courseproject.adminsite.views import (
     render_list,
     text_param,
 )
-from courseproject.errors import DomainError
-from courseproject.pagination import Page
+from courseproject.api.errors import DomainError
+from courseproject.api.pagination import Page
+from courseproject.ids import GENERATED_ID_PATTERN, neighbouring_semesters
 from courses import services
 from courses.models import Course
 from courses.selectors import (
@@ -55,19 +53,11 @@ from courses.serializers import (
     CourseUpdateSerializer,
 )
 from courses.tasks import warm_semester
-from enrollments.selectors import enrollment_models_for_course
 
-ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 PAGE_SIZE = 50
+CHANGELIST = "courses_course_changelist"
 # Service errors (by code or by API field) that belong to one field of the course form.
 ERROR_FIELDS = {"capacity_below_enrolled": "capacity", "instructor_id": "instructor"}
-
-
-def neighbouring_semesters(center: int, *, before: int = 3, after: int = 2) -> list[int]:
-    """Semester ids around `center`, in order: 20261, 20262, 20263, 20271, ..."""
-    year, term = divmod(center, 10)
-    position = year * 3 + min(max(term, 1), 3) - 1
-    return [(number // 3) * 10 + number % 3 + 1 for number in range(position - before, position + after + 1)]
 
 
 def instructor_id_for(value: str) -> str | None:
@@ -84,7 +74,7 @@ def _instructor_label(profile: dict[str, Any] | None, instructor_id: str) -> str
 
 
 def _find_courses(search: str) -> list[Course]:
-    if ID_PATTERN.match(search):
+    if GENERATED_ID_PATTERN.fullmatch(search):
         course = course_by_id(course_id=search)
         if course is not None:
             return [course]
@@ -167,7 +157,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
                         instructor=None,
                         q=None,
                     )
-                    for semester in neighbouring_semesters(settings.CURRENT_SEMESTER)
+                    for semester in neighbouring_semesters(settings.CURRENT_SEMESTER, before=3, after=2)
                 ],
             )
         ],
@@ -178,7 +168,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
         ],
         search_value=request.GET.get("q", ""),
         search_help="Find a course by its id or its code (every semester's).",
-        actions=[("export_rosters", "Export rosters of selected courses as CSV")],
+        actions=[(action.name, action.label) for action in admin_site.list_actions(CHANGELIST)],
         object_tools=[("Add course", admin_url("courses_course_add", query={"semester": warm_for}))],
         post_tools=[
             (f"Warm cache for semester {warm_for}", admin_url("courses_warm_cache"), {"semester": str(warm_for)})
@@ -197,70 +187,20 @@ def course_list(request: HttpRequest) -> HttpResponse:
 
 
 def _run_list_action(request: HttpRequest) -> HttpResponse:
-    selected = [course_id for course_id in request.POST.getlist("_selected_action") if ID_PATTERN.match(course_id)]
-    if request.POST.get("action") != "export_rosters":
+    selected = [
+        course_id for course_id in request.POST.getlist("_selected_action") if GENERATED_ID_PATTERN.fullmatch(course_id)
+    ]
+    actions = {action.name: action for action in admin_site.list_actions(CHANGELIST)}
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
         messages.warning(request, "No action selected.")
     elif not selected:
         messages.warning(
             request, "Items must be selected in order to perform actions on them. No items have been changed."
         )
     else:
-        return roster_csv_response(selected, filename="rosters.csv")
+        return action.run(request, selected)
     return HttpResponseRedirect(request.get_full_path())
-
-
-# --- Roster export -----------------------------------------------------------------------------------
-
-
-def _roster_rows(course: Course) -> Iterable[list[Any]]:
-    cursor: str | None = None
-    while True:
-        page = enrollment_models_for_course(course_id=course.course_id, status="enrolled", limit=100, cursor=cursor)
-        students = cached_profiles(user_ids=[enrollment.user_id for enrollment in page.items])
-        for enrollment in page.items:
-            student = students.get(enrollment.user_id) or {}
-            yield [
-                course.course_code,
-                int(course.semester_id),
-                course.course_id,
-                student.get("name", ""),
-                student.get("email", ""),
-                enrollment.user_id,
-                enrollment.enrolled_at.isoformat(),
-            ]
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
-
-
-def _csv_safe(value: Any) -> Any:
-    """Names are typed by students: a cell starting like a formula would run in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
-        return "'" + value
-    return value
-
-
-def roster_csv_response(course_ids: list[str], *, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        ["course_code", "semester_id", "course_id", "student_name", "student_email", "user_id", "enrolled_at"]
-    )
-    for course_id in course_ids:
-        course = course_by_id(course_id=course_id)
-        if course is not None:
-            writer.writerows([_csv_safe(cell) for cell in row] for row in _roster_rows(course))
-    return response
-
-
-def course_roster_csv(request: HttpRequest, course_id: str) -> HttpResponse:
-    course = course_by_id(course_id=course_id)
-    if course is None:
-        return _missing(request, course_id)
-    return roster_csv_response(
-        [course_id], filename=f"roster-{course.course_code.replace(' ', '-')}-{int(course.semester_id)}.csv"
-    )
 
 
 @require_POST
@@ -467,7 +407,6 @@ admin_site.register_section(
             admin_path("courses/course/warm-cache/", warm_cache, "courses_warm_cache"),
             admin_path("courses/course/<id:course_id>/change/", course_change, "courses_course_change"),
             admin_path("courses/course/<id:course_id>/delete/", course_delete, "courses_course_delete"),
-            admin_path("courses/course/<id:course_id>/roster.csv", course_roster_csv, "courses_course_roster_csv"),
         ],
     )
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
-from courseproject.dynamo import DynamoModel, TableMeta, table_name
+from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 
 
 class CoursesBySemester(GlobalSecondaryIndex["Course"]):

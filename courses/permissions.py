@@ -1,7 +1,7 @@
 """Who may manage a course: its instructor or an admin."""
 
 from accounts.models import Actor
-from courseproject.errors import PermissionDeniedError
+from courseproject.api.errors import PermissionDeniedError
 
 
 def ensure_can_manage(actor: Actor, *, instructor_id: str) -> None:

@@ -12,13 +12,14 @@ from typing import Any
 
 import orjson
 
-from courseproject import metrics
+from courseproject.api.errors import NotFoundError
+from courseproject.api.pagination import Page, query_page
+from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.store import cached_entities, cached_entity, cached_page, fill_entities
-from courseproject.dynamo import batch_get
-from courseproject.errors import NotFoundError
-from courseproject.pagination import Page, query_page
-from courseproject.rendering import dumps
+from courseproject.caching.entities import cached_entities, cached_entity, fill_entities
+from courseproject.caching.pages import cached_page
+from courseproject.dynamo.batch import batch_get
+from courses.hot_semesters import note_semester_read
 from courses.models import Course
 from courses.serializers import course_representation
 
@@ -189,7 +190,7 @@ def semester_page_loader(
 
 
 def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
-    metrics.note_semester_read(semester_id)
+    note_semester_read(semester_id)
     page_json, from_cache = cached_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),

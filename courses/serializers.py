@@ -7,9 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from courseproject.fields import IdField, TextField
-from courseproject.rendering import isoformat
-from courseproject.schema import PageQuerySerializer
+from courseproject.api.fields import IdField, TextField
+from courseproject.api.rendering import isoformat
+from courseproject.api.schema import PageQuerySerializer
 from courses.models import Course
 
 COURSE_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,18}[A-Z0-9]$")

@@ -3,7 +3,6 @@ true under concurrent writers, and announces itself with `course_changed` once i
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.utils import timezone
@@ -11,8 +10,9 @@ from pynamodb.exceptions import DeleteError, UpdateError
 
 from accounts.models import Actor, Role
 from accounts.selectors import user_by_id
-from courseproject.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from courseproject.events import announce
+from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from courseproject.background.events import announce
+from courseproject.ids import new_id
 from courses.models import Course
 from courses.permissions import ensure_can_manage
 from courses.selectors import course_by_id, course_or_404
@@ -72,7 +72,7 @@ def create_course(
 
     now = timezone.now()
     course = Course(
-        course_id=uuid.uuid4().hex,
+        course_id=new_id(),
         course_code=course_code,
         title=title,
         description=description,

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.store import bump_generations, put_entity, put_tombstone
-from courseproject.rendering import dumps
+from courseproject.caching.entities import put_entity, put_tombstone
+from courseproject.caching.pages import bump_generations
 
 course_changed = Signal()
 

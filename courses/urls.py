@@ -9,5 +9,4 @@ urlpatterns = [
         CourseViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
         name="course-detail",
     ),
-    path("courses/<id:course_id>/enrollments", CourseViewSet.as_view({"get": "roster"}), name="course-roster"),
 ]

@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsInstructorOrAdmin
-from courseproject.errors import InvalidInputError
-from courseproject.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from courseproject.rendering import JsonBytesResponse
-from courseproject.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
+from courseproject.api.errors import InvalidInputError
+from courseproject.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from courseproject.api.rendering import JsonBytesResponse
+from courseproject.api.schema import PAGE_PARAMETERS, error_response, page_of
 from courses import selectors, services
 from courses.serializers import (
     MAX_DEPARTMENT_ID,
@@ -25,11 +25,8 @@ from courses.serializers import (
     CourseUpdateSerializer,
     course_representation,
 )
-from enrollments.selectors import roster_json
-from enrollments.serializers import RosterEntrySerializer
 
 CoursePageSerializer = page_of(CourseSerializer, "CoursePage")
-RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
 
 # A positive integer written plainly (no sign, spaces, zero padding or decimals).
 _PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
@@ -136,20 +133,3 @@ class CourseViewSet(viewsets.ViewSet):
     def destroy(self, request: Request, course_id: str) -> Response:
         services.delete_course(actor=request.user, course_id=course_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(
-        parameters=PAGE_PARAMETERS,
-        responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
-        summary="The students enrolled in a course (its instructor or an admin)",
-    )
-    def roster(self, request: Request, course_id: str) -> HttpResponse:
-        query = PageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return JsonBytesResponse(
-            roster_json(
-                actor=request.user,
-                course_id=course_id,
-                limit=query.validated_data["limit"],
-                cursor=query.validated_data.get("cursor"),
-            )
-        )

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import orjson
 
-from courseproject import metrics
+from courseproject.api.pagination import DEFAULT_PAGE_SIZE
+from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.store import fill_entities, refresh_page
-from courseproject.dynamo import batch_get
-from courseproject.pagination import DEFAULT_PAGE_SIZE
-from courseproject.rendering import dumps
+from courseproject.caching.entities import fill_entities
+from courseproject.caching.pages import refresh_page
+from courseproject.dynamo.batch import batch_get
+from courses.hot_semesters import hot_semesters as recently_browsed
 from courses.models import Course
 from courses.selectors import seats_payload, semester_page_loader
 from courses.serializers import course_representation
@@ -41,7 +42,7 @@ class WarmReport:
 
 def hot_semesters(configured: list[int]) -> list[int]:
     """The configured semesters and those browsed within the last hour."""
-    return list(dict.fromkeys([*configured, *metrics.hot_semesters(within_seconds=HOT_WITHIN_SECONDS)]))
+    return list(dict.fromkeys([*configured, *recently_browsed(within_seconds=HOT_WITHIN_SECONDS)]))
 
 
 def _warm_page(report: WarmReport, *, semester_id: int, department_id: int | None, cursor: str | None) -> dict:

@@ -14,6 +14,10 @@ import sys
 import time
 from urllib.parse import urlparse
 
+import django
+from django.conf import settings
+
+from demo.dataset import DEMO_PASSWORD
 from devstack.services import (
     ROOT,
     RUN_DIR,
@@ -34,9 +38,6 @@ LOG_DIR = RUN_DIR / "logs"
 def _local_settings() -> tuple[int, int, int]:
     """The DynamoDB, cache and broker ports the settings point at, so the two can never disagree."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-    import django
-    from django.conf import settings
-
     django.setup()
     dynamodb_port = urlparse(settings.DYNAMODB_ENDPOINT_URL or "").port
     redis_port = urlparse(settings.REDIS_URL).port
@@ -97,8 +98,6 @@ def main() -> int:
         services.append(celery_worker(hostname="worker", log_path=LOG_DIR / "celery-worker.log", env=env).start())
         services.append(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env).start())
         services.append(gunicorn_server(port=http_port, log_path=LOG_DIR / "gunicorn.log", env=env).start(timeout=60))
-
-        from courseproject.demo import DEMO_PASSWORD
 
         base = f"http://127.0.0.1:{http_port}"
         print(

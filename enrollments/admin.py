@@ -1,5 +1,6 @@
-"""Enrollments in the admin: a course's roster or a student's enrollments, any status, and dropping
-a student through the drop service (the seat is freed, the student emailed, the change audited)."""
+"""Enrollments in the admin: a course's roster or a student's enrollments, any status, dropping a
+student through the drop service (the seat is freed, the student emailed, the change audited), and
+roster exports as CSV (a course's, or the selected courses' from the course list)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.admin_sign_in import actor_of
 from accounts.selectors import cached_profiles, user_by_email_or_id
-from courseproject.adminsite.site import Section, admin_site
+from courseproject.adminsite.site import ListAction, Section, admin_site
 from courseproject.adminsite.views import (
     FilterGroup,
     FilterInput,
     InvalidFilter,
     ListPage,
     Row,
-    actor_of,
     admin_path,
     admin_url,
     choice,
@@ -24,10 +25,11 @@ from courseproject.adminsite.views import (
     render_list,
     text_param,
 )
-from courseproject.errors import DomainError
-from courseproject.pagination import Page
+from courseproject.api.errors import DomainError
+from courseproject.api.pagination import Page
 from courses.selectors import cached_courses, course_by_id
 from enrollments import services
+from enrollments.exports import roster_csv_response, roster_filename
 from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.selectors import enrollment_models_for_course, enrollment_models_for_student
 
@@ -185,6 +187,22 @@ def enrollment_drop(request: HttpRequest) -> HttpResponse:
     )
 
 
+def course_roster_csv(request: HttpRequest, course_id: str) -> HttpResponse:
+    course = course_by_id(course_id=course_id)
+    if course is None:
+        messages.warning(request, f"Course with ID “{course_id}” doesn’t exist. Perhaps it was deleted?")
+        return HttpResponseRedirect(admin_url("courses_course_changelist"))
+    return roster_csv_response([course_id], filename=roster_filename(course))
+
+
+def export_rosters(request: HttpRequest, course_ids: list[str]) -> HttpResponse:
+    return roster_csv_response(course_ids, filename="rosters.csv")
+
+
+admin_site.register_list_action(
+    "courses_course_changelist",
+    ListAction(name="export_rosters", label="Export rosters of selected courses as CSV", run=export_rosters),
+)
 admin_site.register_section(
     Section(
         app_label="enrollments",
@@ -194,6 +212,8 @@ admin_site.register_section(
         urls=[
             admin_path("enrollments/enrollment/", enrollment_list, "enrollments_enrollment_changelist"),
             admin_path("enrollments/enrollment/drop/", enrollment_drop, "enrollments_enrollment_drop"),
+            # Under the course it exports, where the course pages link to it.
+            admin_path("courses/course/<id:course_id>/roster.csv", course_roster_csv, "courses_course_roster_csv"),
         ],
     )
 )

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from courseproject.dynamo import DynamoModel, TableMeta, table_name
+from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 
 
 class EnrollmentStatus(StrEnum):

@@ -10,11 +10,11 @@ import orjson
 
 from accounts.models import Actor
 from accounts.selectors import cached_profiles
+from courseproject.api.errors import NotFoundError
+from courseproject.api.pagination import Page, query_page
+from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.store import cached_page
-from courseproject.errors import NotFoundError
-from courseproject.pagination import Page, query_page
-from courseproject.rendering import dumps
+from courseproject.caching.pages import cached_page
 from courses.permissions import ensure_can_manage
 from courses.selectors import cached_course, cached_courses
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for

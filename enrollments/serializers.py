@@ -6,9 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from courseproject.fields import IdField
-from courseproject.rendering import isoformat
-from courseproject.schema import PageQuerySerializer
+from courseproject.api.fields import IdField
+from courseproject.api.rendering import isoformat
+from courseproject.api.schema import PageQuerySerializer
 from courses.serializers import MAX_SEMESTER_ID, CourseSerializer
 from enrollments.models import Enrollment, EnrollmentStatus
 

@@ -16,9 +16,9 @@ from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from accounts.models import Actor
-from courseproject.dynamo import commit_transaction
-from courseproject.errors import ConflictError, NotFoundError, PermissionDeniedError
-from courseproject.events import announce
+from courseproject.api.errors import ConflictError, NotFoundError, PermissionDeniedError
+from courseproject.background.events import announce
+from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from courses.selectors import cached_course
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for

@@ -13,10 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.dispatch import Signal
 
+from courseproject.background.dispatch import dispatch, new_event_id
 from courseproject.caching import keys
-from courseproject.caching.store import bump_generations, forget, put_entity
+from courseproject.caching.entities import forget, put_entity
+from courseproject.caching.pages import bump_generations
 from courses.models import Course
 from courses.selectors import SEAT_ATTRIBUTES, seats_payload
+from enrollments.tasks import send_enrollment_email
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +45,6 @@ def refresh_enrollment_caches(*, user_id: str, course_id: str, **_: Any) -> None
 
 def queue_enrollment_email(*, user_id: str, course_id: str, action: str, enrollment: dict[str, Any], **_: Any) -> None:
     """The confirmation or drop notice goes out from a worker; the request does not wait for it."""
-    from courseproject.background import dispatch, new_event_id
-    from enrollments.tasks import send_enrollment_email
-
     dispatch(
         send_enrollment_email,
         event_id=new_event_id(),

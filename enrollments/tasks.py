@@ -11,9 +11,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from accounts.selectors import user_by_id
-from courseproject import ledger
-from courseproject.background import RetryLater, background_task
-from courseproject.errors import NotFoundError
+from courseproject.api.errors import NotFoundError
+from courseproject.background import ledger
+from courseproject.background.reliable import RetryLater, background_task
 from courses.selectors import cached_course
 
 SUBJECTS = {

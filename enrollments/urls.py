@@ -1,8 +1,9 @@
 from django.urls import path
 
-from enrollments.views import EnrollmentViewSet
+from enrollments.views import CourseRosterView, EnrollmentViewSet
 
 urlpatterns = [
+    path("courses/<id:course_id>/enrollments", CourseRosterView.as_view(), name="course-roster"),
     path("enrollments", EnrollmentViewSet.as_view({"post": "create"}), name="enrollment-list"),
     path("enrollments/me", EnrollmentViewSet.as_view({"get": "me"}), name="enrollment-me"),
     path(

@@ -8,20 +8,23 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.permissions import IsStudent
-from courseproject.rendering import JsonBytesResponse
-from courseproject.schema import PAGE_PARAMETERS, error_response, page_of
+from courseproject.api.rendering import JsonBytesResponse
+from courseproject.api.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
 from enrollments import selectors, services
 from enrollments.serializers import (
     EnrollmentSerializer,
     EnrollmentWithCourseSerializer,
     EnrollSerializer,
     MyEnrollmentsQuerySerializer,
+    RosterEntrySerializer,
     enrollment_representation,
 )
 
 EnrollmentPageSerializer = page_of(EnrollmentWithCourseSerializer, "EnrollmentPage")
+RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
 
 
 class EnrollmentViewSet(viewsets.ViewSet):
@@ -87,3 +90,24 @@ class EnrollmentViewSet(viewsets.ViewSet):
             cursor=params.get("cursor"),
         )
         return JsonBytesResponse(page_json)
+
+
+class CourseRosterView(APIView):
+    """GET /api/courses/{course_id}/enrollments: a course's students, for its instructor or an admin."""
+
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
+        summary="The students enrolled in a course (its instructor or an admin)",
+    )
+    def get(self, request: Request, course_id: str) -> HttpResponse:
+        query = PageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return JsonBytesResponse(
+            selectors.roster_json(
+                actor=request.user,
+                course_id=course_id,
+                limit=query.validated_data["limit"],
+                cursor=query.validated_data.get("cursor"),
+            )
+        )

@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import Actor, Role, User
 from accounts.tokens import issue_token
-from courseproject.dynamo import observe_client_events
+from courseproject.dynamo.client import observe_client_events
 from courses import services as course_services
 from courses.models import Course
 from devstack.services import RUN_DIR, ManagedProcess, dynamodb_local, redis_server

@@ -27,14 +27,17 @@ from accounts.models import Role
 from audit.models import AuditRecord, entity_key_for
 from audit.selectors import audit_by_actor
 from audit.tasks import record_event
-from courseproject import ledger, metrics
-from courseproject.background import RetryLater, broker_breaker, dispatch, relay_until_empty
+from courseproject.background import ledger
+from courseproject.background.dispatch import dispatch
+from courseproject.background.models import OUTBOX_DEAD, OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
+from courseproject.background.outbox import broker_breaker, relay_until_empty
+from courseproject.background.reliable import RetryLater
 from courseproject.caching import keys
 from courseproject.celery import app as celery_app
-from courseproject.dynamo import dynamodb_client, reset_dynamodb_client
-from courseproject.models import OUTBOX_DEAD, OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
-from courseproject.tables import describe_table
-from courseproject.tasks import push_metrics
+from courseproject.dynamo.client import dynamodb_client, reset_dynamodb_client
+from courseproject.dynamo.tables import describe_table
+from courseproject.observability import cloudwatch as cloudwatch_push
+from courseproject.observability.tasks import push_metrics
 from courses.tasks import warm_hot_semesters
 from enrollments import services as enrollment_services
 from enrollments.tasks import send_enrollment_email
@@ -302,7 +305,6 @@ class TestCacheWarming:
         semester = unique_semester()
         make_course(semester_id=semester)
         student.client.get("/api/courses", {"semester_id": semester})
-        metrics.flush()
         page_key = keys.course_list(semester_id=semester, department_id=None, limit=20, cursor=None).name
         get_redis_connection("default").delete(page_key)
         assert warm_hot_semesters.run() > 0
@@ -322,9 +324,7 @@ class TestCloudWatchPush:
         settings.CLOUDWATCH_METRICS_ENABLED = True
         course = make_course()
         with mock_aws():
-            from courseproject import tasks
-
-            tasks._cloudwatch = None
+            cloudwatch_push._cloudwatch = None
             push_metrics.run()  # sets the baseline: everything before this test
             started = datetime.now(UTC) - timedelta(minutes=5)
             for _ in range(5):
@@ -350,7 +350,7 @@ class TestCloudWatchPush:
 
             assert total("Requests") == 5
             assert total("CacheHits") >= 5  # each detail read: the course and its seats
-            tasks._cloudwatch = None
+            cloudwatch_push._cloudwatch = None
 
     def test_nothing_is_sent_when_disabled(self, settings):
         settings.CLOUDWATCH_METRICS_ENABLED = False
@@ -359,7 +359,7 @@ class TestCloudWatchPush:
 
 class TestSESBackend:
     def test_sends_through_the_ses_api(self, settings):
-        settings.EMAIL_BACKEND = "courseproject.email.SESEmailBackend"
+        settings.EMAIL_BACKEND = "courseproject.background.email.SESEmailBackend"
         with mock_aws():
             ses = boto3.client("ses", region_name=settings.AWS_SES_REGION)
             ses.verify_email_identity(EmailAddress="registration@example.edu")

@@ -15,10 +15,14 @@ from django.test import override_settings
 from django_redis import get_redis_connection
 
 from accounts import services as account_services
-from accounts.models import Role
-from courseproject import metrics
+from accounts.models import Actor, Role
 from courseproject.caching import keys
-from courseproject.caching.store import Entry, cached_entity, cached_page, gate
+from courseproject.caching.connection import gate
+from courseproject.caching.entities import NEGATIVE_TTL_SECONDS, NULL, _store_entities, cached_entity
+from courseproject.caching.entries import Entry
+from courseproject.caching.pages import cached_page
+from courseproject.caching.tasks import repair_cache
+from courseproject.observability import counters
 from courses import selectors as course_selectors
 from courses import services as course_services
 from devstack.services import RUN_DIR, free_port, redis_server
@@ -203,8 +207,6 @@ class TestRacingReadersCannotStoreStaleValues:
         stale = course_selectors._load_seats([course.course_id])
         enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
         # The slow reader now stores what it read before the enroll.
-        from courseproject.caching.store import _store_entities
-
         _store_entities([(seats_key, *stale[course.course_id], seats_key.ttl)])
         reader = make_person(Role.STUDENT)
         assert reader.client.get(f"/api/courses/{course.course_id}").json()["enrolled_count"] == 1
@@ -372,10 +374,10 @@ class TestRedisOutage:
 class TestMetrics:
     def test_hits_and_misses_are_counted_per_family_and_exposed(self, student, make_course, anonymous):
         course = make_course()
-        before = metrics.totals()
+        before = counters.totals()
         for _ in range(3):
             student.client.get(f"/api/courses/{course.course_id}")
-        after = metrics.totals()
+        after = counters.totals()
         assert after["cache:course_detail:hit"] - before["cache:course_detail:hit"] == 3
         text = anonymous.get("/metrics").content.decode()
         assert 'course_cache_lookups_total{family="course_detail",outcome="hit"}' in text
@@ -397,8 +399,6 @@ class TestNegativeAndSettledEntries:
     def test_a_course_created_with_a_remembered_absent_id_shows_at_once(self, student, make_course):
         course = make_course()
         key = keys.course_detail(course.course_id)
-        from courseproject.caching.store import NEGATIVE_TTL_SECONDS, NULL, _store_entities
-
         get_redis_connection("default").delete(key.name)
         _store_entities([(key, 0, NULL, NEGATIVE_TTL_SECONDS)])  # as if read before it existed
         course_services.update_course(actor=course_owner(course), course_id=course.course_id, changes={"title": "Now"})
@@ -412,8 +412,6 @@ class TestNegativeAndSettledEntries:
         assert 0 < get_redis_connection("default").ttl(key.name) <= 30
 
     def test_a_repair_task_applies_the_writes_a_process_missed(self, student, make_course):
-        from courseproject.tasks import repair_cache
-
         course = make_course(title="Cached")
         url = f"/api/courses/{course.course_id}"
         student.client.get(url)
@@ -428,8 +426,6 @@ class TestNegativeAndSettledEntries:
 
 
 def course_owner(course):
-    from accounts.models import Actor
-
     return Actor(user_id=course.instructor_id, role="instructor")
 
 

@@ -11,8 +11,10 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from courseproject.dynamo import batch_get, dynamodb_client, observe_client_events, registered_models
-from courseproject.tables import describe_table, table_definition
+from courseproject.dynamo.batch import batch_get
+from courseproject.dynamo.client import dynamodb_client, observe_client_events
+from courseproject.dynamo.models import registered_models
+from courseproject.dynamo.tables import describe_table, table_definition
 from courses.models import Course
 from enrollments.models import Enrollment
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from courseproject.dynamo import reset_dynamodb_client
+from courseproject.dynamo.client import reset_dynamodb_client
 
 
 def post_raw(client, path: str, body: bytes, content_type: str = "application/json"):

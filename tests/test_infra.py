@@ -17,8 +17,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from moto import mock_aws
 
-from courseproject.dynamo import registered_models, reset_dynamodb_client
-from courseproject.tables import cloudformation_tables
+from courseproject.dynamo.client import reset_dynamodb_client
+from courseproject.dynamo.models import registered_models
+from courseproject.dynamo.tables import cloudformation_tables
 from devstack.services import ROOT
 
 TEMPLATE = ROOT / "infra" / "stack.yaml"

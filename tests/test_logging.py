@@ -8,7 +8,7 @@ import logging
 import orjson
 import pytest
 
-from courseproject.logging import JsonFormatter
+from courseproject.observability.logs import JsonFormatter
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import io
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from courseproject.demo import DEMO_PASSWORD, build_demo_dataset, demo_id
 from courses.models import Course
+from demo.dataset import DEMO_PASSWORD, build_demo_dataset, demo_id
 from enrollments.models import Enrollment
 
 SIZE = {"courses": 40, "students": 15, "enrollments": 60, "semesters": 2, "departments": 4, "seed": 7}

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.apps import apps
 from django.contrib.admin import AdminSite
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, re_path, reverse
@@ -17,8 +19,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-
-from courseproject.adminsite.auth import AdminLoginForm, sign_in
 
 WITHOUT_DATABASE = {"password_change", "password_change_done", "autocomplete", "view_on_site"}
 
@@ -36,6 +36,16 @@ class Section:
     urls: list[URLPattern] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ListAction:
+    """An action on the selected rows of a list, offered by whichever app can perform it (the roster
+    export on the course list is the enrollments app's)."""
+
+    name: str
+    label: str
+    run: Callable[[HttpRequest, list[str]], HttpResponse]
+
+
 class RegistrationAdminSite(AdminSite):
     site_header = "Course registration admin"
     site_title = "Course registration admin"
@@ -48,11 +58,26 @@ class RegistrationAdminSite(AdminSite):
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name=name)
         self._sections: list[Section] = []
+        self._list_actions: dict[str, list[ListAction]] = {}
         # The index's "Recent actions": set by audit/admin.py, which reads them from the audit log.
         self.recent_actions: Callable[[HttpRequest], dict[str, Any]] | None = None
+        # Who may sign in and how: set by accounts/admin.py (use_sign_in), which owns the users.
+        self._sign_in: Callable[[HttpRequest, Any], None] | None = None
+
+    def use_sign_in(self, *, form_class: type[forms.Form], sign_in: Callable[[HttpRequest, Any], None]) -> None:
+        """The login form (taking the request and the POST data; `get_user()` after validation) and
+        what signing that user in means."""
+        self.login_form = form_class
+        self._sign_in = sign_in
 
     def register_section(self, section: Section) -> None:
         self._sections.append(section)
+
+    def register_list_action(self, changelist_url_name: str, action: ListAction) -> None:
+        self._list_actions.setdefault(changelist_url_name, []).append(action)
+
+    def list_actions(self, changelist_url_name: str) -> list[ListAction]:
+        return list(self._list_actions.get(changelist_url_name, []))
 
     def get_urls(self) -> list[Any]:
         # Before Django's own: they end with a catch-all pattern.
@@ -112,7 +137,7 @@ class RegistrationAdminSite(AdminSite):
     @method_decorator(csrf_protect)
     @method_decorator(never_cache)
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        """Django's admin login page, checking credentials against DynamoDB (see auth.py)."""
+        """Django's admin login page, with the registered form (accounts/admin_sign_in.py)."""
         index_url = reverse("admin:index", current_app=self.name)
         if request.method == "GET" and self.has_permission(request):
             return HttpResponseRedirect(index_url)
@@ -121,9 +146,11 @@ class RegistrationAdminSite(AdminSite):
             redirect_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             redirect_to = index_url
-        form = AdminLoginForm(request, data=request.POST if request.method == "POST" else None)
+        if self.login_form is None or self._sign_in is None:
+            raise ImproperlyConfigured("No admin sign-in is registered (accounts/admin.py registers it).")
+        form = self.login_form(request, data=request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid() and (user := form.get_user()) is not None:
-            sign_in(request, user)
+            self._sign_in(request, user)
             return HttpResponseRedirect(redirect_to)
         context = {
             **self.each_context(request),

@@ -14,13 +14,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from accounts.models import Actor
-from courseproject import converters
 from courseproject.adminsite.site import admin_site
-from courseproject.errors import DomainError
+from courseproject.api import converters  # noqa: F401  (registers <id:...>, which admin URLs use)
+from courseproject.api.errors import DomainError
+from courseproject.ids import ID_PATTERN
 
 PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")
-ID_SHAPE = re.compile(converters.IdConverter.regex)
 
 
 def admin_url(name: str, *args: Any, query: dict[str, Any] | None = None) -> str:
@@ -35,10 +34,6 @@ def admin_url(name: str, *args: Any, query: dict[str, Any] | None = None) -> str
 def admin_path(route: str, view: Callable[..., HttpResponse], name: str) -> Any:
     """A URL of the admin site: signed-in admins only, CSRF-protected, never cached."""
     return path(route, admin_site.admin_view(view), name=name)
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    return request.user.actor
 
 
 def render(
@@ -171,7 +166,7 @@ def int_param(request: HttpRequest, name: str, *, minimum: int, maximum: int) ->
 def id_param(params: QueryDict, name: str) -> str | None:
     """An id from the query string, if it has the shape of one (as the <id:...> path converter)."""
     value = params.get(name, "")
-    return value if ID_SHAPE.fullmatch(value) else None
+    return value if ID_PATTERN.fullmatch(value) else None
 
 
 class InvalidFilter(ValueError):

@@ -111,13 +111,6 @@ def lock(key: CacheKey) -> str:
     return f"{key.name}:lock"
 
 
-def metrics_hash() -> str:
-    return _key("metrics", "counters")
-
-
-def metrics_last_push() -> str:
-    return _key("metrics", "last-push")
-
-
 def hot_semesters() -> str:
+    """Semesters browsed lately, scored by when (courses/warming.py keeps them warm)."""
     return _key("metrics", "hot-semesters")

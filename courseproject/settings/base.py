@@ -7,9 +7,12 @@ here. The defaults point at the services `make run` starts, so a second terminal
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from courseproject.ids import semester_of
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -64,7 +67,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],test
 
 INSTALLED_APPS = [
     # The admin's templates, messages and auth middleware; admin users are DynamoDB users (see
-    # courseproject/adminsite/auth.py), so Django's auth and contenttypes tables are never used.
+    # accounts/admin_sign_in.py), so Django's auth and contenttypes tables are never used.
     "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -73,16 +76,23 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "courseproject.apps.CourseProjectConfig",
+    # The core, each part an app of its own (tables, tasks, management commands); none imports the apps below.
+    "courseproject.dynamo.apps.DynamoConfig",
+    "courseproject.observability.apps.ObservabilityConfig",
+    "courseproject.background.apps.BackgroundConfig",
+    "courseproject.caching.apps.CachingConfig",
+    # The domain.
     "accounts.apps.AccountsConfig",
     "courses.apps.CoursesConfig",
     "enrollments.apps.EnrollmentsConfig",
     "audit.apps.AuditConfig",
+    "demo.apps.DemoConfig",
+    # Last: it collects the sections every app's admin.py registers.
     "courseproject.adminsite.apps.AdminSiteConfig",
 ]
 
 MIDDLEWARE = [
-    "courseproject.monitoring.RequestMetricsMiddleware",
+    "courseproject.observability.request_log.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,8 +100,8 @@ MIDDLEWARE = [
     # The API authenticates with bearer tokens (DRF views are CSRF-exempt); these guard any
     # cookie-authenticated page (the admin) against cross-site requests and framing.
     "django.middleware.csrf.CsrfViewMiddleware",
-    "courseproject.adminsite.auth.AdminAuthenticationMiddleware",
-    "courseproject.adminsite.auth.AdminOutageMiddleware",
+    "accounts.admin_sign_in.AdminAuthenticationMiddleware",
+    "courseproject.adminsite.outage.AdminOutageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -127,7 +137,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Admin sessions are signed cookies: every app instance can read them and no table or cache holds
 # them. They last ADMIN_SESSION_SECONDS; signing out, a password change, a demotion or a
-# deactivation ends them (courseproject/adminsite/auth.py). Only /admin/ ever receives them.
+# deactivation ends them (accounts/admin_sign_in.py). Only /admin/ ever receives them.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_SECONDS", 8 * 3600, minimum=60)
 SESSION_COOKIE_PATH = "/admin/"
@@ -261,16 +271,9 @@ BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 30.0)
 OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, minimum=1)
 
 
-# Semester ids are year * 10 + term (1 spring, 2 summer, 3 fall). The admin's course list opens on
-# the current one; CURRENT_SEMESTER overrides the one today's date gives.
-def _semester_of_today() -> int:
-    from datetime import date
-
-    today = date.today()
-    return today.year * 10 + (1 if today.month <= 5 else 2 if today.month <= 8 else 3)
-
-
-CURRENT_SEMESTER = env_int("CURRENT_SEMESTER", _semester_of_today(), minimum=1)
+# Semester ids are year * 10 + term (courseproject/ids.py). The admin's course list opens on the
+# current one; CURRENT_SEMESTER overrides the one today's date gives.
+CURRENT_SEMESTER = env_int("CURRENT_SEMESTER", semester_of(date.today()), minimum=1)
 # Semesters always kept warm (comma-separated ids), besides those browsed in the last hour.
 CACHE_WARM_SEMESTERS = [int(semester) for semester in env_list("CACHE_WARM_SEMESTERS", "")]
 CACHE_WARM_INTERVAL_SECONDS = env_int("CACHE_WARM_INTERVAL_SECONDS", 300, minimum=10)
@@ -284,7 +287,7 @@ AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 7 * 365, minimum=
 # --- Email -------------------------------------------------------------------------------------
 
 # Locally every message is a file in .run/emails; in production SMTP (Amazon SES's SMTP interface
-# works) or courseproject.email.SESEmailBackend (the SES API with the instance role).
+# works) or courseproject.background.email.SESEmailBackend (the SES API with the instance role).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".run" / "emails"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Course Registration <registration@example.edu>")
@@ -318,10 +321,10 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["courseproject.rendering.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["courseproject.rendering.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["courseproject.api.rendering.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["courseproject.api.rendering.LimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "courseproject.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "courseproject.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,
     # How many proxies (load balancers) sit in front of gunicorn. Throttling takes the client address
@@ -357,7 +360,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "courseproject.logging.JsonFormatter"},
+        "json": {"()": "courseproject.observability.logs.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 
+from courseproject.celery import app
 from devstack import services as devstack
 from tests.conftest import TEST_LOG_DIR
 from tests.e2e.proxy import PausableProxy
@@ -40,8 +42,6 @@ def gunicorn_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def worker_dynamodb_proxy(local_services) -> Iterator[PausableProxy]:
     """The worker reaches DynamoDB through this relay, so a test can hold its requests mid-flight."""
-    from django.conf import settings
-
     proxy = PausableProxy(upstream_port=settings.TEST_DYNAMODB_PORT)
     yield proxy
     proxy.close()
@@ -49,8 +49,6 @@ def worker_dynamodb_proxy(local_services) -> Iterator[PausableProxy]:
 
 @pytest.fixture(scope="session")
 def celery_worker(worker_dynamodb_proxy: PausableProxy) -> Iterator[devstack.ManagedProcess]:
-    from courseproject.celery import app
-
     def answers_ping() -> bool:
         return bool(app.control.ping(timeout=0.5))
 

@@ -12,6 +12,8 @@ from django.conf import settings
 
 from accounts.models import Role
 from accounts.tokens import issue_token
+from courseproject.celery import app
+from courseproject.observability import counters
 from courses.models import Course
 from tests.conftest import TEST_PASSWORD, unique_email
 
@@ -60,8 +62,6 @@ def test_the_served_api_answers_the_contract(gunicorn_url, make_person, make_cou
 
 
 def test_the_celery_worker_starts_and_answers_on_the_broker(celery_worker):
-    from courseproject.celery import app
-
     replies = app.control.ping(timeout=2)
     assert any(name.startswith("e2e@") for reply in replies for name in reply)
 
@@ -106,11 +106,9 @@ def test_a_write_is_visible_to_every_worker_at_once(gunicorn_url, make_person, m
 
 @pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache")
 def test_metrics_add_up_the_lookups_of_every_worker(gunicorn_url, make_course):
-    from courseproject import metrics
-
     course = make_course()
     reader = signed_in_session(gunicorn_url, unique_email())
-    metrics.flush()
+    counters.flush()
     time.sleep(1.5)  # let every worker's flusher run
     before = requests.get(f"{gunicorn_url}/metrics").text
     for _ in range(40):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import services
 from accounts.models import Role
-from courseproject.errors import DomainError
+from courseproject.api.errors import DomainError
 
 
 class Command(BaseCommand):

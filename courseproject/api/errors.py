@@ -1,0 +1,142 @@
+"""One error format for the whole API.
+
+Field errors:  400 {"field": ["message", ...]}
+Anything else: {"detail": "human message", "code": "machine_code"}
+
+Services raise `DomainError` subclasses; they know nothing of HTTP beyond a status code, so the admin
+and management commands can catch them just as well. DynamoDB being unreachable becomes a 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.http import HttpRequest, JsonResponse
+from pynamodb.exceptions import PynamoDBException
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = "The request is not valid."
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, field: str | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.code = code or self.default_code
+        # Set when the error belongs to one input field; rendered as {"field": ["detail"]}.
+        self.field = field
+        super().__init__(self.detail)
+
+
+class InvalidInputError(DomainError):
+    pass
+
+
+class AuthenticationError(DomainError):
+    """Bad credentials on the auth endpoints (which take no token, so DRF's AuthenticationFailed would
+    become a 403 there)."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "invalid_credentials"
+    default_detail = "Email or password is incorrect."
+
+
+class NotFoundError(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+    default_detail = "Not found."
+
+
+class PermissionDeniedError(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+    default_detail = "You do not have permission to perform this action."
+
+
+class ConflictError(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is temporarily unavailable; please retry."
+
+
+def error_body(detail: str, code: str) -> dict[str, str]:
+    return {"detail": str(detail), "code": code}
+
+
+# DynamoDB answered, but with "not now": retries inside botocore were already spent.
+_DYNAMODB_UNAVAILABLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+def is_dynamodb_outage(exc: Exception) -> bool:
+    """True for failures of DynamoDB itself (unreachable, throttled), not of the request."""
+    if isinstance(exc, BotoCoreError):
+        return True
+    if isinstance(exc, PynamoDBException):
+        if isinstance(exc.cause, BotoCoreError):
+            return True
+        return exc.cause_response_code in _DYNAMODB_UNAVAILABLE_CODES
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") in _DYNAMODB_UNAVAILABLE_CODES
+    return False
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        if exc.field:
+            return Response({exc.field: [exc.detail]}, status=exc.status_code)
+        return Response(error_body(exc.detail, exc.code), status=exc.status_code)
+
+    if is_dynamodb_outage(exc):
+        logger.exception("DynamoDB unavailable while serving %s", context.get("request") and context["request"].path)
+        exc = ServiceUnavailable(code="dynamodb_unavailable")
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: let Django log it and answer with handler500's JSON
+
+    if isinstance(exc, ValidationError) and isinstance(exc.detail, dict):
+        return response  # already {"field": ["message"]}
+    if isinstance(exc, ValidationError):
+        messages = exc.detail if isinstance(exc.detail, list) else [exc.detail]
+        response.data = error_body(" ".join(str(message) for message in messages), "invalid")
+        return response
+    if isinstance(exc, APIException):
+        codes = exc.get_codes()
+        response.data = error_body(str(exc.detail), codes if isinstance(codes, str) else exc.default_code)
+    return response
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("Not found.", "not_found"), status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("Internal server error.", "server_error"), status=500)
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+
+
+def json_permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("Permission denied.", "permission_denied"), status=403)

@@ -1,0 +1,43 @@
+"""Input fields shared by the apps' serializers: strict about types, and about what DynamoDB can store."""
+
+from rest_framework import serializers
+
+from courseproject.ids import ID_PATTERN
+
+
+class TextField(serializers.CharField):
+    """A CharField that takes only JSON strings (DRF would turn 5 or true into text) and refuses
+    control characters."""
+
+    default_error_messages = {
+        "not_a_string": "Must be a string.",
+        "control_characters": "Control characters are not allowed.",
+    }
+
+    def __init__(self, *, multiline: bool = False, **kwargs) -> None:
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        value = super().to_internal_value(data)
+        allowed = {"\n", "\r", "\t"} if self.multiline else set()
+        if any((ord(character) < 32 and character not in allowed) or ord(character) == 127 for character in value):
+            self.fail("control_characters")
+        return value
+
+
+class IdField(TextField):
+    """A user or course id: what the URL patterns accept, so an id from a body can be used in a path."""
+
+    default_error_messages = {"invalid_id": "Not a valid id."}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=64, **kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        if not ID_PATTERN.fullmatch(value):
+            self.fail("invalid_id")
+        return value

@@ -1,0 +1,64 @@
+"""Handing work to Celery after a committed write: never blocking the request, never losing the work.
+
+`dispatch` publishes a task; inside a request it waits until the response has been sent (Django's
+request_finished), so the student never waits for the broker. Web processes publish with short
+socket timeouts (infra/gunicorn.conf.py). If the broker does not take a task, it goes to the
+DynamoDB outbox (outbox.py), and after such a failure the broker's breaker sends tasks straight
+there for BROKER_BREAKER_SECONDS, so an outage does not cost every request a timeout. The way left
+to lose a task is for a process to die after its write committed and before the publish; the log
+then shows the request but not the task.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from celery import Task
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.dispatch import receiver
+
+from courseproject.background.outbox import broker_breaker, save_to_outbox
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+_request_local = threading.local()
+
+
+@receiver(request_started)
+def _collect_dispatches(**_: Any) -> None:
+    _publish_collected_dispatches()  # left over if the last response of this thread was never closed
+    _request_local.pending = []
+
+
+@receiver(request_finished)
+def _publish_collected_dispatches(**_: Any) -> None:
+    """After the response went out: publish what the request's writes queued."""
+    pending, _request_local.pending = getattr(_request_local, "pending", None), None
+    for task, event_id, kwargs in pending or []:
+        _publish(task, event_id=event_id, **kwargs)
+
+
+def dispatch(task: Task, *, event_id: str, **kwargs: Any) -> None:
+    """Queue `task(event_id=..., **kwargs)` for a worker. Never raises: the write it follows succeeded."""
+    pending = getattr(_request_local, "pending", None)
+    if pending is not None and not settings.CELERY_TASK_ALWAYS_EAGER:  # eager means inline, now
+        pending.append((task, event_id, kwargs))
+    else:
+        _publish(task, event_id=event_id, **kwargs)
+
+
+def _publish(task: Task, *, event_id: str, **kwargs: Any) -> None:
+    task_kwargs = {"event_id": event_id, **kwargs}
+    if not broker_breaker.is_open():
+        try:
+            task.apply_async(kwargs=task_kwargs, task_id=f"{event_id}:{task.name}")
+            return
+        except Exception as error:  # kombu raises many kinds; all mean "not queued"
+            broker_breaker.trip(error)  # logs, at most once per trip
+    save_to_outbox(task_name=task.name, event_id=event_id, task_kwargs=task_kwargs)

@@ -1,0 +1,2 @@
+"""Observability: counters of every process (cache lookups, request latency), the request log line and
+its request id, JSON logs, /metrics, the health check and the CloudWatch push."""

@@ -1,0 +1,66 @@
+"""The middleware that identifies, times and logs every request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from courseproject.observability.counters import record_request
+from courseproject.observability.logs import request_id_var
+
+request_logger = logging.getLogger("courseproject.requests")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:=-]{8,128}")
+
+
+def _user_id_of(request: HttpRequest) -> str | None:
+    """Who made the request, as far as it is already known: the API's token user, or an admin the
+    view has loaded. Logging never reads DynamoDB to find out (the admin's user is lazy)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
+    return getattr(user, "user_id", None)
+
+
+class RequestMetricsMiddleware:
+    """Gives every request an id (the load balancer's X-Request-Id if well-formed, else a new one),
+    returns it in X-Request-Id, times the request into the shared latency histogram, and logs one
+    line per request: method, route, status, duration (JSON in production)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        supplied = request.headers.get("X-Request-Id", "")
+        request_id = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+            duration_ms = (time.perf_counter() - started) * 1000
+            record_request(duration_ms=duration_ms, status=response.status_code)
+            response["X-Request-Id"] = request_id
+            match = getattr(request, "resolver_match", None)
+            request_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "route": match.route if match else None,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(duration_ms, 2),
+                    "user_id": _user_id_of(request),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
