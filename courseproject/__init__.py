@@ -1,4 +1,6 @@
-# Load the Celery app with Django so that @shared_task binds to it in every process.
-from courseproject.celery import app as celery_app
+"""The project: its wiring (settings, urls, wsgi, celery) and the core's sub-packages, one job each.
 
-__all__ = ["celery_app"]
+Importing this package does nothing: the Celery app is loaded by the background app's ready()
+(so that tasks bind to it in every Django process) and by `celery -A courseproject`, which finds
+courseproject/celery.py. Leaf modules such as ids.py can be imported without Django or Celery.
+"""

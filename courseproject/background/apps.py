@@ -9,5 +9,8 @@ class BackgroundConfig(AppConfig):
     verbose_name = "Background work"
 
     def ready(self) -> None:
+        # The Celery app, configured from settings, before any task is published from this process.
+        from courseproject import celery  # noqa: F401
+
         # Connects the request signals that publish a request's tasks after its response.
         from courseproject.background import dispatch  # noqa: F401
