@@ -31,7 +31,8 @@ class CircuitBreaker:
         self._open_seconds_setting = open_seconds_setting
         self._log_interval_setting = log_interval_setting
         self._consequence = consequence
-        self._logger = logger or logging.getLogger(__name__)
+        # None: the breaker opens quietly (another part of the process already reports the outage).
+        self._logger = logger
         self._lock = threading.Lock()
         self._open_until = 0.0
         self._failures_since_log = 0
@@ -47,7 +48,7 @@ class CircuitBreaker:
         with self._lock:
             self._open_until = now + getattr(settings, self._open_seconds_setting)
             self._failures_since_log += 1
-            if now - self._last_log < log_interval:
+            if self._logger is None or now - self._last_log < log_interval:
                 return
             failures, self._failures_since_log, self._last_log = self._failures_since_log, 0, now
         self._logger.warning(

@@ -184,3 +184,13 @@ def make_course(instructor: Person) -> Callable[..., Course]:
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
+
+
+def course_list(person: Person, semester_id: int, **params: Any) -> Any:
+    """GET /api/courses for one semester, as `person`."""
+    return person.client.get("/api/courses", {"semester_id": semester_id, **params})
+
+
+def course_owner(course: Course) -> Actor:
+    """The course's instructor, as the services take an actor."""
+    return Actor(user_id=course.instructor_id, role=Role.INSTRUCTOR)

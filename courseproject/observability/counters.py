@@ -20,6 +20,8 @@ import time
 from collections import Counter
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django_redis import get_redis_connection
 from redis import Redis
 from redis.exceptions import RedisError
@@ -37,13 +39,8 @@ _pending: Counter[str] = Counter()
 _flusher_pid: int | None = None
 # Key families the cache reports (registered by it), so that /metrics lists them before their first lookup.
 _families: list[str] = []
-_breaker = CircuitBreaker(
-    name="Redis",
-    open_seconds_setting="CACHE_BREAKER_SECONDS",
-    log_interval_setting="CACHE_ERROR_LOG_INTERVAL_SECONDS",
-    consequence="counters are kept in this process until it answers",
-    logger=logger,
-)
+# Quiet: the cache (courseproject/caching/connection.py) reports the same Redis's outages.
+_breaker = CircuitBreaker(name="Redis", open_seconds_setting="CACHE_BREAKER_SECONDS", consequence="")
 
 
 def _reset_in_child() -> None:
@@ -53,6 +50,12 @@ def _reset_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_reset_in_child)
+
+
+@receiver(setting_changed)
+def _reset_on_settings_change(setting: str, **_: object) -> None:
+    if setting in {"CACHES", "CACHE_ENABLED", "REDIS_URL"}:
+        _breaker.reset()
 
 
 def counters_key() -> str:

@@ -4,6 +4,9 @@ Every value that differs between machines comes from an environment variable, re
 here. The defaults point at the services `make run` starts, so a second terminal needs no set-up.
 """
 
+# Longer than 300 lines: every environment variable is read in this one file, next to the reason
+# for its default, in the order docs/configuration.md lists them.
+
 from __future__ import annotations
 
 import os
