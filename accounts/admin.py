@@ -7,29 +7,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 
 from accounts import services
 from accounts.admin_sign_in import AdminLoginForm, actor_of, sign_in
 from accounts.models import Role, User
 from accounts.selectors import user_by_email_or_id, user_by_id, users_with_role
 from accounts.serializers import ProfileUpdateSerializer, RegisterSerializer
+from courseproject.adminsite.forms import FormPage, after_save, form_page
+from courseproject.adminsite.lists import FilterGroup, ListPage, Row, choice, filter_errors_as_messages, render_list
+from courseproject.adminsite.pages import missing_object_redirect
+from courseproject.adminsite.params import cursor_param, text_param
 from courseproject.adminsite.site import Section, admin_site
-from courseproject.adminsite.views import (
-    FilterGroup,
-    ListPage,
-    Row,
-    admin_path,
-    admin_url,
-    after_save,
-    apply_domain_error,
-    apply_serializer_errors,
-    choice,
-    render_form,
-    render_list,
-    text_param,
-)
-from courseproject.api.errors import DomainError
+from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.pagination import Page
 
 PAGE_SIZE = 50
@@ -54,7 +44,7 @@ def _row(user: User) -> Row:
 def user_list(request: HttpRequest) -> HttpResponse:
     search = text_param(request, "q")
     role = text_param(request, "role", max_length=16) or Role.INSTRUCTOR.value
-    cursor = text_param(request, "cursor", max_length=2048) or None
+    cursor = cursor_param(request)
     page: Page[User] = Page(items=[], next_cursor=None)
     if search:
         found = user_by_email_or_id(email_or_id=search)
@@ -64,10 +54,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Role must be one of {', '.join(value for value, _ in ROLE_CHOICES)}.")
         description = "of no role"
     else:
-        try:
+        with filter_errors_as_messages(request):
             page = users_with_role(role=role, limit=PAGE_SIZE, cursor=cursor)
-        except DomainError as error:  # a cursor from another list
-            messages.error(request, str(error.detail))
         description = f"with the role {role}, by email"
     list_page = ListPage(
         columns=["Email", "Name", "Role", "Active", "Created"],
@@ -136,81 +124,69 @@ def _breadcrumbs() -> list[tuple[str, str]]:
 
 def user_add(request: HttpRequest) -> HttpResponse:
     form = UserAddForm(request.POST or None, initial={"role": Role.INSTRUCTOR.value})
-    if request.method == "POST" and form.is_valid():
+    return form_page(
+        request,
+        form=form,
         # The API's rules for a new account (lengths, control characters), on the admin's form.
-        account = RegisterSerializer(
-            data={
-                "email": form.cleaned_data["email"],
-                "password": form.cleaned_data["password1"],
-                "name": form.cleaned_data["name"],
-            }
-        )
-        if not account.is_valid():
-            apply_serializer_errors(form, account.errors, field_map={"password": "password1"})
-            return render_form(request, title="Add user", breadcrumbs=_breadcrumbs(), form=form, can_add_another=True)
-        try:
-            user = services.register_user(
-                **account.validated_data, role=Role(form.cleaned_data["role"]), actor_id=actor_of(request).user_id
-            )
-        except DomainError as error:
-            apply_domain_error(form, error, field_map={"email_taken": "email", "password": "password1"})
-        else:
-            return after_save(
-                request,
-                message=f"The {user.role} “{user.email}” was added successfully.",
-                list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
-                change_url=admin_url("accounts_user_change", user.user_id),
-                add_url=admin_url("accounts_user_add"),
-            )
-    return render_form(request, title="Add user", breadcrumbs=_breadcrumbs(), form=form, can_add_another=True)
+        api_serializer=lambda cleaned: RegisterSerializer(
+            data={"email": cleaned["email"], "password": cleaned["password1"], "name": cleaned["name"]}
+        ),
+        service=lambda account: services.register_user(
+            **account, role=Role(form.cleaned_data["role"]), actor_id=actor_of(request).user_id
+        ),
+        field_map={"email_taken": "email", "password": "password1"},
+        on_saved=lambda user: after_save(
+            request,
+            message=f"The {user.role} “{user.email}” was added successfully.",
+            list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
+            change_url=admin_url("accounts_user_change", user.user_id),
+            add_url=admin_url("accounts_user_add"),
+        ),
+        page=FormPage(title="Add user", breadcrumbs=_breadcrumbs(), can_add_another=True),
+    )
 
 
 def user_change(request: HttpRequest, user_id: str) -> HttpResponse:
     user = user_by_id(user_id=user_id)
     if user is None:
-        messages.warning(request, f"User with ID “{user_id}” doesn’t exist. Perhaps it was deleted?")
-        return HttpResponseRedirect(admin_url("accounts_user_changelist"))
+        return missing_object_redirect(
+            request, name="User", object_id=user_id, list_url=admin_url("accounts_user_changelist")
+        )
     form = UserChangeForm(
         request.POST or None, initial={"name": user.name, "role": user.role, "is_active": bool(user.is_active)}
     )
-    if request.method == "POST" and form.is_valid():
-        # The API's rules for a name, on the admin's form.
-        profile = ProfileUpdateSerializer(data={"name": form.cleaned_data["name"]})
-        if not profile.is_valid():
-            apply_serializer_errors(form, profile.errors)
-        else:
-            try:
-                user = services.change_user(
-                    actor=actor_of(request),
-                    user_id=user_id,
-                    name=profile.validated_data["name"],
-                    role=Role(form.cleaned_data["role"]),
-                    is_active=form.cleaned_data["is_active"],
-                )
-            except DomainError as error:
-                apply_domain_error(form, error)
-            else:
-                return after_save(
-                    request,
-                    message=f"The user “{user.email}” was changed successfully.",
-                    list_url=admin_url("accounts_user_changelist", query={"role": user.role}),
-                    change_url=admin_url("accounts_user_change", user_id),
-                )
-    return render_form(
+    return form_page(
         request,
-        title=user.email,
-        breadcrumbs=_breadcrumbs(),
         form=form,
-        readonly=[
-            ("User id", user.user_id),
-            ("Email", user.email),
-            ("Created", user.created_at),
-            ("Updated", user.updated_at),
-        ],
-        object_tools=[
-            *_row(user).links,
-            ("Their actions", admin_url("audit_auditrecord_changelist", query={"actor": user.user_id})),
-        ],
+        # The API's rules for a name, on the admin's form.
+        api_serializer=lambda cleaned: ProfileUpdateSerializer(data={"name": cleaned["name"]}),
+        service=lambda profile: services.change_user(
+            actor=actor_of(request),
+            user_id=user_id,
+            name=profile["name"],
+            role=Role(form.cleaned_data["role"]),
+            is_active=form.cleaned_data["is_active"],
+        ),
+        on_saved=lambda changed: after_save(
+            request,
+            message=f"The user “{changed.email}” was changed successfully.",
+            list_url=admin_url("accounts_user_changelist", query={"role": changed.role}),
+            change_url=admin_url("accounts_user_change", user_id),
+        ),
+        page=FormPage(
+            title=user.email,
+            breadcrumbs=_breadcrumbs(),
+            readonly=[
+                ("User id", user.user_id),
+                ("Email", user.email),
+                ("Created", user.created_at),
+                ("Updated", user.updated_at),
+            ],
+            object_tools=[
+                *_row(user).links,
+                ("Their actions", admin_url("audit_auditrecord_changelist", query={"actor": user.user_id})),
+            ],
+        ),
     )
 
 

@@ -6,26 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from accounts.selectors import cached_profiles, user_by_email_or_id
 from audit.models import AuditRecord
 from audit.selectors import audit_by_actor, audit_for_entity
+from courseproject.adminsite.lists import FilterInput, ListPage, Row, filter_errors_as_messages, render_list
+from courseproject.adminsite.pages import missing_object_redirect, render_page
+from courseproject.adminsite.params import InvalidFilter, cursor_param, text_param
 from courseproject.adminsite.site import Section, admin_site
-from courseproject.adminsite.views import (
-    FilterInput,
-    InvalidFilter,
-    ListPage,
-    Row,
-    admin_path,
-    admin_url,
-    render,
-    render_list,
-    text_param,
-)
-from courseproject.api.errors import DomainError
+from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.pagination import Page
 
 PAGE_SIZE = 50
@@ -63,10 +54,10 @@ def _label(record: AuditRecord) -> str:
 def audit_list(request: HttpRequest) -> HttpResponse:
     entity = text_param(request, "entity", max_length=80)
     actor = text_param(request, "actor")
-    cursor = text_param(request, "cursor", max_length=2048) or None
+    cursor = cursor_param(request)
     page: Page[AuditRecord] = Page(items=[], next_cursor=None)
     description = ""
-    try:
+    with filter_errors_as_messages(request):
         if entity:
             entity_type, _, entity_id = entity.partition(":")
             if entity_type not in ENTITY_TYPES or not entity_id:
@@ -80,10 +71,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             actor_id = user.user_id if user is not None else request.user.user_id
             page = audit_by_actor(actor_id=actor_id, limit=PAGE_SIZE, cursor=cursor)
             description = f"Actions of {user.email if user is not None else 'yours'}"
-    except InvalidFilter as error:
-        messages.error(request, str(error))
-    except DomainError as error:  # a cursor from another list
-        messages.error(request, str(error.detail))
     actors = cached_profiles(user_ids=[record.actor_id for record in page.items])
     rows = [
         Row(
@@ -122,8 +109,13 @@ def audit_detail(request: HttpRequest, audit_id: str) -> HttpResponse:
     try:
         record = AuditRecord.get(audit_id)
     except AuditRecord.DoesNotExist:
-        messages.warning(request, f"Audit record with ID “{audit_id}” doesn’t exist. Perhaps it expired?")
-        return HttpResponseRedirect(admin_url("audit_auditrecord_changelist"))
+        return missing_object_redirect(
+            request,
+            name="Audit record",
+            object_id=audit_id,
+            list_url=admin_url("audit_auditrecord_changelist"),
+            reason="Perhaps it expired?",
+        )
     entity_url = _entity_url(record)
     tools = [
         (
@@ -141,7 +133,7 @@ def audit_detail(request: HttpRequest, audit_id: str) -> HttpResponse:
         ("Before", orjson.dumps(record.before, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(), True),
         ("After", orjson.dumps(record.after, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(), True),
     ]
-    return render(
+    return render_page(
         request,
         "registration_admin/detail.html",
         title=f"{record.action.capitalize()} {_label(record)}",

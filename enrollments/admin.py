@@ -10,21 +10,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.admin_sign_in import actor_of
 from accounts.selectors import cached_profiles, user_by_email_or_id
-from courseproject.adminsite.site import ListAction, Section, admin_site
-from courseproject.adminsite.views import (
+from courseproject.adminsite.lists import (
     FilterGroup,
     FilterInput,
-    InvalidFilter,
     ListPage,
     Row,
-    admin_path,
-    admin_url,
     choice,
-    id_param,
-    render_confirmation,
+    filter_errors_as_messages,
     render_list,
-    text_param,
 )
+from courseproject.adminsite.pages import missing_object_redirect, render_confirmation
+from courseproject.adminsite.params import InvalidFilter, cursor_param, id_param, text_param
+from courseproject.adminsite.site import ListAction, Section, admin_site
+from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.errors import DomainError
 from courseproject.api.pagination import Page
 from courses.selectors import cached_courses, course_by_id
@@ -94,12 +92,12 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
     course_id = text_param(request, "course", max_length=64)
     student = text_param(request, "student")
     status = text_param(request, "status", max_length=16) or None
-    cursor = text_param(request, "cursor", max_length=2048) or None
+    cursor = cursor_param(request)
     columns: list[str] = ["Student", "Status", "Enrolled at", "Dropped at"]
     rows: list[Row] = []
     next_cursor = None
     notice = "Choose a course (its id, or “Roster” on the course list) or a student (email or id)."
-    try:
+    with filter_errors_as_messages(request):
         if status is not None and status not in STATUSES:
             raise InvalidFilter(f"Status must be one of {', '.join(STATUSES)}.")
         if course_id:
@@ -120,10 +118,6 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
             columns = ["Course", "Semester", "Status", "Enrolled at", "Dropped at"]
             rows, next_cursor = _student_rows(request, page), page.next_cursor
             notice = f"Enrollments of {student}, newest first."
-    except InvalidFilter as error:
-        messages.error(request, str(error))
-    except DomainError as error:  # a cursor from another list
-        messages.error(request, str(error.detail))
     list_page = ListPage(
         columns=columns,
         rows=rows,
@@ -190,8 +184,9 @@ def enrollment_drop(request: HttpRequest) -> HttpResponse:
 def course_roster_csv(request: HttpRequest, course_id: str) -> HttpResponse:
     course = course_by_id(course_id=course_id)
     if course is None:
-        messages.warning(request, f"Course with ID “{course_id}” doesn’t exist. Perhaps it was deleted?")
-        return HttpResponseRedirect(admin_url("courses_course_changelist"))
+        return missing_object_redirect(
+            request, name="Course", object_id=course_id, list_url=admin_url("courses_course_changelist")
+        )
     return roster_csv_response([course_id], filename=roster_filename(course))
 
 
