@@ -2,10 +2,12 @@
 
 LOG_FORMAT=json selects JsonFormatter (production's default); "plain" is for people. A JSON line is
 one object: `time` (ISO 8601, UTC, milliseconds), `level`, `logger`, `message`, `request_id` (inside
-a request), the caller's `extra` fields (the request middleware's
+a request, or a task that a request caused), the caller's `extra` fields (the request middleware's
 line adds method, route, path, status, duration_ms and user_id), and `exception` with the traceback.
 
-`request_id_var` holds the id: the request middleware binds it for a request.
+`request_id_var` holds the id: the request middleware binds it for a request, dispatch.py again
+when the request's tasks are published after its response, and task_request_id.py in the worker
+for a task whose message carries it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ LEFT_OUT_EXTRAS = ("data",)
 
 @contextmanager
 def request_id_bound(request_id: str | None) -> Iterator[None]:
-    """Log on behalf of `request_id` inside the block; the previous id after it."""
+    """Log (and publish tasks) on behalf of `request_id` inside the block; the previous id after it."""
     token = request_id_var.set(request_id)
     try:
         yield

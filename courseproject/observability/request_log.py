@@ -31,7 +31,8 @@ class RequestMetricsMiddleware:
     """Gives every request an id (the load balancer's X-Request-Id if well-formed, else a new one),
     binds it for every log line written while serving it, returns it in X-Request-Id, times the
     request into the shared latency histogram, and logs one line per request: method, route, path,
-    status, duration, user (JSON in production)."""
+    status, duration, user (JSON in production). The tasks the request publishes carry the id on
+    (task_request_id.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
