@@ -1,28 +1,59 @@
-"""Request ids and one JSON line per request, as production logs them."""
+"""JSON log lines as production writes them, the request id on each, and the request id carried
+into the Celery tasks a request caused."""
 
 from __future__ import annotations
 
 import io
 import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import orjson
 import pytest
+from celery.signals import task_prerun
+from celery.worker.request import Request
+from kombu import Connection
+from kombu.message import Message
 
-from courseproject.observability.logs import JsonFormatter
+from courseproject.background.models import OutboxEvent
+from courseproject.background.outbox import relay_pending, save_to_outbox
+from courseproject.celery import app as celery_app
+from courseproject.observability.logs import JsonFormatter, request_id_bound, request_id_var
+from courseproject.observability.task_request_id import REQUEST_ID_HEADER
+
+ISO_8601_UTC_MILLISECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
+
+JsonLines = Callable[[], list[dict]]
 
 
-@pytest.fixture
-def request_log():
+def capture_json_lines(logger_name: str) -> Iterator[JsonLines]:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("courseproject.requests")
+    logger = logging.getLogger(logger_name)
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     yield lambda: [orjson.loads(line) for line in stream.getvalue().splitlines()]
     logger.removeHandler(handler)
     logger.setLevel(level)
+
+
+@pytest.fixture
+def request_log() -> Iterator[JsonLines]:
+    yield from capture_json_lines("courseproject.requests")
+
+
+@pytest.fixture
+def test_log() -> Iterator[JsonLines]:
+    yield from capture_json_lines("tests.logging")
+
+
+@celery_app.task(name="tests.log_one_line")
+def log_one_line(text: str) -> None:
+    logging.getLogger("tests.logging").info(text)
 
 
 def test_each_request_is_one_json_line_with_id_route_status_and_duration(student, make_course, request_log):
@@ -49,3 +80,117 @@ def test_an_unmatched_path_is_logged_without_a_route(anonymous, request_log):
     anonymous.get("/no/such/page")
     [line] = request_log()
     assert (line["status"], line.get("route")) == (404, None)
+
+
+def test_a_line_has_time_level_logger_message_and_the_extra_fields_a_caller_passes(test_log):
+    logging.getLogger("tests.logging").warning(
+        "Seat count of %s repaired", "c-1", extra={"course_id": "c-1", "seats": 3, "semester": None}
+    )
+    [line] = test_log()
+    assert ISO_8601_UTC_MILLISECONDS.fullmatch(line.pop("time"))
+    assert line == {
+        "level": "WARNING",
+        "logger": "tests.logging",
+        "message": "Seat count of c-1 repaired",
+        "course_id": "c-1",
+        "seats": 3,
+    }
+
+
+def test_an_exception_is_logged_with_its_stack_trace(test_log):
+    with request_id_bound("stack-trace-request"):
+        try:
+            {}["missing"]
+        except KeyError:
+            logging.getLogger("tests.logging").exception("Lookup failed")
+    [line] = test_log()
+    assert (line["level"], line["message"], line["request_id"]) == ("ERROR", "Lookup failed", "stack-trace-request")
+    assert line["exception"].startswith("Traceback (most recent call last):")
+    assert "KeyError: 'missing'" in line["exception"]
+
+
+def test_only_lines_written_for_a_request_carry_a_request_id(test_log):
+    logger = logging.getLogger("tests.logging")
+    with request_id_bound("outer-request"):
+        logger.info("inside")
+    logger.info("outside")
+    assert [line.get("request_id") for line in test_log()] == ["outer-request", None]
+
+
+@pytest.fixture
+def memory_broker() -> Iterator[Connection]:
+    """An in-memory broker: the messages a worker would get, without one taking them first."""
+    with Connection("memory://") as connection:
+        yield connection
+
+
+def messages_in(connection: Connection, queue_name: str) -> list[Message]:
+    with connection.SimpleQueue(queue_name) as queue:
+        return [queue.get_nowait() for _ in range(queue.qsize())]
+
+
+def published_message(connection: Connection, *, request_id: str | None, text: str) -> Message:
+    """Publish `log_one_line(text)` under `request_id`; the message a worker would get."""
+    queue_name = f"tests-{uuid.uuid4().hex}"
+    with request_id_bound(request_id):
+        celery_app.send_task(log_one_line.name, kwargs={"text": text}, connection=connection, queue=queue_name)
+    [message] = messages_in(connection, queue_name)
+    return message
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_a_task_published_for_a_request_carries_its_id_in_a_message_header(memory_broker):
+    message = published_message(memory_broker, request_id="publishing-request", text="-")
+    assert message.headers[REQUEST_ID_HEADER] == "publishing-request"
+    assert REQUEST_ID_HEADER not in published_message(memory_broker, request_id=None, text="-").headers
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_the_worker_logs_a_task_under_the_request_id_of_its_message(memory_broker, test_log):
+    message = published_message(memory_broker, request_id="worker-request", text="sending the confirmation")
+    Request(message, app=celery_app).execute()  # what a worker's pool process does with the message
+    [line] = test_log()
+    assert (line["message"], line["request_id"]) == ("sending the confirmation", "worker-request")
+    assert request_id_var.get() is None  # let go after the task: the next task starts clean
+
+
+def test_a_requests_tasks_are_published_after_its_response_under_its_id(student, make_course, settings, monkeypatch):
+    """dispatch() holds a request's tasks until its response is sent, when the middleware has let go
+    of the id; each task is still published (here: run inline, as the header test covers the message)
+    under the request's id."""
+    # Celery keeps running tasks inline (pinned first: its configuration reads the Django setting)...
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # ...while dispatch waits for the response, as in production
+    course = make_course()
+    ids_seen_by_tasks: dict[str, str | None] = {}
+
+    def record_request_id(*, task, **_) -> None:
+        ids_seen_by_tasks[task.name] = request_id_var.get()
+
+    task_prerun.connect(record_request_id, weak=False)
+    try:
+        response = student.client.post(
+            "/api/enrollments", {"course_id": course.course_id}, format="json", HTTP_X_REQUEST_ID="enroll-request-1"
+        )
+    finally:
+        task_prerun.disconnect(record_request_id)
+    assert response.status_code == 201
+    assert ids_seen_by_tasks == {
+        "audit.record_event": "enroll-request-1",
+        "enrollments.send_enrollment_email": "enroll-request-1",
+    }
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_a_task_kept_in_the_outbox_is_relayed_under_the_request_id_it_was_published_for(memory_broker, monkeypatch):
+    event_id = uuid.uuid4().hex
+    with request_id_bound("outbox-request"):
+        save_to_outbox(task_name=log_one_line.name, event_id=event_id, task_kwargs={"text": "relayed"})
+    assert OutboxEvent.get(f"{event_id}:{log_one_line.name}").request_id == "outbox-request"
+
+    queue_name = f"tests-{uuid.uuid4().hex}"
+    send_to_memory_broker = partial(celery_app.send_task, connection=memory_broker, queue=queue_name)
+    monkeypatch.setattr(celery_app, "send_task", send_to_memory_broker)
+    relay_pending()
+    relayed = {message.headers["id"]: message.headers for message in messages_in(memory_broker, queue_name)}
+    assert relayed[f"{event_id}:{log_one_line.name}"][REQUEST_ID_HEADER] == "outbox-request"

@@ -7,6 +7,10 @@ DynamoDB outbox (outbox.py), and after such a failure the broker's breaker sends
 there for BROKER_BREAKER_SECONDS, so an outage does not cost every request a timeout. The way left
 to lose a task is for a process to die after its write committed and before the publish; the log
 then shows the request but not the task.
+
+Each task is published under the id of the request that queued it (kept with it, since the request
+middleware has let go of the id by the time the response is sent): the message carries the id to
+the worker's log lines, and a task kept in the outbox keeps it too (observability/task_request_id.py).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
 from courseproject.background.outbox import broker_breaker, save_to_outbox
+from courseproject.observability.logs import request_id_bound, request_id_var
 
 
 def new_event_id() -> str:
@@ -40,15 +45,16 @@ def _collect_dispatches(**_: Any) -> None:
 def _publish_collected_dispatches(**_: Any) -> None:
     """After the response went out: publish what the request's writes queued."""
     pending, _request_local.pending = getattr(_request_local, "pending", None), None
-    for task, event_id, kwargs in pending or []:
-        _publish(task, event_id=event_id, **kwargs)
+    for task, event_id, kwargs, request_id in pending or []:
+        with request_id_bound(request_id):
+            _publish(task, event_id=event_id, **kwargs)
 
 
 def dispatch(task: Task, *, event_id: str, **kwargs: Any) -> None:
     """Queue `task(event_id=..., **kwargs)` for a worker. Never raises: the write it follows succeeded."""
     pending = getattr(_request_local, "pending", None)
     if pending is not None and not settings.CELERY_TASK_ALWAYS_EAGER:  # eager means inline, now
-        pending.append((task, event_id, kwargs))
+        pending.append((task, event_id, kwargs, request_id_var.get()))
     else:
         _publish(task, event_id=event_id, **kwargs)
 

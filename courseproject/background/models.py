@@ -40,6 +40,8 @@ class OutboxEvent(DynamoModel):
     status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     reason = UnicodeAttribute(null=True)
+    # The request the task was published for, put back on its message when it is relayed.
+    request_id = UnicodeAttribute(null=True)
 
     by_status = OutboxByStatus()
 

@@ -4,6 +4,10 @@
 for good); `relay_pending` publishes them oldest first per shard and deletes what went out. Beat runs
 `relay_outbox` every OUTBOX_RELAY_INTERVAL_SECONDS, and `manage.py relay_outbox [--dead]` does the
 same by hand. Tasks carry an event id and are idempotent, so relaying one twice is harmless.
+
+A task's kwargs are its arguments and cannot carry message headers, so the request id it was
+published under (if any: the request's, or the task's that retried it) is kept beside them, and the
+relay publishes the task under it again: the worker's lines still name the request that caused it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.utils import timezone
 
 from courseproject.background.models import OUTBOX_DEAD, OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
 from courseproject.breaker import CircuitBreaker
+from courseproject.observability.logs import request_id_bound, request_id_var
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ def save_to_outbox(
             status=status,
             created_at=timezone.now(),
             reason=reason,
+            request_id=request_id_var.get(),
         ).save()
     except Exception:
         # Last resort: the full task is in the log, from which it can be replayed by hand.
@@ -60,7 +66,8 @@ def relay_pending(*, dead: bool = False, limit: int = RELAY_BATCH) -> int:
     for status in statuses:
         for event in OutboxEvent.by_status.query(status, limit=limit):
             try:
-                current_app.send_task(event.task_name, kwargs=event.task_kwargs, task_id=event.event_id)
+                with request_id_bound(event.request_id):  # its message's header, as when first published
+                    current_app.send_task(event.task_name, kwargs=event.task_kwargs, task_id=event.event_id)
             except Exception as error:
                 logger.warning("Broker still unavailable (%s); %d outbox tasks relayed this round", error, relayed)
                 return relayed

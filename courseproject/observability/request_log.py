@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from courseproject.observability.counters import record_request
-from courseproject.observability.logs import request_id_var
+from courseproject.observability.logs import request_id_bound
 
 request_logger = logging.getLogger("courseproject.requests")
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:=-]{8,128}")
@@ -29,8 +29,10 @@ def _user_id_of(request: HttpRequest) -> str | None:
 
 class RequestMetricsMiddleware:
     """Gives every request an id (the load balancer's X-Request-Id if well-formed, else a new one),
-    returns it in X-Request-Id, times the request into the shared latency histogram, and logs one
-    line per request: method, route, status, duration (JSON in production)."""
+    binds it for every log line written while serving it, returns it in X-Request-Id, times the
+    request into the shared latency histogram, and logs one line per request: method, route, path,
+    status, duration, user (JSON in production). The tasks the request publishes carry the id on
+    (task_request_id.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -39,8 +41,7 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         supplied = request.headers.get("X-Request-Id", "")
         request_id = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        try:
+        with request_id_bound(request_id):
             response = self.get_response(request)
             duration_ms = (time.perf_counter() - started) * 1000
             record_request(duration_ms=duration_ms, status=response.status_code)
@@ -62,5 +63,3 @@ class RequestMetricsMiddleware:
                 },
             )
             return response
-        finally:
-            request_id_var.reset(token)

@@ -354,7 +354,7 @@ SPECTACULAR_SETTINGS = {
 # --- Logging -----------------------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-# "json" (production's default): one JSON object per line with the request id; "plain" for people.
+# "json" (production's default): one JSON object per line with the request id, in workers too; "plain" for people.
 LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 # The per-request line (method, route, status, duration); locally gunicorn's access log shows it.
 REQUEST_LOG = env_bool("REQUEST_LOG", False)

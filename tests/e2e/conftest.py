@@ -19,6 +19,8 @@ TEST_ENV = {
     "PYTHONUNBUFFERED": "1",
     # Real publishing to the broker and a real worker, not tasks run inline.
     "CELERY_TASK_ALWAYS_EAGER": "false",
+    # Production's log lines, so a test can read back the request id on the worker's.
+    "LOG_FORMAT": "json",
     "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
     "EMAIL_FILE_PATH": str(EMAIL_DIR),
     # A killed worker's unacknowledged tasks come back within seconds, not an hour.

@@ -1,22 +1,30 @@
-"""Background work in a real Celery worker process: exactly once, also across a SIGKILL."""
+"""Background work in a real Celery worker process: exactly once, also across a SIGKILL, and logged
+under the id of the request that caused it."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 import requests
 
 from audit.models import AuditRecord, entity_key_for
 from courseproject.celery import app
+from devstack.services import ManagedProcess
 from tests.conftest import TEST_PASSWORD, unique_email
 from tests.e2e.conftest import EMAIL_DIR
 
 # send_task always publishes, which is what these tests want even though in-process tests run eagerly.
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
+
+# Celery's line for a task that ran to the end, e.g. "Task audit.record_event[<id>] succeeded in 0.02s: True".
+SUCCEEDED_LINE = re.compile(r"Task (?P<task>[\w.]+)\[[^\]]+\] succeeded in ")
 
 # The worker's visibility timeout (4 s) and restore sweep (1 s), with room to spare: by then any
 # message held by a dead worker has been delivered again.
@@ -48,9 +56,18 @@ def audit_records(entity_type: str, entity_id: str) -> list[AuditRecord]:
     return list(AuditRecord.by_entity.query(entity_key_for(entity_type, entity_id)))
 
 
-def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url, celery_worker, make_course):
-    course = make_course(title="Compilers")
-    email = unique_email("e2e")
+def worker_log_lines(worker: ManagedProcess) -> list[dict]:
+    """The worker's JSON log lines (its start-up banner and Python's warnings are not JSON)."""
+    lines = []
+    for text in worker.log_path.read_text(errors="replace").splitlines():
+        if text.startswith("{"):
+            with contextlib.suppress(orjson.JSONDecodeError):  # a line being written as we read
+                lines.append(orjson.loads(text))
+    return lines
+
+
+def signed_in_session(gunicorn_url: str, email: str) -> tuple[requests.Session, dict]:
+    """A new student's session with its bearer token, and the tokens (with the user) from sign-in."""
     session = requests.Session()
     assert (
         session.post(
@@ -60,6 +77,13 @@ def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url,
     )
     tokens = session.post(f"{gunicorn_url}/api/auth/login", json={"email": email, "password": TEST_PASSWORD}).json()
     session.headers["Authorization"] = f"Bearer {tokens['access']}"
+    return session, tokens
+
+
+def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url, celery_worker, make_course):
+    course = make_course(title="Compilers")
+    email = unique_email("e2e")
+    session, tokens = signed_in_session(gunicorn_url, email)
 
     response = session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id})
     assert response.status_code == 201
@@ -71,6 +95,30 @@ def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url,
     [record] = audit_records("enrollment", enrollment_id)
     assert (record.action, record.actor_id) == ("enrolled", tokens["user"]["user_id"])
     assert emails_mentioning(email) == 1
+
+
+def test_the_worker_logs_the_tasks_of_an_enroll_under_the_enrolls_request_id(gunicorn_url, celery_worker, make_course):
+    course = make_course(title="Operating Systems")
+    session, _ = signed_in_session(gunicorn_url, unique_email("e2e-log"))
+    request_id = f"e2e-{uuid.uuid4().hex}"
+    response = session.post(
+        f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}, headers={"X-Request-Id": request_id}
+    )
+    assert (response.status_code, response.headers["X-Request-Id"]) == (201, request_id)
+
+    def tasks_finished_under_the_request_id() -> set[str]:
+        """Names of the tasks whose "succeeded" line (written by the pool process running it) has the id."""
+        return {
+            match["task"]
+            for line in worker_log_lines(celery_worker)
+            if line.get("request_id") == request_id and (match := SUCCEEDED_LINE.match(line["message"]))
+        }
+
+    assert wait_for(
+        lambda: tasks_finished_under_the_request_id() == {"audit.record_event", "enrollments.send_enrollment_email"},
+        timeout=30,
+        interval=0.5,
+    )
 
 
 def publish_audit_event(event_id: str, actor: str) -> None:
