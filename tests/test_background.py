@@ -1,27 +1,20 @@
-"""Background work, run eagerly in-process: emails, audit records, the outbox, cache warming, metrics push.
+"""Background work, run eagerly in-process: emails, audit records, the outbox and the broker's outages.
+Cache warming: test_cache_warming.py; the CloudWatch push and SES: test_aws_services.py.
 
 The end-to-end tests in tests/e2e/test_worker.py run the same tasks in a real worker process.
 """
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 
-import boto3
 import orjson
 import pytest
 import redis
 from django.conf import settings
 from django.core import mail
-from django.core.management import CommandError, call_command
 from django.test import override_settings
-from django_redis import get_redis_connection
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from accounts.models import Role
 from audit.models import AuditRecord, entity_key_for
@@ -32,13 +25,9 @@ from courseproject.background.dispatch import dispatch
 from courseproject.background.models import OUTBOX_DEAD, OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
 from courseproject.background.outbox import broker_breaker, relay_until_empty
 from courseproject.background.reliable import RetryLater
-from courseproject.caching import keys
 from courseproject.celery import app as celery_app
 from courseproject.dynamo.client import dynamodb_client, reset_dynamodb_client
 from courseproject.dynamo.tables import describe_table
-from courseproject.observability import cloudwatch as cloudwatch_push
-from courseproject.observability.tasks import push_metrics
-from courses.tasks import warm_hot_semesters
 from enrollments import services as enrollment_services
 from enrollments.tasks import send_enrollment_email
 from tests.conftest import unique_email, unique_semester
@@ -281,93 +270,6 @@ class TestBrokerOutage:
         finally:
             broker.start()
         assert "LOST TASK audit.record_event" in caplog.text
-
-
-class TestCacheWarming:
-    pytestmark = pytest.mark.skipif(not settings.CACHE_ENABLED, reason="there is no cache to warm")
-
-    def test_warm_cache_makes_the_next_reads_hits(self, student, make_course, dynamodb_calls):
-        semester = unique_semester()
-        courses = [make_course(semester_id=semester, department_id=department) for department in (1, 2, 2)]
-        get_redis_connection("default").delete(*[f"cr:v1:course:{course.course_id}" for course in courses])
-        output = io.StringIO()
-        call_command("warm_cache", "--semester", str(semester), "--no-progress", stdout=output)
-        assert "Warmed 9 keys (3 list pages, 6 course entries)" in output.getvalue()
-        time.sleep(2.1)  # pages warmed within 2 s of a write live only 2 s; warm again once settled
-        call_command("warm_cache", "--semester", str(semester), "--no-progress", stdout=io.StringIO())
-        dynamodb_calls.clear()
-        assert len(student.client.get("/api/courses", {"semester_id": semester}).json()["results"]) == 3
-        assert student.client.get("/api/courses", {"semester_id": semester, "department_id": 2}).status_code == 200
-        assert student.client.get(f"/api/courses/{courses[0].course_id}").status_code == 200
-        assert dynamodb_calls.operations == []
-
-    def test_the_periodic_task_warms_the_semesters_being_browsed(self, student, make_course):
-        semester = unique_semester()
-        make_course(semester_id=semester)
-        student.client.get("/api/courses", {"semester_id": semester})
-        page_key = keys.course_list(semester_id=semester, department_id=None, limit=20, cursor=None).name
-        get_redis_connection("default").delete(page_key)
-        assert warm_hot_semesters.run() > 0
-        assert get_redis_connection("default").exists(page_key)
-
-    def test_warm_cache_needs_a_semester_to_warm(self, settings):
-        settings.CACHE_WARM_SEMESTERS = []
-        get_redis_connection("default").delete("cr:v1:metrics:hot-semesters")
-        with pytest.raises(CommandError, match="--semester"):
-            call_command("warm_cache", "--no-progress")
-
-
-class TestCloudWatchPush:
-    pytestmark = pytest.mark.skipif(not settings.CACHE_ENABLED, reason="counters live in the cache's Redis")
-
-    def test_cache_and_latency_figures_arrive_as_custom_metrics(self, student, make_course, settings):
-        settings.CLOUDWATCH_METRICS_ENABLED = True
-        course = make_course()
-        with mock_aws():
-            cloudwatch_push._cloudwatch = None
-            push_metrics.run()  # sets the baseline: everything before this test
-            started = datetime.now(UTC) - timedelta(minutes=5)
-            for _ in range(5):
-                assert student.client.get(f"/api/courses/{course.course_id}").status_code == 200
-            assert push_metrics.run() >= 5
-            cloudwatch = boto3.client("cloudwatch", region_name=settings.AWS_REGION)
-            names = {
-                metric["MetricName"] for metric in cloudwatch.list_metrics(Namespace="CourseRegistration")["Metrics"]
-            }
-            assert {"CacheHitRate", "CacheHits", "CacheMisses", "Requests", "RequestLatency"} <= names
-
-            def total(name: str) -> float:
-                statistics = cloudwatch.get_metric_statistics(
-                    Namespace="CourseRegistration",
-                    MetricName=name,
-                    Statistics=["Sum", "SampleCount"],
-                    Dimensions=[{"Name": "Environment", "Value": settings.DEPLOY_ENVIRONMENT}],
-                    StartTime=started,
-                    EndTime=datetime.now(UTC) + timedelta(minutes=5),
-                    Period=3600,
-                )["Datapoints"]
-                return sum(point["Sum"] for point in statistics)
-
-            assert total("Requests") == 5
-            assert total("CacheHits") >= 5  # each detail read: the course and its seats
-            cloudwatch_push._cloudwatch = None
-
-    def test_nothing_is_sent_when_disabled(self, settings):
-        settings.CLOUDWATCH_METRICS_ENABLED = False
-        assert push_metrics.run() == 0
-
-
-class TestSESBackend:
-    def test_sends_through_the_ses_api(self, settings):
-        settings.EMAIL_BACKEND = "courseproject.background.email.SESEmailBackend"
-        with mock_aws():
-            ses = boto3.client("ses", region_name=settings.AWS_SES_REGION)
-            ses.verify_email_identity(EmailAddress="registration@example.edu")
-            sent = mail.EmailMessage("Hello", "Body", "registration@example.edu", ["student@example.edu"]).send()
-            assert sent == 1
-            [message] = ses_backends[DEFAULT_ACCOUNT_ID][settings.AWS_SES_REGION].sent_messages
-            assert "student@example.edu" in message.destinations
-            assert "Subject: Hello" in str(message.raw_data)
 
 
 def test_the_outbox_and_ledger_tables_exist():
