@@ -92,9 +92,9 @@ class EnrollmentViewSet(viewsets.ViewSet):
         return JsonBytesResponse(page_json)
 
 
+# GET /api/courses/{course_id}/enrollments: under the course's path, but the enrollments' to answer.
+# (No docstring: drf-spectacular would publish it as the operation's description.)
 class CourseRosterView(APIView):
-    """GET /api/courses/{course_id}/enrollments: a course's students, for its instructor or an admin."""
-
     @extend_schema(
         parameters=PAGE_PARAMETERS,
         responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
