@@ -19,7 +19,7 @@ ROOT_URLCONF = "benchmarks.urls"
 INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks.apps.BenchmarksConfig"]
 MIDDLEWARE = ["benchmarks.instrumentation.RequestCounterMiddleware", *MIDDLEWARE]
 
-PASSWORD_HASHERS = ["benchmarks.baseline.BenchPasswordHasher"]
+PASSWORD_HASHERS = ["benchmarks.hashers.BenchPasswordHasher"]
 LOGIN_THROTTLE_RATE = "1000000/min"
 REGISTER_THROTTLE_RATE = "1000000/min"
 
