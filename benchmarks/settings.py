@@ -9,7 +9,7 @@
 - Sign-in throttling is lifted: every simulated user signs in from 127.0.0.1.
 
 Everything else (DEBUG off, JSON logs, security middleware, Redis, Celery, timeouts) is production's,
-configured from the environment the benchmark runner sets (benchmarks/run.py).
+configured from the environment the benchmark runner sets (benchmarks/stack.py).
 """
 
 from courseproject.settings.production import *  # noqa: F403
