@@ -1,5 +1,9 @@
-"""What a run leaves behind: the Markdown tables (printed, and written to bench.md or scale.md) and
-the results as JSON. The charts are benchmarks/charts.py's.
+"""What a run leaves behind: the Markdown tables (printed, and written to bench.md or scale.md), the
+results as JSON, and the figures in docs/benchmarks.md, rewritten between their markers so that the
+hand-written text around them survives the next run. The charts are benchmarks/charts.py's.
+
+    <!-- bench:start -->  ... make bench's figures ...        <!-- bench:end -->
+    <!-- bench-scale:start -->  ... make bench-scale's ...    <!-- bench-scale:end -->
 """
 
 from __future__ import annotations
@@ -10,6 +14,13 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+# The marker block of each kind of run, named after its make target.
+MARKER_NAMES = {"bench": "bench", "scale": "bench-scale"}
+
+
+class MarkerError(ValueError):
+    """The docs file lacks a run's markers, or holds them twice or in the wrong order."""
 
 
 def machine_description() -> str:
@@ -30,6 +41,59 @@ def write_results(output_dir: Path, results: dict[str, Any], markdown: str) -> N
     """<kind>.json and <kind>.md in the output directory."""
     (output_dir / f"{results['kind']}.json").write_text(json.dumps(results, indent=2) + "\n")
     (output_dir / f"{results['kind']}.md").write_text(markdown)
+
+
+def docs_block(results: dict[str, Any], markdown: str) -> str:
+    """What goes between a run's markers: how long it took, then its Markdown."""
+    minutes = results["wall_seconds"] / 60
+    if results["kind"] == "bench":
+        heading = f"`make bench` ({minutes:.1f} min, of which {results['dataset']['seed_seconds']:.0f} s seeding):"
+    else:
+        heading = f"`make bench-scale` ({minutes:.1f} min):"
+    return f"{heading}\n\n{markdown}"
+
+
+def markers(kind: str) -> tuple[str, str]:
+    name = MARKER_NAMES[kind]
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def check_markers(text: str, kind: str) -> tuple[int, int]:
+    """Where the block of `kind` starts and ends in `text`; MarkerError if its markers are not there
+    exactly once each, in order."""
+    start, end = markers(kind)
+    for marker in (start, end):
+        if text.count(marker) != 1:
+            found = "is missing" if marker not in text else f"appears {text.count(marker)} times"
+            raise MarkerError(
+                f"the marker {marker} {found}; the figures go between {start} and {end}, each on a line of its own"
+            )
+    if text.index(start) > text.index(end):
+        raise MarkerError(f"{end} comes before {start}")
+    return text.index(start) + len(start), text.index(end)
+
+
+def replace_between_markers(text: str, kind: str, block: str) -> str:
+    """`text` with what lies between the markers of `kind` replaced by `block`; the rest unchanged."""
+    block_start, block_end = check_markers(text, kind)
+    return f"{text[:block_start]}\n{block.strip()}\n{text[block_end:]}"
+
+
+def update_docs_file(path: Path, kind: str, block: str) -> None:
+    try:
+        path.write_text(replace_between_markers(path.read_text(), kind, block))
+    except MarkerError as error:
+        raise MarkerError(f"{path}: {error}") from None
+
+
+def ensure_docs_file_has_markers(path: Path, kind: str) -> None:
+    """Checked before a run, so that a 9-minute run does not end in a missing marker."""
+    try:
+        check_markers(path.read_text(), kind)
+    except FileNotFoundError:
+        raise MarkerError(f"{path} does not exist (BENCH_DOCS_FILE=off writes no docs file)") from None
+    except MarkerError as error:
+        raise MarkerError(f"{path}: {error}") from None
 
 
 def format_ms(value: float) -> str:

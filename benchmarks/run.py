@@ -5,8 +5,8 @@
 
 Where things are: variables.py reads the BENCH_* variables; stack.py starts and stops the stack
 (devstack's services) and seeds it; scenarios.py is make bench's measurements, scale.py make
-bench-scale's; report.py writes the Markdown and the JSON, charts.py the PNGs. Results go to
-BENCH_OUTPUT_DIR (default .run/bench/), with locust's reports and the logs.
+bench-scale's; report.py writes the Markdown, the JSON and the figures in docs/benchmarks.md, charts.py
+the PNGs. Results go to BENCH_OUTPUT_DIR (default .run/bench/), with locust's reports and the logs.
 
 This process never imports Django, boto3 or requests: locust's gevent must patch the standard
 library before they are imported, so locust runs as a subprocess, and anything that needs the models
@@ -29,11 +29,20 @@ from devstack.services import ServiceError
 def main() -> int:
     parser = argparse.ArgumentParser(description="The before/after benchmark on its own stack.")
     parser.add_argument("kind", choices=["bench", "scale"])
-    parser.add_argument("--quick", action="store_true", help="Small sizes and short runs (a few minutes).")
+    parser.add_argument(
+        "--quick", action="store_true", help="Small sizes and short runs (a few minutes); docs are left alone."
+    )
     arguments = parser.parse_args()
     variables = BenchVariables(quick=arguments.quick)
     output_dir = variables.output_dir()
     output_dir.mkdir(parents=True, exist_ok=True)
+    docs_file = variables.docs_file()
+    if docs_file is not None:
+        try:
+            report.ensure_docs_file_has_markers(docs_file, arguments.kind)
+        except report.MarkerError as error:
+            print(f"benchmark not started: {error} (BENCH_DOCS_FILE=off leaves the docs alone)", file=sys.stderr)
+            return 1
     try:
         if arguments.kind == "bench":
             results = bench(variables)
@@ -49,9 +58,15 @@ def main() -> int:
             f"in {results['wall_seconds'] / 60:.1f} min.",
             flush=True,
         )
+        if docs_file is not None:
+            report.update_docs_file(docs_file, arguments.kind, report.docs_block(results, markdown))
+            print(f"The figures in {docs_file} are updated.")
     except KeyboardInterrupt:
         print("interrupted; the stack has been stopped", file=sys.stderr)
         return 130
+    except report.MarkerError as error:
+        print(f"the figures are not in the docs: {error}; they are in {output_dir}", file=sys.stderr)
+        return 1
     except (ServiceError, subprocess.CalledProcessError) as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1

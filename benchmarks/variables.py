@@ -53,6 +53,9 @@ QUICK = {
     "BENCH_SCALE_BASELINE_REQUESTS": 3,
 }
 SCALE_SIZES = {"full": "1000,10000,100000", "quick": "300,1000,3000"}
+DOCS_FILE = ROOT / "docs" / "benchmarks.md"
+# BENCH_DOCS_FILE=off: a full run leaves docs/benchmarks.md alone (another machine, a trial run).
+DOCS_FILE_OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -98,3 +101,10 @@ class BenchVariables:
 
     def output_dir(self) -> Path:
         return Path(os.environ.get("BENCH_OUTPUT_DIR") or ROOT / ".run" / "bench").resolve()
+
+    def docs_file(self) -> Path | None:
+        """Where a full run writes its figures between the markers; quick runs never write them."""
+        raw = os.environ.get("BENCH_DOCS_FILE", "")
+        if self.quick or raw == DOCS_FILE_OFF:
+            return None
+        return Path(raw).resolve() if raw else DOCS_FILE
