@@ -170,15 +170,14 @@ def measure_peak(stack: BenchStack) -> dict[str, Any]:
         for label, total in totals.items()
     }
     cached, bare = results["cached course list"], results["bare Django JsonResponse"]
+    ratio = cached["requests_per_second"] / bare["requests_per_second"] if bare["requests_per_second"] else None
     return {
         "connections": integer("BENCH_PEAK_CONNECTIONS"),
         "processes": integer("BENCH_PEAK_PROCESSES"),
         "seconds": integer("BENCH_PEAK_SECONDS"),
         "rounds": rounds,
         "results": results,
-        "cached_over_bare": cached["requests_per_second"] / bare["requests_per_second"]
-        if bare["requests_per_second"]
-        else None,
+        "cached_over_bare": ratio,
     }
 
 
