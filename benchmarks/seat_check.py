@@ -9,16 +9,18 @@ from __future__ import annotations
 import os
 import sys
 
-import django
 import orjson
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+import django
+
+django.setup()
+
+from courses.models import Course  # noqa: E402
+from enrollments.models import Enrollment, EnrollmentStatus  # noqa: E402
 
 
 def main(course_ids: list[str]) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
-    django.setup()
-    from courses.models import Course
-    from enrollments.models import Enrollment, EnrollmentStatus
-
     courses = []
     for course_id in course_ids:
         course = Course.get(course_id, consistent_read=True)

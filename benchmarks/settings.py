@@ -9,7 +9,7 @@
 - Sign-in throttling is lifted: every simulated user signs in from 127.0.0.1.
 
 Everything else (DEBUG off, JSON logs, security middleware, Redis, Celery, timeouts) is production's,
-configured from the environment the benchmark runner sets (benchmarks/run.py).
+configured from the environment the benchmark runner sets (benchmarks/stack.py).
 """
 
 from courseproject.settings.production import *  # noqa: F403
@@ -19,7 +19,7 @@ ROOT_URLCONF = "benchmarks.urls"
 INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks.apps.BenchmarksConfig"]
 MIDDLEWARE = ["benchmarks.instrumentation.RequestCounterMiddleware", *MIDDLEWARE]
 
-PASSWORD_HASHERS = ["benchmarks.baseline.BenchPasswordHasher"]
+PASSWORD_HASHERS = ["benchmarks.hashers.BenchPasswordHasher"]
 LOGIN_THROTTLE_RATE = "1000000/min"
 REGISTER_THROTTLE_RATE = "1000000/min"
 

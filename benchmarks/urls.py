@@ -4,7 +4,7 @@ Django endpoint that shows the framework's ceiling on the same server."""
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from benchmarks import baseline
+from benchmarks.baseline import accounts, courses, enrollments
 from courseproject.urls import handler400, handler403, handler404, handler500
 from courseproject.urls import urlpatterns as product_urlpatterns
 
@@ -17,13 +17,13 @@ def bare_json(request: HttpRequest) -> JsonResponse:
 
 # The same paths as the product's API (the `id` converter is registered by courseproject.urls).
 baseline_urlpatterns = [
-    path("courses", baseline.CourseListView.as_view()),
-    path("courses/<id:course_id>", baseline.CourseDetailView.as_view()),
-    path("courses/<id:course_id>/enrollments", baseline.RosterView.as_view()),
-    path("enrollments", baseline.EnrollView.as_view()),
-    path("enrollments/me", baseline.MyEnrollmentsView.as_view()),
-    path("enrollments/<id:course_id>", baseline.DropView.as_view()),
-    path("auth/me", baseline.MeView.as_view()),
+    path("courses", courses.CourseListView.as_view()),
+    path("courses/<id:course_id>", courses.CourseDetailView.as_view()),
+    path("courses/<id:course_id>/enrollments", enrollments.RosterView.as_view()),
+    path("enrollments", enrollments.EnrollView.as_view()),
+    path("enrollments/me", enrollments.MyEnrollmentsView.as_view()),
+    path("enrollments/<id:course_id>", enrollments.DropView.as_view()),
+    path("auth/me", accounts.MeView.as_view()),
 ]
 
 urlpatterns = [

@@ -1,15 +1,14 @@
 """`make run`: the whole stack on this machine, stopped cleanly by Ctrl-C.
 
 DynamoDB Local (data kept in .run/dynamodb) and redis-server on the ports the local settings point
-at, tables and indexes, demo data, a Celery worker and beat, and gunicorn in the foreground.
-Logs go to .run/logs/.
+at, tables and indexes, demo data, a Celery worker and beat, and gunicorn, whose access log streams
+to the terminal. A service that dies is restarted after a back-off (devstack.supervisor), and the
+terminal says so, so stopping one to try the fallbacks does not end the stack. Logs go to .run/logs/.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from urllib.parse import urlparse
@@ -21,15 +20,15 @@ from demo.dataset import DEMO_PASSWORD
 from devstack.services import (
     ROOT,
     RUN_DIR,
-    VENV_BIN,
-    ManagedProcess,
     ServiceError,
     celery_beat,
     celery_worker,
     dynamodb_local,
     gunicorn_server,
+    manage,
     redis_server,
 )
+from devstack.supervisor import Supervisor, stop_on_signals
 
 SETTINGS_MODULE = os.environ.get("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
 LOG_DIR = RUN_DIR / "logs"
@@ -49,8 +48,22 @@ def _local_settings() -> tuple[int, int, int]:
     return dynamodb_port, redis_port, broker_port
 
 
-def _manage(*args: str) -> None:
-    subprocess.run([str(VENV_BIN / "python"), "manage.py", *args], cwd=ROOT, check=True)
+def announce(message: str) -> None:
+    print(f"make run: {message}", flush=True)
+
+
+def follow_gunicorn_log(supervisor: Supervisor) -> None:
+    """Streams gunicorn's log to the terminal and restarts dead services, until Ctrl-C."""
+    with (LOG_DIR / "gunicorn.log").open() as log:
+        log.seek(0, os.SEEK_END)
+        while True:
+            supervisor.check()
+            line = log.readline()
+            if line:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            else:
+                time.sleep(0.2)
 
 
 def main() -> int:
@@ -58,46 +71,33 @@ def main() -> int:
     http_port = int(os.environ.get("PORT", "8000"))
     dynamodb_port, redis_port, broker_port = _local_settings()
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "PYTHONUNBUFFERED": "1"}
-    services: list[ManagedProcess] = []
-
-    def stop_all(*_: object) -> None:
-        for service in reversed(services):
-            print(f"stopping {service.name} ...", flush=True)
-            service.stop()
-        services.clear()
-
-    # Background shells start us with SIGINT ignored; Ctrl-C must always stop the stack.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    supervisor = Supervisor(announce=announce)
+    stop_on_signals(sigterm_exit_code=0)
     try:
         print(
             f"starting DynamoDB Local on :{dynamodb_port}, the cache Redis on :{redis_port} "
             f"and the broker Redis on :{broker_port} ...",
             flush=True,
         )
-        services.append(
-            dynamodb_local(
-                port=dynamodb_port,
-                data_dir=RUN_DIR / "dynamodb",
-                log_path=LOG_DIR / "dynamodb.log",
-            ).start()
+        supervisor.start(
+            dynamodb_local(port=dynamodb_port, data_dir=RUN_DIR / "dynamodb", log_path=LOG_DIR / "dynamodb.log")
         )
-        services.append(redis_server(port=redis_port, log_path=LOG_DIR / "redis.log").start())
-        services.append(
+        supervisor.start(redis_server(port=redis_port, log_path=LOG_DIR / "redis.log"))
+        supervisor.start(
             redis_server(
                 port=broker_port,
                 log_path=LOG_DIR / "redis-broker.log",
                 eviction_policy="noeviction",
                 data_dir=RUN_DIR / "broker",
-            ).start()
+            )
         )
 
-        _manage("create_indexes")
-        _manage("seed_demo")
+        manage("create_indexes")
+        manage("seed_demo")
 
-        services.append(celery_worker(hostname="worker", log_path=LOG_DIR / "celery-worker.log", env=env).start())
-        services.append(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env).start())
-        services.append(gunicorn_server(port=http_port, log_path=LOG_DIR / "gunicorn.log", env=env).start(timeout=60))
+        supervisor.start(celery_worker(hostname="worker", log_path=LOG_DIR / "celery-worker.log", env=env))
+        supervisor.start(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env))
+        supervisor.start(gunicorn_server(port=http_port, log_path=LOG_DIR / "gunicorn.log", env=env))
 
         base = f"http://127.0.0.1:{http_port}"
         print(
@@ -113,29 +113,19 @@ def main() -> int:
             f"  Emails       {RUN_DIR.relative_to(ROOT)}/emails/\n"
             f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (gunicorn.log, celery-worker.log, celery-beat.log, "
             f"dynamodb.log, redis.log, redis-broker.log)\n"
-            f"Press Ctrl-C to stop everything.\n",
+            f"A service that stops is restarted. Press Ctrl-C to stop everything.\n",
             flush=True,
         )
-        with (LOG_DIR / "gunicorn.log").open() as log:
-            log.seek(0, os.SEEK_END)
-            while all(service.is_running() for service in services):
-                line = log.readline()
-                if line:
-                    sys.stdout.write(line)
-                    sys.stdout.flush()
-                else:
-                    time.sleep(0.2)
-        stopped = [service.name for service in services if not service.is_running()]
-        print(f"{', '.join(stopped)} stopped unexpectedly; see {LOG_DIR.relative_to(ROOT)}/", file=sys.stderr)
-        return 1
+        follow_gunicorn_log(supervisor)
     except KeyboardInterrupt:
         print("\nCtrl-C received.", flush=True)
         return 0
-    except (ServiceError, subprocess.CalledProcessError) as error:
+    except ServiceError as error:
         print(f"make run failed: {error}", file=sys.stderr)
         return 1
     finally:
-        stop_all()
+        supervisor.stop_all()
+    return 0
 
 
 if __name__ == "__main__":

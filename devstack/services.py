@@ -92,8 +92,12 @@ class ManagedProcess:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, *, timeout: float = 15.0) -> None:
-        """SIGTERM to the process group, SIGKILL if it has not gone after `timeout` seconds."""
-        if self.process is None or self.process.poll() is not None:
+        """SIGTERM to the process group, SIGKILL if it has not gone after `timeout` seconds. If the
+        process has died already, SIGKILL to what its group still holds (a Celery worker's pool)."""
+        if self.process is None:
+            return
+        if self.process.poll() is not None:
+            self._signal_group(signal.SIGKILL)
             return
         self._signal_group(signal.SIGTERM)
         try:
@@ -109,7 +113,8 @@ class ManagedProcess:
             self.process.wait(timeout=5)
 
     def _signal_group(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
+        # The group is gone already, or (after the leader died) its id now belongs to someone else.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signum)
 
     def log_tail(self, lines: int = 30) -> str:
@@ -266,6 +271,23 @@ def celery_beat(*, log_path: Path, env: dict[str, str]) -> ManagedProcess:
         log_path=log_path,
         env=env,
     )
+
+
+def manage(*arguments: str, env: dict[str, str] | None = None, capture_output: bool = False) -> str:
+    """`manage.py <arguments>` with the virtualenv's Python, raising ServiceError if it fails. Its
+    output goes to the terminal, or with capture_output=True is returned."""
+    completed = subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", *arguments],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=capture_output,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        output = f":\n{completed.stdout}\n{completed.stderr}" if capture_output else ""
+        raise ServiceError(f"manage.py {' '.join(arguments)} failed with exit code {completed.returncode}{output}")
+    return completed.stdout or ""
 
 
 def http_ok(url: str) -> bool:

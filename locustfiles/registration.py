@@ -7,7 +7,7 @@ instructors look after their courses. Each simulated user signs in once and reus
 
 The defaults match `make run`'s demo data; `make bench` sets the BENCH_* variables below for its own
 dataset. Never import this module from a process that has imported boto3 or requests: locust's
-gevent must patch the standard library first (benchmarks/run.py runs locust as a subprocess).
+gevent must patch the standard library first (benchmarks/locust_runner.py runs locust as a subprocess).
 
 - BENCH_API_PREFIX: "/api" (the product) or "/baseline/api" (the benchmark's "before" baseline);
   signing in always uses /api/auth/login.
@@ -191,7 +191,7 @@ class InstructorUser(SignedInUser):
 @events.spawning_complete.add_listener
 def _measure_after_warm_up(user_count: int, **_: object) -> None:
     """BENCH_WARMUP seconds after every user has spawned, reset the statistics (the steady state
-    starts) and tell benchmarks/run.py through the BENCH_SPAWNED_MARKER file. Without
+    starts) and tell benchmarks/locust_runner.py through the BENCH_SPAWNED_MARKER file. Without
     BENCH_WARMUP nothing is reset."""
     if not os.environ.get("BENCH_WARMUP"):  # unset, or empty as make exports an unset variable
         return

@@ -44,10 +44,13 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("BENCH_", "DJANGO_SETTINGS_MODULE"))
     }
+    # A quick run never writes the figures into the docs, not even into a docs file it is given.
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text((ROOT / "docs" / "benchmarks.md").read_text())
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "bench", "--quick"],
         cwd=ROOT,
-        env={**environment, **TINY, "BENCH_OUTPUT_DIR": str(tmp_path)},
+        env={**environment, **TINY, "BENCH_OUTPUT_DIR": str(tmp_path), "BENCH_DOCS_FILE": str(docs)},
         capture_output=True,
         text=True,
         timeout=580,
@@ -85,6 +88,7 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     assert "Registration rush" in markdown
     assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
     assert markdown.strip() in completed.stdout
+    assert docs.read_text() == (ROOT / "docs" / "benchmarks.md").read_text()
     # Every service the run started has been stopped.
     for service, port in results["ports"].items():
         assert not port_is_open(port), f"{service} still listens on {port}"

@@ -1,27 +1,13 @@
-"""The "before" implementation the benchmark compares against, mounted only by benchmarks.settings
-under /baseline/api/: the same endpoints and response shapes as the product, done the old way.
-
-- every request creates its own boto3 client (no shared pool, no keep-alive between requests);
-- every list is a full-table Scan with a FilterExpression, then sorted and sliced in Python;
-- lists that embed other items read them with one GetItem per row;
-- no cache;
-- DRF serializers render every response;
-- an enroll sends its confirmation email inline (an SMTP round trip of BASELINE_EMAIL_SECONDS).
-
-Writes keep the product's transactional conditions, so the three benchmark configurations share one
-consistent dataset. Nothing outside benchmarks/ imports this module.
-"""
+"""The "before" rosters and my enrollments (Scans, then a GetItem per row), and enroll and drop,
+whose transactions keep the product's conditions; an enroll sends its email inline."""
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
@@ -31,14 +17,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.serializers import ProfileSerializer, user_profile
-from benchmarks.instrumentation import instrument_client
-from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from accounts.serializers import user_profile
+from benchmarks.baseline.dynamodb import course_or_404, get_item, new_client, scan_all
+from benchmarks.baseline.pagination import page_response, paginate
+from courseproject.api.errors import ConflictError, NotFoundError, PermissionDeniedError
 from courseproject.api.pagination import MAX_PAGE_SIZE
 from courseproject.api.schema import PageQuerySerializer
 from courses.models import Course
 from courses.permissions import ensure_can_manage
-from courses.serializers import CourseListQuerySerializer, CourseSerializer, CourseUpdateSerializer
+from courses.serializers import CourseSerializer
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for
 from enrollments.serializers import (
     EnrollmentSerializer,
@@ -49,13 +36,6 @@ from enrollments.serializers import (
 )
 
 
-class BenchPasswordHasher(PBKDF2PasswordHasher):
-    """PBKDF2 as in production, with 1,000 iterations so that signing in 500 simulated users does
-    not eat the CPU the benchmark measures (see benchmarks/settings.py)."""
-
-    iterations = 1_000
-
-
 class SlowSMTPEmailBackend(BaseEmailBackend):
     """Stands in for an SMTP server: each message takes BASELINE_EMAIL_SECONDS, then is dropped."""
 
@@ -63,137 +43,6 @@ class SlowSMTPEmailBackend(BaseEmailBackend):
         for _ in email_messages:
             time.sleep(settings.BASELINE_EMAIL_SECONDS)
         return len(email_messages)
-
-
-def new_client() -> Any:
-    """A new client per request, as the old code did (about 8 ms of set-up each time)."""
-    client = boto3.client(
-        "dynamodb",
-        region_name=settings.AWS_REGION,
-        endpoint_url=settings.DYNAMODB_ENDPOINT_URL,
-        aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
-        aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
-    )
-    return instrument_client(client)
-
-
-def scan_all(client: Any, table: str, *, filter_expression: str, names: dict, values: dict) -> list[dict]:
-    """Every item of the table that passes the filter: DynamoDB reads the whole table to find them."""
-    items: list[dict] = []
-    request = {
-        "TableName": table,
-        "FilterExpression": filter_expression,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
-    while True:
-        response = client.scan(**request)
-        items.extend(response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
-            return items
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
-def get_item(client: Any, model: type, key: str) -> dict | None:
-    key_name = model._hash_key_attribute().attr_name
-    return client.get_item(TableName=model.Meta.table_name, Key={key_name: {"S": key}}).get("Item")
-
-
-def course_or_404(client: Any, course_id: str) -> Course:
-    item = get_item(client, Course, course_id)
-    if item is None:
-        raise NotFoundError("Course not found.", code="course_not_found")
-    return Course.from_raw_data(item)
-
-
-def paginate(items: list[Any], *, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-    """Offset pagination over the filtered items (the old API's cursor was an encoded offset)."""
-    offset = 0
-    if cursor:
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-        except (ValueError, UnicodeError):
-            raise InvalidInputError(
-                "This cursor is not valid for this list.", code="invalid_cursor", field="cursor"
-            ) from None
-    page = items[offset : offset + limit]
-    more = offset + limit < len(items)
-    return page, base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
-
-
-def page_response(results: list[dict], next_cursor: str | None) -> Response:
-    return Response({"results": results, "next_cursor": next_cursor})
-
-
-class CourseListView(APIView):
-    def get(self, request: Request) -> Response:
-        query = CourseListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        client = new_client()
-        if params.get("instructor_id"):
-            filter_expression, names = "#i = :i", {"#i": "instructor_id"}
-            values = {":i": {"S": params["instructor_id"]}}
-        elif params.get("semester_id") is not None:
-            filter_expression, names = "#s = :s", {"#s": "semester_id"}
-            values = {":s": {"N": str(params["semester_id"])}}
-            if params.get("department_id") is not None:
-                filter_expression += " AND #d = :d"
-                names["#d"] = "department_id"
-                values[":d"] = {"N": str(params["department_id"])}
-        else:
-            raise InvalidInputError(
-                "Filter by semester_id (optionally with department_id) or by instructor_id.", code="filter_required"
-            )
-        items = scan_all(
-            client, Course.Meta.table_name, filter_expression=filter_expression, names=names, values=values
-        )
-        courses = sorted(
-            (Course.from_raw_data(item) for item in items),
-            key=lambda course: (int(course.department_id), course.course_code, course.course_id),
-        )
-        page, next_cursor = paginate(courses, limit=params["limit"], cursor=params.get("cursor"))
-        return page_response(CourseSerializer(page, many=True).data, next_cursor)
-
-
-class CourseDetailView(APIView):
-    def get(self, request: Request, course_id: str) -> Response:
-        return Response(CourseSerializer(course_or_404(new_client(), course_id)).data)
-
-    def patch(self, request: Request, course_id: str) -> Response:
-        serializer = CourseUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        client = new_client()
-        course = course_or_404(client, course_id)
-        ensure_can_manage(request.user, instructor_id=course.instructor_id)
-        changes = {**serializer.validated_data, "updated_at": timezone.now()}
-        names, values, assignments = {}, {":one": {"N": "1"}, ":zero": {"N": "0"}}, []
-        for position, (name, value) in enumerate(changes.items()):
-            attribute = Course.get_attributes()[name]
-            names[f"#a{position}"] = name
-            values[f":v{position}"] = {attribute.attr_type: attribute.serialize(value)}
-            assignments.append(f"#a{position} = :v{position}")
-        names["#rev"] = "revision"
-        assignments.append("#rev = if_not_exists(#rev, :zero) + :one")
-        condition = "attribute_exists(course_id)"
-        if "capacity" in changes:
-            names["#enrolled"] = "enrolled_count"
-            condition += f" AND #enrolled <= :v{list(changes).index('capacity')}"
-        try:
-            response = client.update_item(
-                TableName=Course.Meta.table_name,
-                Key={"course_id": {"S": course_id}},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConflictError("Capacity is below the enrolled count.", code="capacity_below_enrolled") from None
-            raise
-        return Response(CourseSerializer(Course.from_raw_data(response["Attributes"])).data)
 
 
 class RosterView(APIView):
@@ -370,11 +219,3 @@ class DropView(APIView):
                 raise NotFoundError("You have no enrollment in this course.", code="not_enrolled") from None
             raise
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MeView(APIView):
-    def get(self, request: Request) -> Response:
-        item = get_item(new_client(), User, request.user.user_id)
-        if item is None:
-            raise NotFoundError("User not found.", code="user_not_found")
-        return Response(ProfileSerializer(user_profile(User.from_raw_data(item))).data)

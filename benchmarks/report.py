@@ -1,0 +1,232 @@
+"""What a run leaves behind: the Markdown tables (printed, and written to bench.md or scale.md), the
+results as JSON, and the figures in docs/benchmarks.md, rewritten between their markers so that the
+hand-written text around them survives the next run. The charts are benchmarks/charts.py's.
+
+    <!-- bench:start -->  ... make bench's figures ...        <!-- bench:end -->
+    <!-- bench-scale:start -->  ... make bench-scale's ...    <!-- bench-scale:end -->
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# The marker block of each kind of run, named after its make target.
+MARKER_NAMES = {"bench": "bench", "scale": "bench-scale"}
+
+
+class MarkerError(ValueError):
+    """The docs file lacks a run's markers, or holds them twice or in the wrong order."""
+
+
+def machine_description() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        kilobytes = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kilobytes / 1024 / 1024:.0f} GiB"
+    return f"{os.cpu_count()} cores ({model}){memory}, Python {sys.version.split()[0]}"
+
+
+def write_results(output_dir: Path, results: dict[str, Any], markdown: str) -> None:
+    """<kind>.json and <kind>.md in the output directory."""
+    (output_dir / f"{results['kind']}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (output_dir / f"{results['kind']}.md").write_text(markdown)
+
+
+def docs_block(results: dict[str, Any], markdown: str) -> str:
+    """What goes between a run's markers: how long it took, then its Markdown."""
+    minutes = results["wall_seconds"] / 60
+    if results["kind"] == "bench":
+        heading = f"`make bench` ({minutes:.1f} min, of which {results['dataset']['seed_seconds']:.0f} s seeding):"
+    else:
+        heading = f"`make bench-scale` ({minutes:.1f} min):"
+    return f"{heading}\n\n{markdown}"
+
+
+def markers(kind: str) -> tuple[str, str]:
+    name = MARKER_NAMES[kind]
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def check_markers(text: str, kind: str) -> tuple[int, int]:
+    """Where the block of `kind` starts and ends in `text`; MarkerError if its markers are not there
+    exactly once each, in order."""
+    start, end = markers(kind)
+    for marker in (start, end):
+        if text.count(marker) != 1:
+            found = "is missing" if marker not in text else f"appears {text.count(marker)} times"
+            raise MarkerError(
+                f"the marker {marker} {found}; the figures go between {start} and {end}, each on a line of its own"
+            )
+    if text.index(start) > text.index(end):
+        raise MarkerError(f"{end} comes before {start}")
+    return text.index(start) + len(start), text.index(end)
+
+
+def replace_between_markers(text: str, kind: str, block: str) -> str:
+    """`text` with what lies between the markers of `kind` replaced by `block`; the rest unchanged."""
+    block_start, block_end = check_markers(text, kind)
+    return f"{text[:block_start]}\n{block.strip()}\n{text[block_end:]}"
+
+
+def update_docs_file(path: Path, kind: str, block: str) -> None:
+    try:
+        path.write_text(replace_between_markers(path.read_text(), kind, block))
+    except MarkerError as error:
+        raise MarkerError(f"{path}: {error}") from None
+
+
+def ensure_docs_file_has_markers(path: Path, kind: str) -> None:
+    """Checked before a run, so that a 9-minute run does not end in a missing marker."""
+    try:
+        check_markers(path.read_text(), kind)
+    except FileNotFoundError:
+        raise MarkerError(f"{path} does not exist (BENCH_DOCS_FILE=off writes no docs file)") from None
+    except MarkerError as error:
+        raise MarkerError(f"{path}: {error}") from None
+
+
+def format_ms(value: float) -> str:
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def format_ratio(baseline: float, value: float) -> str:
+    if not value:
+        return "n/a"
+    return f"{baseline / value:,.0f}x" if baseline / value >= 10 else f"{baseline / value:,.1f}x"
+
+
+def format_failures(figures: dict[str, Any]) -> str:
+    exceptions = figures.get("exceptions", 0)
+    return f"{figures['failures']}" + (f" (+{exceptions} locust exceptions)" if exceptions else "")
+
+
+def bench_markdown(results: dict[str, Any]) -> str:
+    configurations = results["configurations"]
+    baseline = configurations.get("baseline")
+    scenario, dataset = results["scenario"], results["dataset"]
+    lines = [
+        f"Measured {results['finished_at']} on {results['machine']}; load generator on the same machine.",
+        f"Dataset: {dataset['courses']:,} courses over {dataset['semesters']} semesters and {dataset['departments']} "
+        f"departments, {dataset['students']:,} students, {dataset['enrollments']:,} enrollments "
+        f"(seeded in {dataset['seed_seconds']:.0f} s). Scenario: {scenario['users']} users spawned at "
+        f"{scenario['spawn_rate']}/s, {scenario['warmup_seconds']} s of warm-up, then {scenario['measured_seconds']} s "
+        f"measured; gunicorn "
+        f"{scenario['gunicorn_workers']} sync workers.",
+        "",
+        "| configuration | avg | p50 | p95 | p99 | req/s | failures | cache hits | DynamoDB calls/req "
+        "| RCU/req | server CPU | CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, figures in configurations.items():
+        hit_rate = figures["cache_hit_rate"]
+        lines.append(
+            f"| {name} | {format_ms(figures['average_ms'])} | {format_ms(figures['p50_ms'])} "
+            f"| {format_ms(figures['p95_ms'])} | {format_ms(figures['p99_ms'])} "
+            f"| {figures['requests_per_second']:,.1f} | {format_failures(figures)} "
+            f"| {'n/a' if hit_rate is None else f'{hit_rate:.2%}'} | {figures['dynamodb_calls_per_request']:.2f} "
+            f"| {figures['read_capacity_per_request']:.2f} | {figures['server_cpu_percent']:.0f}% "
+            f"| {figures['server_cpu_ms_per_request']:.2f} |"
+        )
+    if baseline:
+        lines += [
+            "",
+            "Against the baseline (how many times better):",
+            "",
+            "| configuration | avg | p50 | p99 | req/s | RCU/req | RCU/req as % of baseline |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, figures in configurations.items():
+            if name == "baseline":
+                continue
+
+            def better(key: str, figures: dict[str, Any] = figures) -> str:
+                return format_ratio(baseline[key], figures[key])
+
+            rcu_share = (
+                f"{100 * figures['read_capacity_per_request'] / baseline['read_capacity_per_request']:.3f}%"
+                if baseline["read_capacity_per_request"]
+                else "n/a"
+            )
+            throughput = (
+                figures["requests_per_second"] / baseline["requests_per_second"]
+                if baseline["requests_per_second"]
+                else 0
+            )
+            lines.append(
+                f"| {name} | {better('average_ms')} | {better('p50_ms')} | {better('p99_ms')} "
+                f"| {throughput:,.1f}x | {better('read_capacity_per_request')} | {rcu_share} |"
+            )
+    peak = results["peak"]
+    lines += [
+        "",
+        f"Peak throughput, same gunicorn, closed loop with {peak['connections']} connections over "
+        f"{peak['processes']} processes, {peak['seconds']} s for each endpoint "
+        f"over {peak['rounds']} alternating rounds:",
+        "",
+        "| endpoint | req/s | p50 | p99 | errors | server CPU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, figures in peak["results"].items():
+        lines.append(
+            f"| {label} (`{figures['path']}`) | {figures['requests_per_second']:,.0f} | {format_ms(figures['p50_ms'])} "
+            f"| {format_ms(figures['p99_ms'])} | {figures['errors']} | {figures['server_cpu_percent']:.0f}% |"
+        )
+    if peak["cached_over_bare"] is not None:
+        lines.append(f"\nCached reads reach {peak['cached_over_bare']:.0%} of the bare Django endpoint's throughput.")
+    rush = results["rush"]
+    check = rush["seat_check"]
+    browse = rush["browse"] or {}
+
+    def browse_latency(key: str) -> str:
+        return format_ms(browse.get(key, 0))
+
+    rush_failures = format_failures({**rush, "failures": rush["all_failures"]})
+    rush_hits = "n/a" if rush["cache_hit_rate"] is None else f"{rush['cache_hit_rate']:.2%}"
+    counters_match = "yes" if check["counter_mismatches"] == 0 else f"{check['counter_mismatches']} mismatches"
+    lines += [
+        "",
+        f"Registration rush: {rush['enrollers']} students enroll into {rush['popular_courses']} popular courses "
+        f"({rush['free_seats_before']} free seats) while {rush['browsers']} browse, {rush['seconds']} s:",
+        "",
+        "| browse avg | browse p50* | browse p95* | browse p99* | browse req/s | cache hits | enroll requests "
+        "| failures | courses full | oversold | counter = records |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {browse_latency('average_ms')} | {browse_latency('p50_ms')} | {browse_latency('p95_ms')} "
+        f"| {browse_latency('p99_ms')} | {browse.get('requests_per_second', 0):,.0f} | {rush_hits} "
+        f"| {rush['enroll_requests']} | {rush_failures} | {check['full']}/{rush['popular_courses']} "
+        f"| {check['oversold']} | {counters_match} |",
+        "",
+        "\\* Locust reports percentiles per endpoint; these are their request-weighted mean over the browse "
+        "endpoints, an approximation (each endpoint's own percentiles are in bench.json).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def scale_markdown(results: dict[str, Any]) -> str:
+    lines = [
+        f"Measured {results['finished_at']} on {results['machine']}; sequential requests, one at a time.",
+        "",
+        "| courses | seeded in | cached p50 | cached avg | uncached p50 | uncached avg | baseline p50 | baseline avg "
+        "| baseline RCU/req | uncached RCU/req |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results["rows"]:
+        lines.append(
+            f"| {row['courses']:,} | {row['seed_seconds']:.0f} s | {format_ms(row['cached']['p50_ms'])} "
+            f"| {format_ms(row['cached']['average_ms'])} | {format_ms(row['uncached']['p50_ms'])} "
+            f"| {format_ms(row['uncached']['average_ms'])} | {format_ms(row['baseline']['p50_ms'])} "
+            f"| {format_ms(row['baseline']['average_ms'])} | {row['baseline']['read_capacity_per_request']:,.0f} "
+            f"| {row['uncached']['read_capacity_per_request']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"

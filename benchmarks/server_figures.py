@@ -1,0 +1,116 @@
+"""What the server side did during a measured window: requests, DynamoDB calls and consumed capacity
+(counted in every gunicorn worker by benchmarks/instrumentation.py), cache hits and misses by family
+(/metrics, all workers), and the CPU of gunicorn's and DynamoDB Local's process groups (/proc).
+
+A Snapshot is taken before and after the window; server_figures() is the difference, per request.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.stack import BenchStack, base_url
+from devstack.services import ManagedProcess
+
+COUNTERS_KEY = "bench:counters"  # benchmarks.instrumentation.COUNTERS_KEY (not imported: it imports Django)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Every worker adds its counts to Redis a few times a second and its cache lookups every second:
+# waiting this long before reading lets all of them do so.
+FLUSH_WAIT_SECONDS = 1.5
+
+
+def process_group_cpu_seconds(group_id: int) -> float:
+    """CPU time of every process in a process group, with the children its processes reaped."""
+    ticks = 0
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_path.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the ")" of the command name: state ppid pgrp ... utime(12) stime(13) cutime(14) cstime(15).
+        if int(fields[2]) == group_id:
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / CLOCK_TICKS
+
+
+def counters(stack: BenchStack) -> dict[str, float]:
+    return {key.decode(): float(value) for key, value in stack.redis().hgetall(COUNTERS_KEY).items()}
+
+
+def cache_lookups(url: str) -> dict[str, tuple[int, int]]:
+    """Hits and misses by key family, all workers, from /metrics."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=60) as response:
+        body = response.read().decode()
+    lookups: dict[str, tuple[int, int]] = {}
+    for line in body.splitlines():
+        if line.startswith("course_cache_lookups_total"):
+            family = line.split('family="', 1)[1].split('"', 1)[0]
+            value = int(float(line.rsplit(" ", 1)[1]))
+            hits, misses = lookups.get(family, (0, 0))
+            lookups[family] = (hits + value, misses) if 'outcome="hit"' in line else (hits, misses + value)
+    return lookups
+
+
+@dataclass
+class Snapshot:
+    at: float
+    counters: dict[str, float]
+    lookups: dict[str, tuple[int, int]]
+    server_cpu: float
+    dynamodb_cpu: float
+
+
+def snapshot(stack: BenchStack, server: ManagedProcess, *, cache_enabled: bool) -> Snapshot:
+    time.sleep(FLUSH_WAIT_SECONDS)
+    return Snapshot(
+        at=time.monotonic(),
+        counters=counters(stack),
+        # Without a cache there is nothing to count, and a saturated server would keep /metrics waiting.
+        lookups=cache_lookups(base_url(server)) if cache_enabled else {},
+        server_cpu=process_group_cpu_seconds(server.process.pid),
+        dynamodb_cpu=process_group_cpu_seconds(stack.dynamodb.process.pid),
+    )
+
+
+def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) -> dict[str, Any]:
+    def delta(name: str) -> float:
+        return after.counters.get(name, 0.0) - before.counters.get(name, 0.0)
+
+    requests = max(1.0, delta("requests"))
+    seconds = max(0.001, after.at - before.at - FLUSH_WAIT_SECONDS)
+    by_family = {
+        family: (hits - before.lookups.get(family, (0, 0))[0], misses - before.lookups.get(family, (0, 0))[1])
+        for family, (hits, misses) in after.lookups.items()
+    }
+    hits = sum(family_hits for family_hits, _ in by_family.values())
+    misses = sum(family_misses for _, family_misses in by_family.values())
+    operations = {
+        name.split(":", 1)[1]: round(delta(name) / requests, 4)
+        for name in after.counters
+        if name.startswith("dynamodb_calls:") and delta(name)
+    }
+    return {
+        "server_requests": int(delta("requests")),
+        "cache_hit_rate": hits / (hits + misses) if cache_enabled and hits + misses else None,
+        "cache_lookups": hits + misses,
+        "cache_hit_rate_by_family": {
+            family: round(family_hits / (family_hits + family_misses), 4)
+            for family, (family_hits, family_misses) in sorted(by_family.items())
+            if family_hits + family_misses
+        },
+        "dynamodb_calls_per_request": delta("dynamodb_calls") / requests,
+        "dynamodb_calls_by_operation_per_request": operations,
+        "read_capacity_per_request": delta("read_capacity") / requests,
+        "write_capacity_per_request": delta("write_capacity") / requests,
+        # What the Celery worker did meanwhile (emails, audit records), per request served.
+        "worker_dynamodb_calls_per_request": delta("worker:dynamodb_calls") / requests,
+        "worker_read_capacity_per_request": delta("worker:read_capacity") / requests,
+        "server_cpu_percent": 100 * (after.server_cpu - before.server_cpu) / seconds,
+        "server_cpu_ms_per_request": 1000 * (after.server_cpu - before.server_cpu) / requests,
+        "dynamodb_local_cpu_percent": 100 * (after.dynamodb_cpu - before.dynamodb_cpu) / seconds,
+    }

@@ -1,0 +1,133 @@
+"""The benchmark runner's bookkeeping, without running a benchmark: a full run rewrites only what lies
+between its markers in docs/benchmarks.md, a quick one never writes it, and the runner's process
+stays free of what would break locust."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.report import (
+    MarkerError,
+    check_markers,
+    docs_block,
+    ensure_docs_file_has_markers,
+    replace_between_markers,
+    update_docs_file,
+)
+from benchmarks.variables import DOCS_FILE, BenchVariables
+from devstack.services import ROOT
+
+DOCS = """# Benchmarks
+
+Hand-written introduction.
+
+<!-- bench:start -->
+old bench figures
+<!-- bench:end -->
+
+Hand-written analysis of the bench figures.
+
+<!-- bench-scale:start -->
+old scale figures
+<!-- bench-scale:end -->
+
+Hand-written closing words.
+"""
+
+
+def test_a_run_rewrites_only_what_lies_between_its_own_markers(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(DOCS)
+
+    update_docs_file(docs, "bench", "| new | bench | table |\n")
+
+    assert docs.read_text() == DOCS.replace("old bench figures", "| new | bench | table |")
+
+
+def test_the_scale_run_has_markers_of_its_own(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(DOCS)
+
+    update_docs_file(docs, "scale", "new scale figures")
+
+    assert docs.read_text() == DOCS.replace("old scale figures", "new scale figures")
+
+
+def test_rewriting_with_the_same_figures_changes_nothing():
+    once = replace_between_markers(DOCS, "bench", "\nfigures\n\n")
+    assert replace_between_markers(once, "bench", "figures") == once
+
+
+def test_a_missing_marker_is_an_error_that_names_it_and_the_file_is_left_alone(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    without_end = DOCS.replace("<!-- bench:end -->\n", "")
+    docs.write_text(without_end)
+
+    with pytest.raises(MarkerError, match=r"benchmarks\.md: the marker <!-- bench:end --> is missing"):
+        update_docs_file(docs, "bench", "new figures")
+    with pytest.raises(MarkerError, match="<!-- bench:end --> is missing"):
+        ensure_docs_file_has_markers(docs, "bench")
+    assert docs.read_text() == without_end
+
+
+def test_markers_twice_or_in_the_wrong_order_are_errors():
+    with pytest.raises(MarkerError, match="<!-- bench:start --> appears 2 times"):
+        check_markers(DOCS + "<!-- bench:start -->\n", "bench")
+    swapped = DOCS.replace("<!-- bench:start -->", "@").replace("<!-- bench:end -->", "<!-- bench:start -->")
+    with pytest.raises(MarkerError, match="<!-- bench:end --> comes before <!-- bench:start -->"):
+        check_markers(swapped.replace("@", "<!-- bench:end -->"), "bench")
+
+
+def test_a_missing_docs_file_is_an_error_before_the_run(tmp_path):
+    with pytest.raises(MarkerError, match="does not exist"):
+        ensure_docs_file_has_markers(tmp_path / "nowhere.md", "bench")
+
+
+def test_docs_benchmarks_md_holds_both_blocks():
+    text = (ROOT / "docs" / "benchmarks.md").read_text()
+    check_markers(text, "bench")
+    check_markers(text, "scale")
+
+
+def test_the_block_says_how_long_the_run_took():
+    bench = {"kind": "bench", "wall_seconds": 528, "dataset": {"seed_seconds": 25.2}}
+    assert docs_block(bench, "| table |\n") == "`make bench` (8.8 min, of which 25 s seeding):\n\n| table |\n"
+    assert docs_block({"kind": "scale", "wall_seconds": 246}, "| t |\n").startswith("`make bench-scale` (4.1 min):")
+
+
+def test_only_a_full_run_writes_the_docs_and_bench_docs_file_chooses_or_skips(monkeypatch, tmp_path):
+    monkeypatch.delenv("BENCH_DOCS_FILE", raising=False)
+    assert BenchVariables(quick=False).docs_file() == DOCS_FILE == ROOT / "docs" / "benchmarks.md"
+    assert BenchVariables(quick=True).docs_file() is None
+    monkeypatch.setenv("BENCH_DOCS_FILE", "")  # what make exports for an unset variable
+    assert BenchVariables(quick=False).docs_file() == DOCS_FILE
+    monkeypatch.setenv("BENCH_DOCS_FILE", "off")
+    assert BenchVariables(quick=False).docs_file() is None
+    monkeypatch.setenv("BENCH_DOCS_FILE", str(tmp_path / "elsewhere.md"))
+    assert BenchVariables(quick=False).docs_file() == tmp_path / "elsewhere.md"
+    assert BenchVariables(quick=True).docs_file() is None
+
+
+def test_the_semesters_are_the_demo_datasets():
+    assert BenchVariables(quick=True).semester_ids()[:4] == [20261, 20262, 20263, 20271]
+
+
+def test_the_runner_imports_neither_django_nor_boto3_nor_requests():
+    """Locust's gevent must patch the standard library before these are imported."""
+    forbidden = ("django", "boto3", "botocore", "requests", "celery")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, benchmarks.run; "
+            f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({forbidden!r})))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert completed.stdout.strip() == "[]"
