@@ -15,3 +15,10 @@ class IsInstructorOrAdmin(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and (request.user.is_instructor or request.user.is_admin))
+
+
+class IsAdmin(BasePermission):
+    message = "Only admins can do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_admin)

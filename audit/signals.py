@@ -28,14 +28,24 @@ def audit_course_change(*, course_id: str, action: str, actor_id: str, before: A
     _queue(entity_type="course", entity_id=course_id, action=action, actor_id=actor_id, before=before, after=after)
 
 
-def audit_enrollment_change(*, action: str, actor_id: str, before: Any, enrollment: Any, **_: Any) -> None:
+def audit_enrollment_change(
+    *, action: str, actor_id: str, before: Any, enrollment: Any, override_reason: str | None = None, **_: Any
+) -> None:
+    # An admin's enrollment past the rules keeps the reason they gave beside the record.
+    after = {**enrollment, "override_reason": override_reason} if override_reason else enrollment
     _queue(
         entity_type="enrollment",
         entity_id=enrollment["enrollment_id"],
         action=action,
         actor_id=actor_id,
         before=before,
-        after=enrollment,
+        after=after,
+    )
+
+
+def audit_semester_change(*, semester_id: int, action: str, actor_id: str, before: Any, after: Any, **_: Any) -> None:
+    _queue(
+        entity_type="semester", entity_id=str(semester_id), action=action, actor_id=actor_id, before=before, after=after
     )
 
 

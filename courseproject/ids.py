@@ -19,6 +19,8 @@ ID_PATTERN = re.compile(ID_REGEX)
 GENERATED_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 TERMS_PER_YEAR = 3
+# The largest semester id the API accepts (a year of five digits and a term).
+MAX_SEMESTER_ID = 999_999
 
 
 def new_id() -> str:
@@ -28,6 +30,23 @@ def new_id() -> str:
 def semester_of(day: date) -> int:
     """The semester a date falls in: spring to May, summer to August, fall to December."""
     return day.year * 10 + (1 if day.month <= 5 else 2 if day.month <= 8 else 3)
+
+
+# The month each term starts in; a term runs until the next one starts.
+TERM_START_MONTHS = {1: 1, 2: 6, 3: 9}
+TERM_NAMES = {1: "Spring", 2: "Summer", 3: "Fall"}
+
+
+def semester_name(semester_id: int) -> str:
+    """Fall 2026 for 20263."""
+    year, term = divmod(_from_ordinal(_ordinal(semester_id)), 10)
+    return f"{TERM_NAMES[term]} {year}"
+
+
+def term_start(semester_id: int) -> date:
+    """The first day of a semester by the calendar of semester_of (fall 2026 starts 1 September 2026)."""
+    year, term = divmod(_from_ordinal(_ordinal(semester_id)), 10)
+    return date(year, TERM_START_MONTHS[term], 1)
 
 
 def _ordinal(semester_id: int) -> int:

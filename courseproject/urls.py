@@ -3,12 +3,13 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from courseproject.adminsite.site import admin_site
-from courseproject.api import converters  # noqa: F401  (registers the <id:...> path converter)
+from courseproject.api import converters  # noqa: F401  (registers the <id:...> and <semester:...> path converters)
 from courseproject.observability.health import HealthView
 from courseproject.observability.prometheus import metrics_view
 
 urlpatterns = [
     path("api/", include("accounts.urls")),
+    path("api/", include("semesters.urls")),
     path("api/", include("courses.urls")),
     path("api/", include("enrollments.urls")),
     path("api/health", HealthView.as_view(), name="health"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
@@ -56,6 +56,10 @@ class Course(DynamoModel):
     credits = NumberAttribute()
     capacity = NumberAttribute()
     enrolled_count = NumberAttribute(default=0)
+    # [{"days": ["MON", "WED"], "start": "09:00", "end": "10:15"}]: wall-clock times of the university.
+    meetings = JSONAttribute(default=list)
+    # Course codes to have completed (or be enrolled in) in an earlier semester.
+    prerequisites = JSONAttribute(default=list)
     # Bumped by every write (edits, enrolls, drops): cached copies compare it to never go backwards.
     revision = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()

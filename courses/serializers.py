@@ -10,12 +10,12 @@ from rest_framework import serializers
 from courseproject.api.fields import IdField, TextField
 from courseproject.api.rendering import isoformat
 from courseproject.api.schema import PageQuerySerializer
+from courseproject.ids import MAX_SEMESTER_ID
 from courses.models import Course
 
 COURSE_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,18}[A-Z0-9]$")
 MAX_CAPACITY = 10_000
 MAX_CREDITS = 30
-MAX_SEMESTER_ID = 999_999
 MAX_DEPARTMENT_ID = 9_999
 
 
@@ -29,12 +29,53 @@ def course_representation(course: Course) -> dict[str, Any]:
         "department_id": int(course.department_id),
         "instructor_id": course.instructor_id,
         "credits": int(course.credits),
+        "meetings": course.meetings or [],
+        "prerequisites": course.prerequisites or [],
         "capacity": int(course.capacity),
         "enrolled_count": int(course.enrolled_count),
         "seats_available": course.seats_available,
         "created_at": isoformat(course.created_at),
         "updated_at": isoformat(course.updated_at),
     }
+
+
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+MAX_MEETINGS = 10
+MAX_PREREQUISITES = 20
+TIME_OF_DAY_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class TimeOfDayField(TextField):
+    """A wall-clock time, HH:MM on the 24-hour clock; kept as that text, which sorts as time does."""
+
+    default_error_messages = {"time_of_day": "Use HH:MM on the 24-hour clock, like 09:00 or 17:30."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=5, **kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        if not TIME_OF_DAY_PATTERN.match(value):
+            self.fail("time_of_day")
+        return value
+
+
+class MeetingSerializer(serializers.Serializer):
+    """One weekly meeting: the days it is held, from when to when (local wall-clock time)."""
+
+    days = serializers.ListField(child=serializers.ChoiceField(choices=DAYS), min_length=1, max_length=len(DAYS))
+    start = TimeOfDayField()
+    end = TimeOfDayField()
+
+    def validate_days(self, days: list[str]) -> list[str]:
+        if len(set(days)) != len(days):
+            raise serializers.ValidationError("Name each day once.")
+        return sorted(days, key=DAYS.index)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": ["Must be after start."]})
+        return attrs
 
 
 class CourseSerializer(serializers.Serializer):
@@ -48,6 +89,8 @@ class CourseSerializer(serializers.Serializer):
     department_id = serializers.IntegerField()
     instructor_id = serializers.CharField()
     credits = serializers.IntegerField()
+    meetings = MeetingSerializer(many=True)
+    prerequisites = serializers.ListField(child=serializers.CharField())
     capacity = serializers.IntegerField()
     enrolled_count = serializers.IntegerField()
     seats_available = serializers.IntegerField()
@@ -63,6 +106,21 @@ class CourseCodeField(TextField):
         return value
 
 
+def meetings_field(**kwargs: Any) -> MeetingSerializer:
+    return MeetingSerializer(many=True, max_length=MAX_MEETINGS, **kwargs)
+
+
+class PrerequisitesField(serializers.ListField):
+    """Course codes, at most MAX_PREREQUISITES, each once (as normalized: upper case)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=CourseCodeField(max_length=20), max_length=MAX_PREREQUISITES, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        codes = super().to_internal_value(data)
+        return list(dict.fromkeys(codes))
+
+
 class CourseCreateSerializer(serializers.Serializer):
     course_code = CourseCodeField(max_length=20)
     title = TextField(max_length=200)
@@ -71,6 +129,8 @@ class CourseCreateSerializer(serializers.Serializer):
     department_id = serializers.IntegerField(min_value=1, max_value=MAX_DEPARTMENT_ID)
     credits = serializers.IntegerField(min_value=0, max_value=MAX_CREDITS)
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
+    meetings = meetings_field(required=False, default=list)
+    prerequisites = PrerequisitesField(required=False, default=list)
     # Admins name the instructor; an instructor always creates their own course.
     instructor_id = IdField(required=False)
 
@@ -82,6 +142,8 @@ class CourseUpdateSerializer(serializers.Serializer):
     department_id = serializers.IntegerField(min_value=1, max_value=MAX_DEPARTMENT_ID, required=False)
     credits = serializers.IntegerField(min_value=0, max_value=MAX_CREDITS, required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
+    meetings = meetings_field(required=False)
+    prerequisites = PrerequisitesField(required=False)
     instructor_id = IdField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -18,8 +18,22 @@ from courses.permissions import ensure_can_manage
 from courses.selectors import course_by_id, course_or_404
 from courses.serializers import course_representation
 from courses.signals import course_changed
+from semesters.selectors import semester_by_id
 
-UPDATABLE_FIELDS = ("course_code", "title", "description", "department_id", "credits", "capacity", "instructor_id")
+UPDATABLE_FIELDS = (
+    "course_code",
+    "title",
+    "description",
+    "department_id",
+    "credits",
+    "capacity",
+    "meetings",
+    "prerequisites",
+    "instructor_id",
+)
+# What students' schedules hold of a course: once registration has opened, only admins change these
+# under enrolled students (their schedules are then brought up to date, see enrollments/signals.py).
+SCHEDULE_FIELDS = ("credits", "meetings")
 
 
 def _require_instructor(instructor_id: str) -> None:
@@ -55,6 +69,8 @@ def create_course(
     credits: int,
     capacity: int,
     description: str = "",
+    meetings: list[dict[str, Any]] | None = None,
+    prerequisites: list[str] | None = None,
     instructor_id: str | None = None,
 ) -> Course:
     if actor.is_instructor:
@@ -69,6 +85,10 @@ def create_course(
         _require_instructor(instructor_id)
     else:
         raise PermissionDeniedError("Only instructors and admins can create courses.")
+    if semester_by_id(semester_id=semester_id) is None:
+        raise InvalidInputError(
+            "No semester has this id; an admin creates it first.", code="unknown_semester", field="semester_id"
+        )
 
     now = timezone.now()
     course = Course(
@@ -81,6 +101,8 @@ def create_course(
         instructor_id=instructor_id,
         credits=credits,
         capacity=capacity,
+        meetings=meetings or [],
+        prerequisites=prerequisites or [],
         enrolled_count=0,
         revision=1,
         created_at=now,
@@ -91,15 +113,23 @@ def create_course(
     return course
 
 
-def _explain_failed_write(*, course_id: str, actor: Actor, capacity: int | None = None, deleting: bool = False) -> None:
+def _explain_failed_write(
+    *,
+    course_id: str,
+    actor: Actor,
+    capacity: int | None = None,
+    deleting: bool = False,
+    changes_schedules: bool = False,
+) -> None:
     """A conditional write failed: re-read the course and raise what the caller needs to know."""
     current = course_by_id(course_id=course_id)
     if current is None:
         raise NotFoundError("Course not found.", code="course_not_found")
     ensure_can_manage(actor, instructor_id=current.instructor_id)
-    if deleting and current.enrolled_count > 0:
+    if (deleting or changes_schedules) and current.enrolled_count > 0:
+        remedy = "deleting the course" if deleting else "changing its credits or meetings (or ask an admin)"
         raise ConflictError(
-            f"{int(current.enrolled_count)} students are enrolled; drop them before deleting the course.",
+            f"{int(current.enrolled_count)} students are enrolled; drop them before {remedy}.",
             code="course_has_enrollments",
         )
     if capacity is not None and current.enrolled_count > capacity:
@@ -128,6 +158,10 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
     if not actor.is_admin:
         # Ownership may have moved since the read above.
         condition &= Course.instructor_id == actor.user_id
+    changes_schedules = _changes_schedules_after_opening(course, changes) and not actor.is_admin
+    if changes_schedules:
+        # Students enrolled under these credits and meetings; a concurrent enroll must not slip in either.
+        condition &= Course.enrolled_count == 0
     capacity = changes.get("capacity")
     if capacity is not None:
         # Checked by DynamoDB against the live counter, so a concurrent enroll cannot slip past.
@@ -139,10 +173,20 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
         course.update(actions=actions, condition=condition)
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
-            _explain_failed_write(course_id=course_id, actor=actor, capacity=capacity)
+            _explain_failed_write(
+                course_id=course_id, actor=actor, capacity=capacity, changes_schedules=changes_schedules
+            )
         raise
     _send_changed(action="updated", actor=actor, course=course, before=before, after=course_representation(course))
     return course
+
+
+def _changes_schedules_after_opening(course: Course, changes: dict[str, Any]) -> bool:
+    """Whether the change touches what schedules hold of the course, once registration has opened."""
+    if not any(field in changes and changes[field] != getattr(course, field) for field in SCHEDULE_FIELDS):
+        return False
+    semester = semester_by_id(semester_id=int(course.semester_id))
+    return semester is None or timezone.now() >= semester.registration_opens_at
 
 
 def delete_course(*, actor: Actor, course_id: str) -> None:

@@ -94,6 +94,7 @@ def main() -> int:
 
         manage("create_indexes")
         manage("seed_demo")
+        manage("backfill_semesters")
 
         supervisor.start(celery_worker(hostname="worker", log_path=LOG_DIR / "celery-worker.log", env=env))
         supervisor.start(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env))

@@ -1,10 +1,13 @@
-"""The Enrollments table: one record per (student, course), kept after a drop."""
+"""The Enrollments table (one record per student and course, kept after a drop), and the two records
+per student that the registration rules read and that enroll and drop keep in the same transaction:
+a Schedule per semester (enrolled courses with their credits and meetings) and a Transcript
+(what the student has taken, for prerequisites)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
@@ -13,6 +16,7 @@ from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 class EnrollmentStatus(StrEnum):
     ENROLLED = "enrolled"
     DROPPED = "dropped"
+    COMPLETED = "completed"
 
 
 def enrollment_id_for(*, user_id: str, course_id: str) -> str:
@@ -57,3 +61,42 @@ class Enrollment(DynamoModel):
 
     by_user = EnrollmentsByUser()
     by_course = EnrollmentsByCourse()
+
+
+class Schedule(DynamoModel):
+    """A student's courses in one semester, with what the credit and time-conflict rules need of
+    each: `courses` maps a course id to {"course_code", "credits", "meetings"}. Every enroll and drop
+    rewrites it in its transaction, conditioned on the `version` it read, so two requests of one
+    student can never both pass a rule that only one of them may pass."""
+
+    class Meta(TableMeta):
+        table_name = table_name("Schedules")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    semester_id = NumberAttribute(range_key=True)
+    courses = JSONAttribute(default=dict)
+    enrolled_credits = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+# The transcript's key of a course taken outside the university (transfer credit): earlier than any semester.
+TRANSFER_SEMESTER = 0
+
+
+def transcript_key(*, course_code: str, semester_id: int) -> str:
+    return f"{course_code}#{semester_id}"
+
+
+class Transcript(DynamoModel):
+    """What a student has taken, for prerequisites: `entries` maps "CODE#semester" to "enrolled" or
+    "completed" (semester 0 for transfer credit). Kept in the enroll, drop and completion
+    transactions, conditioned on `version` like the schedule."""
+
+    class Meta(TableMeta):
+        table_name = table_name("Transcripts")
+
+    user_id = UnicodeAttribute(hash_key=True)
+    entries = JSONAttribute(default=dict)
+    version = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(null=True)

@@ -15,9 +15,10 @@ from courseproject.api.pagination import Page, query_page
 from courseproject.api.rendering import dumps
 from courseproject.caching import keys
 from courseproject.caching.pages import cached_page
+from courseproject.dynamo.batch import batch_get_items
 from courses.permissions import ensure_can_manage
 from courses.selectors import cached_course, cached_courses
-from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for
+from enrollments.models import Enrollment, EnrollmentStatus, Schedule, enrollment_id_for
 from enrollments.serializers import enrollment_representation
 
 
@@ -47,13 +48,29 @@ def _student_enrollments_page(
         limit=limit,
         cursor=cursor,
     )
-    return dumps(page.map(lambda enrollments: [enrollment_representation(item) for item in enrollments]).as_response())
+    body = page.map(lambda enrollments: [enrollment_representation(item) for item in enrollments]).as_response()
+    body["credits_by_semester"] = credits_by_semester(
+        user_id=user_id, semester_ids=sorted({int(item.semester_id) for item in page.items}, reverse=True)
+    )
+    return dumps(body)
+
+
+def credits_by_semester(*, user_id: str, semester_ids: list[int]) -> dict[str, int]:
+    """The student's enrolled credits in each of these semesters (from their schedules, one BatchGetItem)."""
+    if not semester_ids:
+        return {}
+    schedules = batch_get_items([(Schedule, (user_id, semester_id)) for semester_id in semester_ids])
+    return {
+        str(semester_id): int(schedule.enrolled_credits) if schedule is not None else 0
+        for semester_id, schedule in zip(semester_ids, schedules, strict=True)
+    }
 
 
 def enrollments_for_student_json(
     *, user_id: str, semester_id: int | None, status: str | None, limit: int, cursor: str | None
 ) -> bytes:
-    """A student's enrollments, newest first, each with its course (null if since deleted)."""
+    """A student's enrollments, newest first, each with its course (null if since deleted), and the
+    student's enrolled credits in each semester on the page."""
     page_json, _ = cached_page(
         keys.my_enrollments(user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor),
         generation_key=keys.my_enrollments_generation(user_id),

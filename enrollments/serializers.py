@@ -9,7 +9,8 @@ from rest_framework import serializers
 from courseproject.api.fields import IdField
 from courseproject.api.rendering import isoformat
 from courseproject.api.schema import PageQuerySerializer
-from courses.serializers import MAX_SEMESTER_ID, CourseSerializer
+from courseproject.ids import MAX_SEMESTER_ID
+from courses.serializers import CourseSerializer
 from enrollments.models import Enrollment, EnrollmentStatus
 
 
@@ -51,6 +52,26 @@ class RosterEntrySerializer(EnrollmentSerializer):
 
 class EnrollSerializer(serializers.Serializer):
     course_id = IdField()
+
+
+class CompletionsSerializer(serializers.Serializer):
+    """Either the students to mark completed, or all: true for every enrolled student."""
+
+    MAX_STUDENTS = 1000
+
+    user_ids = serializers.ListField(child=IdField(), min_length=1, max_length=MAX_STUDENTS, required=False)
+    all = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("user_ids" in attrs) == bool(attrs.get("all")):
+            raise serializers.ValidationError("Give either user_ids or all: true.")
+        return attrs
+
+
+class CompletionsResultSerializer(serializers.Serializer):
+    completed = serializers.ListField(child=serializers.CharField())
+    already_completed = serializers.ListField(child=serializers.CharField())
+    not_enrolled = serializers.ListField(child=serializers.CharField())
 
 
 class MyEnrollmentsQuerySerializer(PageQuerySerializer):

@@ -1,44 +1,37 @@
-"""Enroll and drop: each is one DynamoDB transaction over the seat counter and the enrollment.
+"""Enroll and drop: each is one DynamoDB transaction over the seat counter, the enrollment, and the
+student's schedule and transcript, after the registration rules passed on what one consistent
+BatchGetItem read.
 
 The counter's condition (enrolled_count < capacity) is evaluated by DynamoDB inside the transaction,
 so no interleaving of requests, processes or machines can oversell a seat. The enrollment's
-condition makes a retried enroll or drop a no-op instead of a double count.
+condition makes a retried enroll or drop a no-op instead of a double count. The schedule and the
+transcript are written on the condition that their `version` is still the one the rules read: when
+the same student's requests race, one wins and the others read again and re-check the rules, so
+the credit limit, time conflicts and prerequisites hold under concurrency, not only one request at
+a time.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
 from django.utils import timezone
-from pynamodb.constants import ALL_OLD
-from pynamodb.exceptions import CancellationReason, TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from accounts.models import Actor
-from courseproject.api.errors import ConflictError, NotFoundError, PermissionDeniedError
+from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from courseproject.api.rendering import isoformat
 from courseproject.background.events import announce
-from courseproject.dynamo.transactions import commit_transaction
-from courses.models import Course
 from courses.selectors import cached_course
-from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for
+from courses.serializers import course_representation
+from enrollments.models import Enrollment, EnrollmentStatus
+from enrollments.records import MAX_ROUNDS, pause_before_round, read_student_records
+from enrollments.rules import check_enroll_rules
 from enrollments.serializers import enrollment_representation
 from enrollments.signals import enrollment_changed
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EnrollResult:
-    enrollment: Enrollment
-    created: bool
+from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, not_enrolled
 
 
-def _reason(reasons: list[CancellationReason | None], position: int) -> CancellationReason | None:
-    return reasons[position] if position < len(reasons) else None
-
-
-def _announce(*, action: str, actor: Actor, enrollment: Enrollment, before: dict | None) -> None:
+def _announce(
+    *, action: str, actor: Actor, enrollment: Enrollment, before: dict | None, override_reason: str | None = None
+) -> None:
     announce(
         enrollment_changed,
         sender=Enrollment,
@@ -49,115 +42,107 @@ def _announce(*, action: str, actor: Actor, enrollment: Enrollment, before: dict
         actor_id=actor.user_id,
         before=before,
         enrollment=enrollment_representation(enrollment),
+        override_reason=override_reason,
     )
 
 
-def enroll(*, actor: Actor, course_id: str) -> EnrollResult:
-    """Enroll the acting student; enrolling again while enrolled returns the existing record."""
-    if not actor.is_student:
+# --- Enroll --------------------------------------------------------------------------------------
+
+
+def enroll(
+    *, actor: Actor, course_id: str, student_id: str | None = None, override_reason: str | None = None
+) -> EnrollResult:
+    """Enroll the acting student (or, for an admin, `student_id`); enrolling again while enrolled
+    returns the existing record before any rule is checked, so a retried request never fails on one.
+
+    An admin may enroll a student past the window, prerequisite, conflict and credit rules (never
+    past capacity) by giving `override_reason`, which the audit log keeps.
+    """
+    if actor.is_admin and student_id is not None:
+        user_id = student_id
+    elif actor.is_student and student_id in (None, actor.user_id):
+        user_id = actor.user_id
+    else:
         raise PermissionDeniedError("Only students can enroll in courses.")
-    # The semester never changes, so the cached course is good enough; the transaction's condition
-    # is what decides whether the course still exists and has a seat.
+    if override_reason is not None and not (actor.is_admin and override_reason.strip()):
+        raise InvalidInputError("An override needs an admin and a reason.", code="override_reason_required")
+    # The semester never changes, so the cached course is good enough to find it; everything the
+    # rules read comes from the consistent BatchGetItem below.
     semester_id = int(cached_course(course_id=course_id)["semester_id"])
-    now = timezone.now()
-    enrollment = Enrollment(
-        enrollment_id=enrollment_id_for(user_id=actor.user_id, course_id=course_id),
-        user_id=actor.user_id,
-        course_id=course_id,
-        semester_id=semester_id,
-        status=EnrollmentStatus.ENROLLED.value,
-        enrolled_at=now,
-        dropped_at=None,
-        updated_at=now,
+    for round_number in range(MAX_ROUNDS):
+        if round_number:
+            pause_before_round(round_number)
+        records = read_student_records(user_id=user_id, course_id=course_id, semester_id=semester_id)
+        if records.course is None:
+            raise NotFoundError("Course not found.", code="course_not_found")
+        existing = records.enrollment
+        if existing is not None and existing.status == EnrollmentStatus.ENROLLED:
+            return EnrollResult(enrollment=existing, created=False)
+        if existing is not None and existing.status == EnrollmentStatus.COMPLETED:
+            raise ConflictError("You have completed this course already.", code="already_completed")
+        now = timezone.now()
+        if override_reason is None:
+            check_enroll_rules(
+                course_representation(records.course),
+                semester=records.semester,
+                schedule=records.schedule,
+                transcript=records.transcript,
+                now=now,
+            )
+        result = commit_enroll(user_id=user_id, records=records, semester_id=semester_id, now=now)
+        if result is not None:
+            if result.created:
+                _announce(
+                    action="enrolled",
+                    actor=actor,
+                    enrollment=result.enrollment,
+                    before=None,
+                    override_reason=override_reason,
+                )
+            return result
+    raise ConflictError(
+        "Too many of your requests are changing your schedule at once; please retry.", code="transaction_conflict"
     )
 
-    def build(transaction: TransactWrite) -> None:
-        transaction.update(
-            Enrollment(enrollment.enrollment_id),
-            actions=[
-                Enrollment.user_id.set(enrollment.user_id),
-                Enrollment.course_id.set(course_id),
-                Enrollment.semester_id.set(semester_id),
-                Enrollment.status.set(EnrollmentStatus.ENROLLED.value),
-                Enrollment.enrolled_at.set(now),
-                Enrollment.updated_at.set(now),
-                Enrollment.dropped_at.remove(),
-            ],
-            condition=Enrollment.enrollment_id.does_not_exist() | (Enrollment.status == EnrollmentStatus.DROPPED.value),
-            return_values=ALL_OLD,
-        )
-        transaction.update(
-            Course(course_id),
-            actions=[Course.enrolled_count.add(1), Course.revision.add(1)],
-            condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity),
-            return_values=ALL_OLD,
-        )
 
-    try:
-        commit_transaction(build)
-    except TransactWriteError as error:
-        enrollment_reason = _reason(error.cancellation_reasons, 0)
-        course_reason = _reason(error.cancellation_reasons, 1)
-        already_enrolled = enrollment_reason is not None and enrollment_reason.code == "ConditionalCheckFailed"
-        if already_enrolled and enrollment_reason.raw_item:
-            return EnrollResult(enrollment=Enrollment.from_raw_data(enrollment_reason.raw_item), created=False)
-        if course_reason is not None and course_reason.code == "ConditionalCheckFailed":
-            if not course_reason.raw_item:
-                raise NotFoundError("Course not found.", code="course_not_found") from None
-            raise ConflictError("This course is full.", code="course_full") from None
-        raise
-    # The previous record (new, or dropped before) is not read on this hot path: `before` is None.
-    _announce(action="enrolled", actor=actor, enrollment=enrollment, before=None)
-    return EnrollResult(enrollment=enrollment, created=True)
+# --- Drop ----------------------------------------------------------------------------------------
 
 
 def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
     """Drop a student's enrollment; the record stays with status `dropped` and frees the seat.
 
-    A student drops their own enrollment; an admin (through the admin site) may drop anyone's.
+    A student drops their own enrollment until the semester's drop deadline; an admin (through the
+    admin site) may drop anyone's, also after it.
     """
     if actor.user_id != user_id and not actor.is_admin:
         # Someone else's enrollment does not exist as far as the caller may know.
-        raise NotFoundError("You have no enrollment in this course.", code="not_enrolled")
+        raise not_enrolled()
     try:
-        enrollment = Enrollment.get(enrollment_id_for(user_id=user_id, course_id=course_id), consistent_read=True)
-    except Enrollment.DoesNotExist:
-        raise NotFoundError("You have no enrollment in this course.", code="not_enrolled") from None
-    now = timezone.now()
-
-    def build(transaction: TransactWrite) -> None:
-        transaction.update(
-            Enrollment(enrollment.enrollment_id),
-            actions=[
-                Enrollment.status.set(EnrollmentStatus.DROPPED.value),
-                Enrollment.dropped_at.set(now),
-                Enrollment.updated_at.set(now),
-            ],
-            condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
-        )
-        transaction.update(
-            Course(course_id),
-            actions=[Course.enrolled_count.add(-1), Course.revision.add(1)],
-            condition=Course.course_id.exists() & (Course.enrolled_count > 0),
-        )
-
-    try:
-        commit_transaction(build)
-    except TransactWriteError as error:
-        enrollment_reason = _reason(error.cancellation_reasons, 0)
-        course_reason = _reason(error.cancellation_reasons, 1)
-        if enrollment_reason is not None and enrollment_reason.code == "ConditionalCheckFailed":
-            raise NotFoundError("You have no enrollment in this course.", code="not_enrolled") from None
-        if course_reason is not None and course_reason.code == "ConditionalCheckFailed":
-            # Deleting a course requires no enrollments, so this means the counter drifted.
-            logger.error("Seat counter of course %s disagrees with the enrollment of %s", course_id, user_id)
+        semester_id = int(cached_course(course_id=course_id)["semester_id"])
+    except NotFoundError:
+        raise not_enrolled() from None
+    for round_number in range(MAX_ROUNDS):
+        if round_number:
+            pause_before_round(round_number)
+        records = read_student_records(user_id=user_id, course_id=course_id, semester_id=semester_id)
+        enrollment = records.enrollment
+        if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
+            raise not_enrolled()
+        now = timezone.now()
+        semester = records.semester
+        if semester is not None and semester.drop_deadline_passed(now) and not actor.is_admin:
             raise ConflictError(
-                "This course's seat count is inconsistent; staff have been alerted.", code="seat_counter_mismatch"
-            ) from None
-        raise
-    before = enrollment_representation(enrollment)
-    enrollment.status = EnrollmentStatus.DROPPED.value
-    enrollment.dropped_at = now
-    enrollment.updated_at = now
-    _announce(action="dropped", actor=actor, enrollment=enrollment, before=before)
-    return enrollment
+                f"The drop deadline passed at {isoformat(semester.drop_deadline)}.",
+                code="drop_deadline_passed",
+                context={"drop_deadline": isoformat(semester.drop_deadline)},
+            )
+        if commit_drop(records=records, semester_id=semester_id, now=now):
+            before = enrollment_representation(enrollment)
+            enrollment.status = EnrollmentStatus.DROPPED.value
+            enrollment.dropped_at = now
+            enrollment.updated_at = now
+            _announce(action="dropped", actor=actor, enrollment=enrollment, before=before)
+            return enrollment
+    raise ConflictError(
+        "Too many of your requests are changing your schedule at once; please retry.", code="transaction_conflict"
+    )

@@ -1,7 +1,8 @@
 """The enrollment_changed signal and the receivers that keep the cache in step with enroll and drop.
 
 enrollment_changed(sender=Enrollment, user_id, course_id, semester_id, action, actor_id, before, enrollment)
-    Sent by enrollments.services after a transaction committed. action is "enrolled" or "dropped";
+    Sent by enrollments.services after a transaction committed. action is "enrolled", "dropped" or
+    "completed" (enrollments.completions);
     enrollment is the representation after the change, before the one it replaced (None on enroll).
 """
 
@@ -19,7 +20,7 @@ from courseproject.caching.entities import forget, put_entity
 from courseproject.caching.pages import bump_generations
 from courses.models import Course
 from courses.selectors import SEAT_ATTRIBUTES, seats_payload
-from enrollments.tasks import send_enrollment_email
+from enrollments.tasks import SUBJECTS, refresh_schedules, send_enrollment_email
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ def refresh_enrollment_caches(*, user_id: str, course_id: str, **_: Any) -> None
 
 
 def queue_enrollment_email(*, user_id: str, course_id: str, action: str, enrollment: dict[str, Any], **_: Any) -> None:
-    """The confirmation or drop notice goes out from a worker; the request does not wait for it."""
+    """The confirmation or drop notice goes out from a worker; the request does not wait for it.
+    Completions are recorded quietly: a grade report is the registrar's to send."""
+    if action not in SUBJECTS:
+        return
     dispatch(
         send_enrollment_email,
         event_id=new_event_id(),
@@ -53,3 +57,14 @@ def queue_enrollment_email(*, user_id: str, course_id: str, action: str, enrollm
         course_id=course_id,
         enrollment=enrollment,
     )
+
+
+def refresh_schedules_after_course_change(
+    *, course_id: str, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None, **_: Any
+) -> None:
+    """An admin changed what students' schedules hold of the course (credits, meetings) while students
+    were enrolled: a worker brings each schedule up to date, so the rules count the new values."""
+    if action != "updated" or before is None or after is None or not after.get("enrolled_count"):
+        return
+    if before.get("credits") != after.get("credits") or before.get("meetings") != after.get("meetings"):
+        dispatch(refresh_schedules, event_id=new_event_id(), course_id=course_id)

@@ -1,4 +1,5 @@
-"""Enrollment emails, sent by a worker once per enroll or drop."""
+"""Enrollment emails, sent by a worker once per enroll or drop; schedules brought up to date after an
+admin changed a course's credits or meetings under enrolled students."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from accounts.selectors import user_by_id
 from courseproject.api.errors import NotFoundError
 from courseproject.background import ledger
 from courseproject.background.reliable import RetryLater, background_task
+from courses.models import Course
 from courses.selectors import cached_course
+from enrollments.models import Enrollment, EnrollmentStatus
+from enrollments.records import refresh_schedule_entry
 
 SUBJECTS = {
     "enrolled": "You are enrolled in {course_code}: {title}",
@@ -58,3 +62,16 @@ def send_enrollment_email(
         raise
     ledger.complete(ledger_key, owner=owner)
     return "sent"
+
+
+@background_task("enrollments.refresh_schedules")
+def refresh_schedules(*, event_id: str, course_id: str) -> int:
+    """Rewrite the course's entry in every enrolled student's schedule; returns how many changed."""
+    try:
+        course = Course.get(course_id, consistent_read=True)
+    except Course.DoesNotExist:
+        return 0
+    enrolled = Enrollment.by_course.query(
+        course_id, filter_condition=Enrollment.status == EnrollmentStatus.ENROLLED.value
+    )
+    return sum(refresh_schedule_entry(user_id=enrollment.user_id, course=course) for enrollment in enrolled)

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from enrollments.views import CourseRosterView, EnrollmentViewSet
+from enrollments.views import CourseCompletionsView, CourseRosterView, EnrollmentViewSet
 
 urlpatterns = [
     path("courses/<id:course_id>/enrollments", CourseRosterView.as_view(), name="course-roster"),
+    path("courses/<id:course_id>/completions", CourseCompletionsView.as_view(), name="course-completions"),
     path("enrollments", EnrollmentViewSet.as_view({"post": "create"}), name="enrollment-list"),
     path("enrollments/me", EnrollmentViewSet.as_view({"get": "me"}), name="enrollment-me"),
     path(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,8 +13,10 @@ from rest_framework.views import APIView
 from accounts.permissions import IsStudent
 from courseproject.api.rendering import JsonBytesResponse
 from courseproject.api.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
-from enrollments import selectors, services
+from enrollments import completions, selectors, services
 from enrollments.serializers import (
+    CompletionsResultSerializer,
+    CompletionsSerializer,
     EnrollmentSerializer,
     EnrollmentWithCourseSerializer,
     EnrollSerializer,
@@ -23,7 +25,13 @@ from enrollments.serializers import (
     enrollment_representation,
 )
 
-EnrollmentPageSerializer = page_of(EnrollmentWithCourseSerializer, "EnrollmentPage")
+
+class EnrollmentPageSerializer(page_of(EnrollmentWithCourseSerializer, "EnrollmentPageBase")):
+    credits_by_semester = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Enrolled credits in each semester of the page, by semester id."
+    )
+
+
 RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
 
 
@@ -110,4 +118,31 @@ class CourseRosterView(APIView):
                 limit=query.validated_data["limit"],
                 cursor=query.validated_data.get("cursor"),
             )
+        )
+
+
+# POST /api/courses/{course_id}/completions: the course's instructor or an admin, after the drop deadline.
+class CourseCompletionsView(APIView):
+    @extend_schema(
+        request=CompletionsSerializer,
+        responses={
+            200: CompletionsResultSerializer,
+            403: error_response("permission_denied"),
+            404: error_response("course_not_found"),
+            409: error_response("drop_deadline_not_passed"),
+        },
+        summary="Mark students' enrollments completed (the course's instructor or an admin)",
+    )
+    def post(self, request: Request, course_id: str) -> Response:
+        serializer = CompletionsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = completions.complete_course(
+            actor=request.user, course_id=course_id, user_ids=serializer.validated_data.get("user_ids")
+        )
+        return Response(
+            {
+                "completed": result.completed,
+                "already_completed": result.already_completed,
+                "not_enrolled": result.not_enrolled,
+            }
         )

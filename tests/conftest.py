@@ -14,12 +14,14 @@ import signal
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
@@ -29,6 +31,7 @@ from courseproject.dynamo.client import observe_client_events
 from courses import services as course_services
 from courses.models import Course
 from devstack.services import RUN_DIR, ManagedProcess, dynamodb_local, redis_server
+from semesters.models import Semester
 
 TEST_LOG_DIR = RUN_DIR / "test-logs"
 TEST_PASSWORD = "correct-horse-battery"
@@ -108,9 +111,36 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.edu"
 
 
-def unique_semester() -> int:
-    """A semester no other test uses, so lists by semester hold only this test's courses."""
+def unrecorded_semester() -> int:
+    """A semester id no other test uses and that has no record (courses cannot be created in it)."""
     return random.randint(100_000, 999_999)
+
+
+def open_semester(semester_id: int | None = None, **rules: Any) -> int:
+    """A semester record whose registration is open now (a day ago to 30 days on, drop deadline in
+    60 days, 18 credits) unless `rules` say otherwise; written directly, as a fixture."""
+    now = timezone.now()
+    semester = Semester(
+        semester_id=semester_id if semester_id is not None else unrecorded_semester(),
+        name="Test semester",
+        registration_opens_at=now - timedelta(days=1),
+        add_deadline=now + timedelta(days=30),
+        drop_deadline=now + timedelta(days=60),
+        credit_limit=18,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+    )
+    for name, value in rules.items():
+        setattr(semester, name, value)
+    semester.save()
+    return int(semester.semester_id)
+
+
+def unique_semester() -> int:
+    """A semester no other test uses, so lists by semester hold only this test's courses; its
+    registration is open now."""
+    return open_semester()
 
 
 @dataclass

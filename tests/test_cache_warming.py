@@ -21,7 +21,7 @@ class TestCacheWarming:
     def test_warm_cache_makes_the_next_reads_hits(self, student, make_course, dynamodb_calls):
         semester = unique_semester()
         courses = [make_course(semester_id=semester, department_id=department) for department in (1, 2, 2)]
-        get_redis_connection("default").delete(*[f"cr:v1:course:{course.course_id}" for course in courses])
+        get_redis_connection("default").delete(*[keys.course_detail(course.course_id).name for course in courses])
         output = io.StringIO()
         call_command("warm_cache", "--semester", str(semester), "--no-progress", stdout=output)
         assert "Warmed 9 keys (3 list pages, 6 course entries)" in output.getvalue()
@@ -44,6 +44,6 @@ class TestCacheWarming:
 
     def test_warm_cache_needs_a_semester_to_warm(self, settings):
         settings.CACHE_WARM_SEMESTERS = []
-        get_redis_connection("default").delete("cr:v1:metrics:hot-semesters")
+        get_redis_connection("default").delete(keys.hot_semesters())
         with pytest.raises(CommandError, match="--semester"):
             call_command("warm_cache", "--no-progress")

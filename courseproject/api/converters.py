@@ -17,4 +17,17 @@ class IdConverter:
         return value
 
 
+class SemesterConverter:
+    """A semester id in a path: one to six digits (MAX_SEMESTER_ID), so it always fits the table's key."""
+
+    regex = r"[0-9]{1,6}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 register_converter(IdConverter, "id")
+register_converter(SemesterConverter, "semester")

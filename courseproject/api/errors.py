@@ -28,11 +28,21 @@ class DomainError(Exception):
     default_code = "invalid"
     default_detail = "The request is not valid."
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> None:
         self.detail = detail or self.default_detail
         self.code = code or self.default_code
         # Set when the error belongs to one input field; rendered as {"field": ["detail"]}.
         self.field = field
+        # What a client needs to act on the refusal (the deadline that passed, the missing courses),
+        # rendered beside detail and code.
+        self.context = context or {}
         super().__init__(self.detail)
 
 
@@ -104,7 +114,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, DomainError):
         if exc.field:
             return Response({exc.field: [exc.detail]}, status=exc.status_code)
-        return Response(error_body(exc.detail, exc.code), status=exc.status_code)
+        return Response({**error_body(exc.detail, exc.code), **exc.context}, status=exc.status_code)
 
     if is_dynamodb_outage(exc):
         logger.exception("DynamoDB unavailable while serving %s", context.get("request") and context["request"].path)

@@ -1,5 +1,8 @@
 """Input fields shared by the apps' serializers: strict about types, and about what DynamoDB can store."""
 
+from datetime import UTC, datetime
+
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from courseproject.ids import ID_PATTERN
@@ -41,3 +44,30 @@ class IdField(TextField):
         if not ID_PATTERN.fullmatch(value):
             self.fail("invalid_id")
         return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant in ISO 8601 that says which zone it is in (2026-11-30T14:00:00Z, or +01:00): a
+    deadline without an offset would mean a different instant on every server. Stored and returned
+    in UTC."""
+
+    default_error_messages = {
+        "not_a_string": "Must be a string.",
+        "no_offset": "Give the time with its UTC offset, like 2026-11-30T14:00:00Z or 2026-11-30T15:00:00+01:00.",
+    }
+
+    def to_internal_value(self, value: object) -> datetime:
+        if not isinstance(value, str):
+            self.fail("not_a_string")
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid", format="ISO 8601")
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            self.fail("no_offset")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is past the last instant Python can hold
+            self.fail("invalid", format="ISO 8601")

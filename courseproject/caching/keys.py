@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION = "v2"
 
 # Families of values, each with a TTL (seconds) from settings.CACHE_TTLS.
 COURSE_DETAIL = "course_detail"
@@ -22,7 +22,19 @@ INSTRUCTOR_COURSES = "instructor_courses"
 MY_ENROLLMENTS = "my_enrollments"
 ROSTER = "roster"
 USER_PROFILE = "user_profile"
-FAMILIES = (COURSE_DETAIL, COURSE_SEATS, COURSE_LIST, INSTRUCTOR_COURSES, MY_ENROLLMENTS, ROSTER, USER_PROFILE)
+SEMESTER = "semester"
+SEMESTER_LIST = "semester_list"
+FAMILIES = (
+    COURSE_DETAIL,
+    COURSE_SEATS,
+    COURSE_LIST,
+    INSTRUCTOR_COURSES,
+    MY_ENROLLMENTS,
+    ROSTER,
+    USER_PROFILE,
+    SEMESTER,
+    SEMESTER_LIST,
+)
 
 
 @dataclass(frozen=True)
@@ -65,11 +77,23 @@ def user_profile(user_id: str) -> CacheKey:
     return CacheKey(USER_PROFILE, _key("user", user_id))
 
 
+def semester(semester_id: int) -> CacheKey:
+    return CacheKey(SEMESTER, _key("semester", semester_id))
+
+
 # --- Lists: stamped with their family's generation; a write bumps the generation -------------
 
 
 def course_list(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> CacheKey:
     return CacheKey(COURSE_LIST, _key("courses", semester_id, _any(department_id), limit, _digest(cursor)))
+
+
+def semester_list(*, limit: int, cursor: str | None) -> CacheKey:
+    return CacheKey(SEMESTER_LIST, _key("semesters", limit, _digest(cursor)))
+
+
+def semester_list_generation() -> str:
+    return _key("gen", "semesters")
 
 
 def course_list_generation(semester_id: int) -> str:

@@ -20,11 +20,11 @@ ModelT = TypeVar("ModelT", bound=DynamoModel)
 
 def batch_get(
     model_class: type[ModelT],
-    hash_keys: Iterable[str],
+    hash_keys: Iterable[Any],
     *,
     consistent_read: bool = False,
     attributes: list[str] | None = None,
-) -> dict[str, ModelT]:
+) -> dict[Any, ModelT]:
     """Fetch many items by hash key with BatchGetItem, keyed by hash key; missing keys are absent.
 
     100 keys a call; UnprocessedKeys (throttling, 16 MB responses) are retried with exponential
@@ -35,23 +35,26 @@ def batch_get(
         return {}
     connection = model_class._get_connection().connection
     table = model_class.Meta.table_name
-    key_name = model_class._hash_key_attribute().attr_name
+    key_attribute = model_class._hash_key_attribute()
+    key_name, key_type = key_attribute.attr_name, key_attribute.attr_type
     request_options: dict[str, Any] = {"ConsistentRead": consistent_read}
     if attributes:
         # Placeholders for every name: several of ours (capacity, status) are DynamoDB reserved words.
         names = {f"#a{position}": name for position, name in enumerate(dict.fromkeys([key_name, *attributes]))}
         request_options["ProjectionExpression"] = ", ".join(names)
         request_options["ExpressionAttributeNames"] = names
-    found: dict[str, ModelT] = {}
+    found: dict[Any, ModelT] = {}
     for start in range(0, len(unique_keys), BATCH_GET_LIMIT):
-        request_keys = [{key_name: {"S": key}} for key in unique_keys[start : start + BATCH_GET_LIMIT]]
+        request_keys = [
+            {key_name: {key_type: key_attribute.serialize(key)}} for key in unique_keys[start : start + BATCH_GET_LIMIT]
+        ]
         attempt = 0
         while request_keys:
             response = connection.dispatch(
                 "BatchGetItem", {"RequestItems": {table: {"Keys": request_keys, **request_options}}}
             )
             for raw_item in response.get("Responses", {}).get(table, []):
-                found[raw_item[key_name]["S"]] = model_class.from_raw_data(raw_item)
+                found[key_attribute.deserialize(raw_item[key_name][key_type])] = model_class.from_raw_data(raw_item)
             request_keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
             if request_keys:
                 attempt += 1
@@ -59,3 +62,65 @@ def batch_get(
                     raise GetError(f"BatchGetItem on {table} left {len(request_keys)} keys unprocessed")
                 time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
     return found
+
+
+def _raw_key(model_class: type[DynamoModel], key: Any) -> dict[str, dict[str, str]]:
+    """The AttributeValue key of an item: a hash key, or (hash key, range key)."""
+    hash_value, range_value = key if isinstance(key, tuple) else (key, None)
+    raw = {}
+    for attribute, value in (
+        (model_class._hash_key_attribute(), hash_value),
+        (model_class._range_key_attribute(), range_value),
+    ):
+        if attribute is not None:
+            raw[attribute.attr_name] = {attribute.attr_type: attribute.serialize(value)}
+    return raw
+
+
+def batch_get_items(wanted: list[tuple[type[DynamoModel], Any]], *, consistent_read: bool = True) -> list[Any]:
+    """Items of several tables in one BatchGetItem (at most 100 keys), in the order asked, None for
+    those that do not exist. A key is the hash key, or (hash key, range key) for tables with both.
+
+    For reads that must happen together and cannot be stale, such as what the registration rules
+    need: one round trip instead of one per table.
+    """
+    if len(wanted) > BATCH_GET_LIMIT:
+        raise ValueError(f"At most {BATCH_GET_LIMIT} keys per BatchGetItem, not {len(wanted)}")
+    raw_keys = [(model_class, _raw_key(model_class, key)) for model_class, key in wanted]
+    pending: dict[str, dict[str, Any]] = {}
+    for model_class, raw_key in raw_keys:
+        table = pending.setdefault(model_class.Meta.table_name, {"Keys": [], "ConsistentRead": consistent_read})
+        if raw_key not in table["Keys"]:
+            table["Keys"].append(raw_key)
+    connection = wanted[0][0]._get_connection().connection if wanted else None
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    attempt = 0
+    while pending:
+        response = connection.dispatch("BatchGetItem", {"RequestItems": pending})
+        for table, raw_items in response.get("Responses", {}).items():
+            for raw_item in raw_items:
+                found[(table, _identity(raw_item, raw_keys, table))] = raw_item
+        pending = response.get("UnprocessedKeys") or {}
+        if pending:
+            attempt += 1
+            if attempt >= BATCH_GET_MAX_ATTEMPTS:
+                raise GetError(f"BatchGetItem left keys of {', '.join(pending)} unprocessed")
+            time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
+    items = []
+    for model_class, raw_key in raw_keys:
+        table = model_class.Meta.table_name
+        raw_item = found.get((table, _key_identity(raw_key)))
+        items.append(model_class.from_raw_data(raw_item) if raw_item is not None else None)
+    return items
+
+
+def _key_identity(raw_key: dict[str, dict[str, str]]) -> str:
+    return repr(sorted((name, tuple(value.items())) for name, value in raw_key.items()))
+
+
+def _identity(raw_item: dict[str, Any], raw_keys: list[tuple[type[DynamoModel], dict[str, Any]]], table: str) -> str:
+    """The identity of an item by the key attributes asked for in its table."""
+    for model_class, raw_key in raw_keys:
+        if model_class.Meta.table_name == table:
+            return _key_identity({name: raw_item[name] for name in raw_key})
+    return ""

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "courseproject.caching.apps.CachingConfig",
     # The domain.
     "accounts.apps.AccountsConfig",
+    "semesters.apps.SemestersConfig",
     "courses.apps.CoursesConfig",
     "enrollments.apps.EnrollmentsConfig",
     "audit.apps.AuditConfig",
@@ -212,6 +213,8 @@ CACHE_TTLS = {
         "my_enrollments": 600,
         "roster": 300,
         "user_profile": 3600,
+        "semester": 3600,
+        "semester_list": 600,
     }.items()
 }
 # Generation keys outlive every page stamped with them.

@@ -1,0 +1,141 @@
+"""The student's records the registration rules read and the enroll, drop and completion
+transactions write: one consistent BatchGetItem to read them, and the conditional puts that make a
+transaction fail (and its caller read again) when another request changed them in between."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from courseproject.api.errors import ConflictError
+from courseproject.dynamo.batch import batch_get_items
+from courseproject.dynamo.transactions import commit_transaction
+from courses.models import Course
+from enrollments.models import Enrollment, Schedule, Transcript, enrollment_id_for
+from semesters.models import Semester
+
+# Rounds of read, check and write when the student's own records changed in between (their other
+# requests racing this one). Each round lets at least one of the racing requests through.
+MAX_ROUNDS = 20
+
+
+def pause_before_round(round_number: int) -> None:
+    """Full jitter, growing: racing requests of one student spread out instead of colliding again."""
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**round_number)))
+
+
+def condition_failed(reasons: list[CancellationReason | None], position: int) -> CancellationReason | None:
+    """The cancellation reason of the transaction's item at `position`, if its condition failed."""
+    reason = reasons[position] if position < len(reasons) else None
+    return reason if reason is not None and reason.code == "ConditionalCheckFailed" else None
+
+
+@dataclass(frozen=True)
+class StudentRecords:
+    """What the rules need, read together with consistent reads."""
+
+    course: Course | None
+    semester: Semester | None
+    schedule: Schedule | None
+    transcript: Transcript | None
+    enrollment: Enrollment | None
+
+
+def read_student_records(*, user_id: str, course_id: str, semester_id: int) -> StudentRecords:
+    """One BatchGetItem: the course, its semester, the student's schedule for it, their transcript
+    and their enrollment in the course."""
+    course, semester, schedule, transcript, enrollment = batch_get_items(
+        [
+            (Course, course_id),
+            (Semester, semester_id),
+            (Schedule, (user_id, semester_id)),
+            (Transcript, user_id),
+            (Enrollment, enrollment_id_for(user_id=user_id, course_id=course_id)),
+        ]
+    )
+    return StudentRecords(course, semester, schedule, transcript, enrollment)
+
+
+def write_schedule(
+    transaction: TransactWrite,
+    *,
+    user_id: str,
+    semester_id: int,
+    read: Schedule | None,
+    courses: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Put the schedule with these courses, if it is still the version the rules read."""
+    condition = Schedule.user_id.does_not_exist() if read is None else Schedule.version == int(read.version)
+    transaction.save(
+        Schedule(
+            user_id=user_id,
+            semester_id=semester_id,
+            courses=courses,
+            enrolled_credits=sum(int(entry["credits"]) for entry in courses.values()),
+            version=(int(read.version) if read is not None else 0) + 1,
+            updated_at=now,
+        ),
+        condition=condition,
+    )
+
+
+def write_transcript(
+    transaction: TransactWrite, *, user_id: str, read: Transcript | None, entries: dict[str, str], now: datetime
+) -> None:
+    """Put the transcript with these entries, if it is still the version the rules read."""
+    condition = Transcript.user_id.does_not_exist() if read is None else Transcript.version == int(read.version)
+    transaction.save(
+        Transcript(
+            user_id=user_id,
+            entries=entries,
+            version=(int(read.version) if read is not None else 0) + 1,
+            updated_at=now,
+        ),
+        condition=condition,
+    )
+
+
+def schedule_entry(course: Course) -> dict[str, Any]:
+    """What the schedule keeps of an enrolled course: what the credit and conflict rules read."""
+    return {"course_code": course.course_code, "credits": int(course.credits), "meetings": course.meetings or []}
+
+
+def refresh_schedule_entry(*, user_id: str, course: Course, attempts: int = 10) -> bool:
+    """Bring the copy of `course` in the student's schedule up to date (an admin changed its credits
+    or meetings under enrolled students); True if the schedule changed."""
+    semester_id = int(course.semester_id)
+    for attempt in range(attempts):
+        if attempt:
+            pause_before_round(attempt)
+        try:
+            schedule = Schedule.get(user_id, semester_id, consistent_read=True)
+        except Schedule.DoesNotExist:
+            return False
+        entry = schedule_entry(course)
+        if course.course_id not in schedule.courses or schedule.courses[course.course_id] == entry:
+            return False
+        courses = {**schedule.courses, course.course_id: entry}
+        try:
+            commit_transaction(
+                lambda transaction, schedule=schedule, courses=courses: write_schedule(
+                    transaction,
+                    user_id=user_id,
+                    semester_id=semester_id,
+                    read=schedule,
+                    courses=courses,
+                    now=timezone.now(),
+                )
+            )
+            return True
+        except TransactWriteError as error:
+            if not condition_failed(error.cancellation_reasons, 0):
+                raise
+    raise ConflictError("The student's schedule is changing too fast; retry later.", code="transaction_conflict")

@@ -1,0 +1,171 @@
+"""The enroll and drop transactions: the enrollment, the seat counter, and the student's schedule and
+transcript, each item with the condition that keeps its rule true whatever runs at the same time.
+
+Both answer None or False when the schedule or transcript changed since the caller read them: the
+caller (services.py) reads again and re-checks the rules. Other refusals become typed errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.constants import ALL_OLD
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from courseproject.api.errors import ConflictError, NotFoundError
+from courseproject.dynamo.transactions import commit_transaction
+from courses.models import Course
+from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
+from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_schedule, write_transcript
+
+logger = logging.getLogger(__name__)
+
+# Positions of the items in the enroll and drop transactions, for reading cancellation reasons.
+ENROLLMENT, COURSE, SCHEDULE, TRANSCRIPT = range(4)
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    enrollment: Enrollment
+    created: bool
+
+
+def not_enrolled() -> NotFoundError:
+    return NotFoundError("You have no enrollment in this course.", code="not_enrolled")
+
+
+def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, now: datetime) -> EnrollResult | None:
+    """The transaction; None when the schedule or transcript changed since they were read (read again)."""
+    course = records.course
+    enrollment = Enrollment(
+        enrollment_id=enrollment_id_for(user_id=user_id, course_id=course.course_id),
+        user_id=user_id,
+        course_id=course.course_id,
+        semester_id=semester_id,
+        status=EnrollmentStatus.ENROLLED.value,
+        enrolled_at=now,
+        dropped_at=None,
+        updated_at=now,
+    )
+    schedule_courses = {
+        **(records.schedule.courses if records.schedule else {}),
+        course.course_id: schedule_entry(course),
+    }
+    transcript_entries = {
+        **(records.transcript.entries if records.transcript else {}),
+        transcript_key(course_code=course.course_code, semester_id=semester_id): EnrollmentStatus.ENROLLED.value,
+    }
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.update(
+            Enrollment(enrollment.enrollment_id),
+            actions=[
+                Enrollment.user_id.set(user_id),
+                Enrollment.course_id.set(course.course_id),
+                Enrollment.semester_id.set(semester_id),
+                Enrollment.status.set(EnrollmentStatus.ENROLLED.value),
+                Enrollment.enrolled_at.set(now),
+                Enrollment.updated_at.set(now),
+                Enrollment.dropped_at.remove(),
+            ],
+            condition=Enrollment.enrollment_id.does_not_exist() | (Enrollment.status == EnrollmentStatus.DROPPED.value),
+            return_values=ALL_OLD,
+        )
+        transaction.update(
+            Course(course.course_id),
+            actions=[Course.enrolled_count.add(1), Course.revision.add(1)],
+            condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity),
+            return_values=ALL_OLD,
+        )
+        write_schedule(
+            transaction,
+            user_id=user_id,
+            semester_id=semester_id,
+            read=records.schedule,
+            courses=schedule_courses,
+            now=now,
+        )
+        write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
+
+    try:
+        commit_transaction(build)
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if (already := condition_failed(reasons, ENROLLMENT)) is not None and already.raw_item:
+            existing = Enrollment.from_raw_data(already.raw_item)
+            if existing.status == EnrollmentStatus.ENROLLED:
+                return EnrollResult(enrollment=existing, created=False)
+            return None  # completed meanwhile, or another state: read again and decide
+        if (course_reason := condition_failed(reasons, COURSE)) is not None:
+            if not course_reason.raw_item:
+                raise NotFoundError("Course not found.", code="course_not_found") from None
+            raise ConflictError("This course is full.", code="course_full") from None
+        if condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT):
+            return None
+        raise
+    # The previous record (new, or dropped before) is not read on this hot path: `before` is None.
+    return EnrollResult(enrollment=enrollment, created=True)
+
+
+def commit_drop(*, records: StudentRecords, semester_id: int, now: datetime) -> bool:
+    """The transaction; False when the schedule or transcript changed since they were read (read again)."""
+    enrollment = records.enrollment
+    user_id, course_id = enrollment.user_id, enrollment.course_id
+    schedule_courses = {
+        other_id: entry
+        for other_id, entry in (records.schedule.courses if records.schedule else {}).items()
+        if other_id != course_id
+    }
+    course_code = (records.course.course_code if records.course else None) or (
+        (records.schedule.courses if records.schedule else {}).get(course_id, {}).get("course_code")
+    )
+    transcript_entries = {
+        key: status
+        for key, status in (records.transcript.entries if records.transcript else {}).items()
+        if key != transcript_key(course_code=course_code or "", semester_id=semester_id)
+    }
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.update(
+            Enrollment(enrollment.enrollment_id),
+            actions=[
+                Enrollment.status.set(EnrollmentStatus.DROPPED.value),
+                Enrollment.dropped_at.set(now),
+                Enrollment.updated_at.set(now),
+            ],
+            condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
+        )
+        transaction.update(
+            Course(course_id),
+            actions=[Course.enrolled_count.add(-1), Course.revision.add(1)],
+            condition=Course.course_id.exists() & (Course.enrolled_count > 0),
+        )
+        write_schedule(
+            transaction,
+            user_id=user_id,
+            semester_id=semester_id,
+            read=records.schedule,
+            courses=schedule_courses,
+            now=now,
+        )
+        write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
+
+    try:
+        commit_transaction(build)
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if condition_failed(reasons, ENROLLMENT):
+            raise not_enrolled() from None
+        if condition_failed(reasons, COURSE):
+            # Deleting a course requires no enrollments, so this means the counter drifted.
+            logger.error("Seat counter of course %s disagrees with the enrollment of %s", course_id, user_id)
+            raise ConflictError(
+                "This course's seat count is inconsistent; staff have been alerted.", code="seat_counter_mismatch"
+            ) from None
+        if condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT):
+            return False
+        raise
+    return True

@@ -1,0 +1,1 @@
+"""Semesters as records: registration window, add and drop deadlines, credit limit."""

@@ -1,0 +1,80 @@
+"""manage.py backfill_semesters: give every semester that has courses but no record a record with the
+default rules (semesters/defaults.py). Idempotent: a semester with a record is never touched.
+
+Without a Scan: it asks the CoursesBySemester index, one Query of one item per candidate semester,
+for every semester from --from-year to five years ahead (about 90 Queries for 2000 onwards), plus
+any given with --semester.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+from pynamodb.exceptions import PutError
+
+from courseproject.dynamo.batch import batch_get
+from courseproject.ids import consecutive_semesters, semester_of
+from courses.models import Course
+from semesters.defaults import default_rules
+from semesters.models import Semester
+
+YEARS_AHEAD = 5
+
+
+class Command(BaseCommand):
+    help = "Create a record with the default rules for every semester that has courses but none."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--from-year", type=int, default=2000, help="The first year to look at (default 2000).")
+        parser.add_argument("--semester", type=int, action="append", default=[], help="Also this semester id.")
+        parser.add_argument("--dry-run", action="store_true", help="Say what would be created; create nothing.")
+
+    def handle(self, *args: Any, from_year: int, semester: list[int], dry_run: bool, **options: Any) -> None:
+        today = date.today()
+        last = semester_of(date(today.year + YEARS_AHEAD, 12, 31))
+        first = from_year * 10 + 1
+        count = (last // 10 - first // 10) * 3 + 3
+        candidates = sorted(set(consecutive_semesters(first, count)) | set(semester))
+        recorded = {int(key) for key in batch_get_all(candidates)}
+        with_courses = [
+            semester_id for semester_id in candidates if semester_id not in recorded and _has_courses(semester_id)
+        ]
+        created = 0
+        for semester_id in with_courses:
+            rules = default_rules(semester_id)
+            if dry_run:
+                self.stdout.write(f"  would create {semester_id} ({rules['name']})")
+                continue
+            now = timezone.now()
+            record = Semester(semester_id=semester_id, revision=1, created_at=now, updated_at=now, **rules)
+            try:
+                record.save(condition=Semester.semester_id.does_not_exist())
+            except PutError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    continue  # created meanwhile (an admin, or another run): theirs stands
+                raise
+            created += 1
+            self.stdout.write(f"  created {semester_id} ({rules['name']})")
+        verb = "would create" if dry_run else "created"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Semesters: {len(recorded)} recorded, {len(with_courses)} with courses but no record; "
+                f"{verb} {len(with_courses) if dry_run else created}."
+            )
+        )
+
+
+def batch_get_all(semester_ids: list[int]) -> list[int]:
+    """The ids among these that have a record (BatchGetItem, 100 at a time)."""
+    found: list[int] = []
+    for start in range(0, len(semester_ids), 100):
+        chunk = semester_ids[start : start + 100]
+        found += [int(key) for key in batch_get(Semester, chunk, attributes=["semester_id"])]
+    return found
+
+
+def _has_courses(semester_id: int) -> bool:
+    return next(iter(Course.by_semester.query(semester_id, limit=1)), None) is not None

@@ -1,0 +1,59 @@
+"""Reads of semesters: the API's through the cache; the enroll path reads its semester with the
+student's records in one consistent BatchGetItem (enrollments/services.py), never from the cache,
+so a rule an admin just changed applies to the very next enroll."""
+
+from __future__ import annotations
+
+from courseproject.api.errors import NotFoundError
+from courseproject.api.pagination import Page, query_page
+from courseproject.api.rendering import dumps
+from courseproject.caching import keys
+from courseproject.caching.entities import cached_entity
+from courseproject.caching.pages import cached_page
+from semesters.models import CATALOG, Semester
+from semesters.serializers import semester_representation
+
+
+def semester_by_id(*, semester_id: int) -> Semester | None:
+    try:
+        return Semester.get(semester_id, consistent_read=True)
+    except Semester.DoesNotExist:
+        return None
+
+
+def semester_or_404(*, semester_id: int) -> Semester:
+    semester = semester_by_id(semester_id=semester_id)
+    if semester is None:
+        raise NotFoundError("No semester has this id.", code="semester_not_found")
+    return semester
+
+
+def _load_semester_entity(semester_id: int) -> tuple[int, bytes] | None:
+    semester = semester_by_id(semester_id=semester_id)
+    if semester is None:
+        return None
+    return int(semester.revision), dumps(semester_representation(semester))
+
+
+def semester_detail_json(*, semester_id: int) -> bytes:
+    payload, _ = cached_entity(keys.semester(semester_id), load=lambda: _load_semester_entity(semester_id))
+    if payload is None:
+        raise NotFoundError("No semester has this id.", code="semester_not_found")
+    return payload
+
+
+def semesters_newest_first(*, limit: int, cursor: str | None) -> Page[Semester]:
+    return query_page(Semester.newest_first, CATALOG, scope="semesters", limit=limit, cursor=cursor, newest_first=True)
+
+
+def semester_list_json(*, limit: int, cursor: str | None) -> bytes:
+    page_json, _ = cached_page(
+        keys.semester_list(limit=limit, cursor=cursor),
+        generation_key=keys.semester_list_generation(),
+        load=lambda: dumps(
+            semesters_newest_first(limit=limit, cursor=cursor)
+            .map(lambda semesters: [semester_representation(semester) for semester in semesters])
+            .as_response()
+        ),
+    )
+    return page_json

@@ -1,0 +1,299 @@
+"""Enroll's registration rules, one at a time and in the contract's order: the window, prerequisites,
+time conflicts, the credit limit, then the seat; drop's deadline; completions; credit totals.
+
+The clock is moved with time-machine, never waited for. Concurrency across server processes is in
+tests/e2e/test_registration_races.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from accounts.models import Role
+from audit.models import AuditRecord, entity_key_for
+from enrollments import completions
+from enrollments import services as enrollment_services
+from enrollments.models import Schedule
+from semesters.models import Semester
+from tests.conftest import authenticated_client, open_semester
+
+OPENS_AT = datetime(2031, 3, 2, 14, 0, tzinfo=UTC)
+ADD_DEADLINE = datetime(2031, 3, 20, 23, 59, 59, tzinfo=UTC)
+DROP_DEADLINE = datetime(2031, 4, 15, 23, 59, 59, tzinfo=UTC)
+DURING_REGISTRATION = OPENS_AT + timedelta(days=1)
+
+
+def windowed_semester(**rules) -> int:
+    return open_semester(
+        registration_opens_at=OPENS_AT, add_deadline=ADD_DEADLINE, drop_deadline=DROP_DEADLINE, **rules
+    )
+
+
+def meeting(days: list[str], start: str, end: str) -> dict:
+    return {"days": days, "start": start, "end": end}
+
+
+def client_of(person):
+    """The person's API client with a token issued now: inside time_machine.travel, tokens issued
+    before the jump have expired (or are not valid yet)."""
+    return authenticated_client(person.user)
+
+
+def enroll(person, course):
+    return client_of(person).post("/api/enrollments", {"course_id": course.course_id}, format="json")
+
+
+class TestRegistrationWindow:
+    def test_registration_opens_at_its_exact_instant(self, student, make_course):
+        course = make_course(semester_id=windowed_semester())
+        with time_machine.travel(OPENS_AT - timedelta(microseconds=1), tick=False):
+            refused = enroll(student, course)
+        assert refused.status_code == 409
+        assert refused.json() == {
+            "detail": refused.json()["detail"],
+            "code": "registration_closed",
+            "registration_opens_at": "2031-03-02T14:00:00.000000Z",
+            "add_deadline": "2031-03-20T23:59:59.000000Z",
+        }
+        with time_machine.travel(OPENS_AT, tick=False):
+            assert enroll(student, course).status_code == 201
+
+    def test_one_microsecond_past_the_add_deadline_is_closed(self, make_person, make_course):
+        course = make_course(semester_id=windowed_semester())
+        with time_machine.travel(ADD_DEADLINE, tick=False):
+            assert enroll(make_person(), course).status_code == 201
+        with time_machine.travel(ADD_DEADLINE + timedelta(microseconds=1), tick=False):
+            late = enroll(make_person(), course)
+        assert (late.status_code, late.json()["code"]) == (409, "registration_closed")
+
+    def test_a_semester_without_a_record_is_closed(self, student, make_course):
+        course = make_course()
+        Semester(semester_id=course.semester_id).delete()
+        response = enroll(student, course)
+        assert response.status_code == 409
+        assert response.json()["code"] == "registration_closed"
+        assert response.json()["registration_opens_at"] is None
+
+    def test_an_existing_enrollment_answers_200_whatever_the_rules_say_now(self, student, make_course):
+        course = make_course(semester_id=windowed_semester())
+        with time_machine.travel(DURING_REGISTRATION, tick=False):
+            assert enroll(student, course).status_code == 201
+        with time_machine.travel(ADD_DEADLINE + timedelta(days=3), tick=False):
+            retried = enroll(student, course)
+        assert retried.status_code == 200
+        assert retried.json()["status"] == "enrolled"
+
+    def test_a_rule_change_applies_to_the_next_enroll(self, admin, student, make_course):
+        semester_id = open_semester()
+        course = make_course(semester_id=semester_id)
+        future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+        changed = admin.client.patch(f"/api/semesters/{semester_id}", {"registration_opens_at": future}, format="json")
+        assert changed.status_code == 200, changed.content
+        assert enroll(student, course).json()["code"] == "registration_closed"
+
+
+class TestPrerequisites:
+    def test_a_missing_prerequisite_is_named(self, student, make_course):
+        course = make_course(prerequisites=["CS 101", "MATH 200"])
+        response = enroll(student, course)
+        assert response.status_code == 409
+        assert response.json()["code"] == "prerequisites_missing"
+        assert response.json()["missing_prerequisites"] == ["CS 101", "MATH 200"]
+
+    def test_enrolled_in_an_earlier_semester_counts_in_the_same_semester_does_not(self, student, make_course):
+        earlier, later = sorted([open_semester(), open_semester()])
+        intro = make_course(course_code="CS 101", semester_id=earlier)
+        assert enroll(student, intro).status_code == 201
+        same_semester = make_course(semester_id=earlier, prerequisites=["CS 101"])
+        assert enroll(student, same_semester).json()["missing_prerequisites"] == ["CS 101"]
+        advanced = make_course(semester_id=later, prerequisites=["CS 101"])
+        assert enroll(student, advanced).status_code == 201
+
+    def test_dropping_the_prerequisite_takes_it_back(self, student, make_course):
+        earlier, later = sorted([open_semester(), open_semester()])
+        intro = make_course(course_code="CS 102", semester_id=earlier)
+        enroll(student, intro)
+        assert student.client.delete(f"/api/enrollments/{intro.course_id}").status_code == 204
+        advanced = make_course(semester_id=later, prerequisites=["CS 102"])
+        assert enroll(student, advanced).json()["code"] == "prerequisites_missing"
+
+    def test_a_completed_course_and_transfer_credit_satisfy_prerequisites(self, admin, student, make_course):
+        with time_machine.travel(DURING_REGISTRATION, tick=False):
+            earlier = windowed_semester()
+            intro = make_course(course_code="CS 103", semester_id=earlier)
+            assert enroll(student, intro).status_code == 201
+        with time_machine.travel(DROP_DEADLINE + timedelta(days=1), tick=False):
+            result = completions.complete_course(actor=admin.actor, course_id=intro.course_id, user_ids=None)
+        assert result.completed == [student.user_id]
+        completions.record_transfer_credit(actor=admin.actor, user_id=student.user_id, course_code="PHYS 150")
+        later = open_semester(semester_id=earlier + 1)
+        advanced = make_course(semester_id=later, prerequisites=["CS 103", "PHYS 150"])
+        assert enroll(student, advanced).status_code == 201
+
+
+class TestTimeConflicts:
+    def test_overlapping_meetings_name_the_conflicting_course(self, student, make_course):
+        semester_id = open_semester()
+        first = make_course(semester_id=semester_id, meetings=[meeting(["MON", "WED"], "09:00", "10:00")])
+        assert enroll(student, first).status_code == 201
+        overlapping = make_course(semester_id=semester_id, meetings=[meeting(["WED"], "09:30", "10:30")])
+        response = enroll(student, overlapping)
+        assert response.status_code == 409
+        assert response.json()["code"] == "time_conflict"
+        assert response.json()["conflicting_course_id"] == first.course_id
+
+    def test_a_meeting_ending_at_ten_and_one_starting_at_ten_do_not_conflict(self, student, make_course):
+        semester_id = open_semester()
+        assert enroll(student, make_course(semester_id=semester_id, meetings=[meeting(["TUE"], "09:00", "10:00")]))
+        after = make_course(semester_id=semester_id, meetings=[meeting(["TUE"], "10:00", "11:00")])
+        other_day = make_course(semester_id=semester_id, meetings=[meeting(["THU"], "09:00", "10:00")])
+        assert enroll(student, after).status_code == 201
+        assert enroll(student, other_day).status_code == 201
+
+    def test_courses_of_other_semesters_never_conflict(self, student, make_course):
+        slot = [meeting(["FRI"], "13:00", "15:00")]
+        assert enroll(student, make_course(semester_id=open_semester(), meetings=slot)).status_code == 201
+        assert enroll(student, make_course(semester_id=open_semester(), meetings=slot)).status_code == 201
+
+
+class TestCreditLimit:
+    def test_the_course_that_would_pass_the_limit_is_refused_with_the_totals(self, student, make_course):
+        semester_id = open_semester(credit_limit=6)
+        for _ in range(2):
+            assert enroll(student, make_course(semester_id=semester_id, credits=3)).status_code == 201
+        response = enroll(student, make_course(semester_id=semester_id, credits=1))
+        assert response.status_code == 409
+        assert response.json()["code"] == "credit_limit_exceeded"
+        assert (response.json()["credit_limit"], response.json()["enrolled_credits"]) == (6, 6)
+
+    def test_a_drop_frees_its_credits(self, student, make_course):
+        semester_id = open_semester(credit_limit=4)
+        first = make_course(semester_id=semester_id, credits=4)
+        second = make_course(semester_id=semester_id, credits=4)
+        assert enroll(student, first).status_code == 201
+        assert enroll(student, second).json()["code"] == "credit_limit_exceeded"
+        assert student.client.delete(f"/api/enrollments/{first.course_id}").status_code == 204
+        assert enroll(student, second).status_code == 201
+
+    def test_lowering_the_limit_keeps_existing_enrollments(self, admin, student, make_course):
+        semester_id = open_semester()
+        course = make_course(semester_id=semester_id, credits=6)
+        assert enroll(student, course).status_code == 201
+        assert (
+            admin.client.patch(f"/api/semesters/{semester_id}", {"credit_limit": 3}, format="json").status_code == 200
+        )
+        assert student.client.get(f"/api/enrollments/{course.course_id}").json()["status"] == "enrolled"
+        assert (
+            enroll(student, make_course(semester_id=semester_id, credits=1)).json()["code"] == "credit_limit_exceeded"
+        )
+
+
+class TestRuleOrder:
+    def test_the_first_failing_rule_is_the_answer(self, student, make_course):
+        semester_id = open_semester(credit_limit=3)
+        held = make_course(semester_id=semester_id, credits=3, meetings=[meeting(["MON"], "08:00", "09:00")])
+        assert enroll(student, held).status_code == 201
+        breaks_all = make_course(
+            semester_id=semester_id,
+            credits=3,
+            capacity=1,
+            meetings=[meeting(["MON"], "08:30", "09:30")],
+            prerequisites=["NOPE 1"],
+        )
+        assert enroll(student, breaks_all).json()["code"] == "prerequisites_missing"
+        no_prerequisite = make_course(semester_id=semester_id, credits=3, meetings=[meeting(["MON"], "08:30", "09:30")])
+        assert enroll(student, no_prerequisite).json()["code"] == "time_conflict"
+        no_conflict = make_course(semester_id=semester_id, credits=3)
+        assert enroll(student, no_conflict).json()["code"] == "credit_limit_exceeded"
+
+    def test_a_full_course_comes_last(self, make_person, make_course):
+        course = make_course(capacity=1)
+        assert enroll(make_person(), course).status_code == 201
+        assert enroll(make_person(), course).json()["code"] == "course_full"
+
+
+class TestDropDeadline:
+    def test_a_student_cannot_drop_after_the_deadline_an_admin_can(self, admin, student, make_course):
+        course = make_course(semester_id=windowed_semester())
+        with time_machine.travel(DURING_REGISTRATION, tick=False):
+            assert enroll(student, course).status_code == 201
+        with time_machine.travel(DROP_DEADLINE, tick=False):
+            assert client_of(student).get(f"/api/enrollments/{course.course_id}").status_code == 200
+        with time_machine.travel(DROP_DEADLINE + timedelta(microseconds=1), tick=False):
+            late = client_of(student).delete(f"/api/enrollments/{course.course_id}")
+            assert late.status_code == 409
+            assert late.json()["code"] == "drop_deadline_passed"
+            assert late.json()["drop_deadline"] == "2031-04-15T23:59:59.000000Z"
+            enrollment_services.drop(actor=admin.actor, user_id=student.user_id, course_id=course.course_id)
+
+
+class TestCompletions:
+    def test_only_after_the_drop_deadline_and_only_the_instructor_or_an_admin(
+        self, instructor, make_person, make_course
+    ):
+        course = make_course(semester_id=windowed_semester())
+        students = [make_person() for _ in range(3)]
+        with time_machine.travel(DURING_REGISTRATION, tick=False):
+            for person in students:
+                assert enroll(person, course).status_code == 201
+            early = client_of(instructor).post(
+                f"/api/courses/{course.course_id}/completions", {"all": True}, format="json"
+            )
+        assert (early.status_code, early.json()["code"]) == (409, "drop_deadline_not_passed")
+        with time_machine.travel(DROP_DEADLINE + timedelta(days=1), tick=False):
+            other = make_person(Role.INSTRUCTOR)
+            url = f"/api/courses/{course.course_id}/completions"
+            assert client_of(other).post(url, {"all": True}, format="json").status_code == 403
+            assert client_of(students[0]).post(url, {"all": True}, format="json").status_code == 403
+            some = client_of(instructor).post(url, {"user_ids": [students[0].user_id, "nobody"]}, format="json")
+            assert some.status_code == 200
+            assert some.json() == {
+                "completed": [students[0].user_id],
+                "already_completed": [],
+                "not_enrolled": ["nobody"],
+            }
+            rest = client_of(instructor).post(url, {"all": True}, format="json").json()
+        assert sorted(rest["completed"]) == sorted(person.user_id for person in students[1:])
+        assert rest["already_completed"] == [students[0].user_id]
+        assert students[1].client.get(f"/api/enrollments/{course.course_id}").json()["status"] == "completed"
+
+    @pytest.mark.parametrize("body", [{}, {"all": False}, {"all": True, "user_ids": ["a"]}, {"user_ids": []}])
+    def test_the_request_names_students_or_all(self, admin, make_course, body):
+        response = admin.client.post(f"/api/courses/{make_course().course_id}/completions", body, format="json")
+        assert response.status_code == 400
+
+
+class TestCreditTotalsAndOverrides:
+    def test_my_enrollments_carries_each_semesters_credits(self, student, make_course):
+        first, second = open_semester(), open_semester()
+        enroll(student, make_course(semester_id=first, credits=3))
+        enroll(student, make_course(semester_id=first, credits=4))
+        enroll(student, make_course(semester_id=second, credits=2))
+        page = student.client.get("/api/enrollments/me").json()
+        assert page["credits_by_semester"] == {str(first): 7, str(second): 2}
+        assert Schedule.get(student.user_id, first, consistent_read=True).enrolled_credits == 7
+
+    def test_an_admin_override_passes_the_rules_never_the_seat_and_is_audited(self, admin, make_person, make_course):
+        course = make_course(semester_id=windowed_semester(), capacity=1, prerequisites=["NOPE 2"])
+        student = make_person()
+        with pytest.raises(Exception, match="reason"):
+            enrollment_services.enroll(
+                actor=admin.actor, course_id=course.course_id, student_id=student.user_id, override_reason=" "
+            )
+        result = enrollment_services.enroll(
+            actor=admin.actor,
+            course_id=course.course_id,
+            student_id=student.user_id,
+            override_reason="Registrar approved: prerequisite taken abroad",
+        )
+        assert result.created
+        [record] = list(AuditRecord.by_entity.query(entity_key_for("enrollment", result.enrollment.enrollment_id)))
+        assert record.after["override_reason"] == "Registrar approved: prerequisite taken abroad"
+        assert record.actor_id == admin.user_id
+        with pytest.raises(Exception, match="full"):
+            enrollment_services.enroll(
+                actor=admin.actor, course_id=course.course_id, student_id=make_person().user_id, override_reason="x"
+            )
