@@ -21,6 +21,8 @@ GENERATED_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 TERMS_PER_YEAR = 3
 # The largest semester id the API accepts (a year of five digits and a term).
 MAX_SEMESTER_ID = 999_999
+# The smallest a new semester may have: spring of the year 1000 (a year of four digits and a term).
+MIN_SEMESTER_ID = 10_001
 
 
 def new_id() -> str:
@@ -35,6 +37,11 @@ def semester_of(day: date) -> int:
 # The month each term starts in; a term runs until the next one starts.
 TERM_START_MONTHS = {1: 1, 2: 6, 3: 9}
 TERM_NAMES = {1: "Spring", 2: "Summer", 3: "Fall"}
+
+
+def is_semester_id(value: int) -> bool:
+    """A year of four or five digits and a term: 20263 is one, 20264 and 263 are not."""
+    return MIN_SEMESTER_ID <= value <= MAX_SEMESTER_ID and value % 10 in TERM_NAMES
 
 
 def semester_name(semester_id: int) -> str:

@@ -10,7 +10,7 @@ from courseproject.api.rendering import dumps
 from courseproject.caching import keys
 from courseproject.caching.entities import cached_entity
 from courseproject.caching.pages import cached_page
-from semesters.models import CATALOG, Semester
+from semesters.models import CATALOG, Semester, SemestersNewestFirst
 from semesters.serializers import semester_representation
 
 
@@ -42,8 +42,18 @@ def semester_detail_json(*, semester_id: int) -> bytes:
     return payload
 
 
-def semesters_newest_first(*, limit: int, cursor: str | None) -> Page[Semester]:
-    return query_page(Semester.newest_first, CATALOG, scope="semesters", limit=limit, cursor=cursor, newest_first=True)
+def semesters_newest_first(*, limit: int, cursor: str | None, up_to: int | None = None) -> Page[Semester]:
+    """A page of semesters, newest first; from `up_to` and older when given (the admin jumps to a year)."""
+    return query_page(
+        Semester.newest_first,
+        CATALOG,
+        # A cursor belongs to its list: the whole one, or the one from `up_to` on.
+        scope="semesters" if up_to is None else f"semesters:up-to:{up_to}",
+        limit=limit,
+        cursor=cursor,
+        range_key_condition=None if up_to is None else SemestersNewestFirst.semester_id <= up_to,
+        newest_first=True,
+    )
 
 
 def semester_list_json(*, limit: int, cursor: str | None) -> bytes:

@@ -8,11 +8,12 @@ from rest_framework import serializers
 
 from courseproject.api.fields import AwareDateTimeField, TextField
 from courseproject.api.rendering import isoformat
-from courseproject.ids import MAX_SEMESTER_ID
+from courseproject.ids import MAX_SEMESTER_ID, MIN_SEMESTER_ID, is_semester_id
 from semesters.models import DEFAULT_CREDIT_LIMIT, Semester
 
 MAX_CREDIT_LIMIT = 100
 WINDOW_ORDER_MESSAGE = "Must not be before registration_opens_at."
+SEMESTER_ID_MESSAGE = "A semester id is a year and a term (1 spring, 2 summer, 3 fall), like 20271 for spring 2027."
 
 
 def semester_representation(semester: Semester) -> dict[str, Any]:
@@ -47,12 +48,18 @@ def window_errors(*, registration_opens_at: Any, add_deadline: Any, drop_deadlin
 
 
 class SemesterCreateSerializer(serializers.Serializer):
-    semester_id = serializers.IntegerField(min_value=1, max_value=MAX_SEMESTER_ID)
+    semester_id = serializers.IntegerField(min_value=MIN_SEMESTER_ID, max_value=MAX_SEMESTER_ID)
     name = TextField(max_length=100)
     registration_opens_at = AwareDateTimeField()
     add_deadline = AwareDateTimeField()
     drop_deadline = AwareDateTimeField()
     credit_limit = serializers.IntegerField(min_value=1, max_value=MAX_CREDIT_LIMIT, default=DEFAULT_CREDIT_LIMIT)
+
+    def validate_semester_id(self, value: int) -> int:
+        # Only these have a name and a place in the calendar (courseproject/ids.py).
+        if not is_semester_id(value):
+            raise serializers.ValidationError(SEMESTER_ID_MESSAGE)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors = window_errors(

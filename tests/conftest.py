@@ -116,6 +116,16 @@ def unrecorded_semester() -> int:
     return random.randint(100_000, 999_999)
 
 
+# Years 1000 to 1999: neither the demo data nor backfill_semesters' default years reach them.
+_fresh_semester_years = itertools.count(random.randint(1000, 1500))
+
+
+def fresh_semester_id(term: int = 1) -> int:
+    """A well-formed semester id (a year and a term from 1 to 3) that no other test uses and that has
+    no record, for tests that create semesters as an admin would."""
+    return next(_fresh_semester_years) * 10 + term
+
+
 def open_semester(semester_id: int | None = None, **rules: Any) -> int:
     """A semester record whose registration is open now (a day ago to 30 days on, drop deadline in
     60 days, 18 credits) unless `rules` say otherwise; written directly, as a fixture."""
