@@ -71,3 +71,33 @@ def test_the_deploy_checklist_passes_with_the_production_environment():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_an_unknown_university_time_zone_stops_start_up():
+    for zone in ("Mars/Olympus_Mons", "America", "../../etc/passwd"):
+        result = load_settings({"DJANGO_SETTINGS_MODULE": "courseproject.settings.local", "UNIVERSITY_TIME_ZONE": zone})
+        assert result.returncode != 0
+        assert "UNIVERSITY_TIME_ZONE must be a time zone of the IANA database" in result.stderr
+
+
+def test_a_university_time_zone_leaves_the_process_in_utc():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, time; django.setup(); from django.conf import settings; "
+            "print(settings.UNIVERSITY_TIME_ZONE, settings.TIME_ZONE, time.tzname[0])",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "courseproject.settings.local",
+            "UNIVERSITY_TIME_ZONE": "Asia/Tokyo",
+        },
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Asia/Tokyo", "UTC", "UTC"]

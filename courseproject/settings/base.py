@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -62,6 +63,19 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_time_zone(name: str, default: str) -> str:
+    """A zone of the IANA database, checked now: a typo must stop start-up, not shift every deadline."""
+    raw = env_str(name, default) or default
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ImproperlyConfigured(
+            f"{name} must be a time zone of the IANA database, like America/New_York, not {raw!r} "
+            "(or the time zone database is missing: install tzdata)"
+        ) from None
+    return raw
+
+
 # --- Django core -------------------------------------------------------------------------------
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-development-key-not-for-production")
@@ -105,6 +119,7 @@ MIDDLEWARE = [
     # cookie-authenticated page (the admin) against cross-site requests and framing.
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.admin_sign_in.AdminAuthenticationMiddleware",
+    "courseproject.adminsite.times.UniversityTimeZoneMiddleware",
     "courseproject.adminsite.outage.AdminOutageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -280,6 +295,9 @@ OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, min
 # Semester ids are year * 10 + term (courseproject/ids.py). The admin's course list opens on the
 # current one; CURRENT_SEMESTER overrides the one today's date gives.
 CURRENT_SEMESTER = env_int("CURRENT_SEMESTER", semester_of(date.today()), minimum=1)
+# The university's time zone (daylight saving included): the admin shows and takes times in it;
+# the API speaks UTC only. TIME_ZONE stays UTC: Django sets the whole process's zone from it.
+UNIVERSITY_TIME_ZONE = env_time_zone("UNIVERSITY_TIME_ZONE", "UTC")
 # Semesters always kept warm (comma-separated ids), besides those browsed in the last hour.
 CACHE_WARM_SEMESTERS = [int(semester) for semester in env_list("CACHE_WARM_SEMESTERS", "")]
 CACHE_WARM_INTERVAL_SECONDS = env_int("CACHE_WARM_INTERVAL_SECONDS", 300, minimum=10)
