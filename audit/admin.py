@@ -1,4 +1,4 @@
-"""The audit log in the admin, read-only: the history of one course, enrollment or user, or
+"""The audit log in the admin, read-only: the history of one course, enrollment, semester or user, or
 everything one person did, newest first (the AuditByEntity and AuditByActor indexes)."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from audit.models import AuditRecord
 from audit.selectors import audit_by_actor, audit_for_entity
 from courseproject.adminsite.lists import FilterInput, ListPage, Row, filter_errors_as_messages, render_list
 from courseproject.adminsite.pages import missing_object_redirect, render_page
-from courseproject.adminsite.params import InvalidFilter, cursor_param, text_param
+from courseproject.adminsite.params import InvalidFilter, cursor_param, plain_int, text_param
 from courseproject.adminsite.site import Section, admin_site
 from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.pagination import Page
+from courseproject.ids import MAX_SEMESTER_ID
 
 PAGE_SIZE = 50
-ENTITY_TYPES = ("course", "enrollment", "user")
+ENTITY_TYPES = ("course", "enrollment", "semester", "user")
 
 
 def _entity_url(record: AuditRecord) -> str | None:
@@ -28,6 +29,9 @@ def _entity_url(record: AuditRecord) -> str | None:
         return admin_url("courses_course_change", record.entity_id)
     if record.entity_type == "user":
         return admin_url("accounts_user_change", record.entity_id)
+    semester_id = plain_int(record.entity_id) if record.entity_type == "semester" else None
+    if semester_id is not None and semester_id <= MAX_SEMESTER_ID:
+        return admin_url("semesters_semester_change", semester_id)
     return None
 
 
@@ -47,6 +51,8 @@ def _label(record: AuditRecord) -> str:
         return f"{state.get('course_code', '')} {state.get('title', '')}".strip() or record.entity_id
     if record.entity_type == "user":
         return state.get("email", record.entity_id)
+    if record.entity_type == "semester":
+        return f"{state['name']} ({record.entity_id})" if state.get("name") else f"semester {record.entity_id}"
     return f"enrollment {record.entity_id[:12]}…"
 
 
@@ -61,7 +67,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         if entity:
             entity_type, _, entity_id = entity.partition(":")
             if entity_type not in ENTITY_TYPES or not entity_id:
-                raise InvalidFilter("Entity must be course:<id>, enrollment:<id> or user:<id>.")
+                raise InvalidFilter("Entity must be course:<id>, enrollment:<id>, semester:<id> or user:<id>.")
             page = audit_for_entity(entity_type=entity_type, entity_id=entity_id, limit=PAGE_SIZE, cursor=cursor)
             description = f"History of {entity_type} {entity_id}"
         else:

@@ -11,6 +11,7 @@ COURSES = "/admin/courses/course/"
 ENROLLMENTS = "/admin/enrollments/enrollment/"
 USERS = "/admin/accounts/user/"
 AUDIT = "/admin/audit/auditrecord/"
+SEMESTERS = "/admin/semesters/semester/"
 
 
 def signed_in(person: Person) -> Client:
