@@ -1,5 +1,7 @@
 """manage.py backfill_semesters: give every semester that has courses but no record a record with the
 default rules (semesters/defaults.py). Idempotent: a semester with a record is never touched.
+Records are created by the semester service, as an admin's would be: the cache learns of them at
+once and the audit log shows them, done by "backfill_semesters".
 
 Without a Scan: it asks the CoursesBySemester index, one Query of one item per candidate semester,
 for every semester from --from-year to five years ahead (about 90 Queries for 2000 onwards), plus
@@ -11,17 +13,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
-from pynamodb.exceptions import PutError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import Actor, Role
+from courseproject.api.errors import ConflictError
 from courseproject.dynamo.batch import batch_get
-from courseproject.ids import consecutive_semesters, semester_of
+from courseproject.ids import MAX_SEMESTER_ID, consecutive_semesters, semester_of
 from courses.models import Course
 from semesters.defaults import default_rules
 from semesters.models import Semester
+from semesters.services import create_semester
 
 YEARS_AHEAD = 5
+# Who the audit log says created the records: this command, with an admin's rights.
+BACKFILL_ACTOR = Actor(user_id="backfill_semesters", role=Role.ADMIN)
 
 
 class Command(BaseCommand):
@@ -33,6 +38,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Say what would be created; create nothing.")
 
     def handle(self, *args: Any, from_year: int, semester: list[int], dry_run: bool, **options: Any) -> None:
+        outside = [semester_id for semester_id in semester if not 1 <= semester_id <= MAX_SEMESTER_ID]
+        if outside:
+            raise CommandError(f"--semester must be from 1 to {MAX_SEMESTER_ID}, not {outside[0]}.")
         today = date.today()
         last = semester_of(date(today.year + YEARS_AHEAD, 12, 31))
         first = from_year * 10 + 1
@@ -48,14 +56,10 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"  would create {semester_id} ({rules['name']})")
                 continue
-            now = timezone.now()
-            record = Semester(semester_id=semester_id, revision=1, created_at=now, updated_at=now, **rules)
             try:
-                record.save(condition=Semester.semester_id.does_not_exist())
-            except PutError as error:
-                if error.cause_response_code == "ConditionalCheckFailedException":
-                    continue  # created meanwhile (an admin, or another run): theirs stands
-                raise
+                create_semester(actor=BACKFILL_ACTOR, semester_id=semester_id, **rules)
+            except ConflictError:
+                continue  # created meanwhile (an admin, or another run): theirs stands
             created += 1
             self.stdout.write(f"  created {semester_id} ({rules['name']})")
         verb = "would create" if dry_run else "created"
