@@ -100,6 +100,9 @@ def test_an_admin_edits_a_course_in_the_browser_and_the_api_serves_it(
     visit.snap("enrollments")
     visit.open("/admin/accounts/user/?role=admin")
     visit.snap("users")
+    visit.open(f"/admin/semesters/semester/?q={semester}")
+    assert "Test semester" in visit.text()
+    visit.snap("semesters")
     visit.open("/admin/audit/auditrecord/")
     visit.snap("audit-log")
 
