@@ -61,6 +61,8 @@ def pages(base_url: str) -> dict[str, str]:
         "roster of a course": f"/admin/enrollments/enrollment/?course={course.course_id}",
         "enrollments of a student": f"/admin/enrollments/enrollment/?student={student_id}",
         "students by email": "/admin/accounts/user/?role=student",
+        "semesters, newest first": "/admin/semesters/semester/",
+        "semester change form": f"/admin/semesters/semester/{semester}/change/",
         "audit log, my actions": "/admin/audit/auditrecord/",
         "index": "/admin/",
     }
