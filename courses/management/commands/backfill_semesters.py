@@ -3,6 +3,9 @@ default rules (semesters/defaults.py). Idempotent: a semester with a record is n
 Records are created by the semester service, as an admin's would be: the cache learns of them at
 once and the audit log shows them, done by "backfill_semesters".
 
+It lives in the courses app because it asks which semesters have courses: courses depend on
+semesters, never the other way round.
+
 Without a Scan: it asks the CoursesBySemester index, one Query of one item per candidate semester,
 for every semester from --from-year to five years ahead (about 90 Queries for 2000 onwards), plus
 any given with --semester.
