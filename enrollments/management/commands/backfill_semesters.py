@@ -1,10 +1,10 @@
 """manage.py backfill_semesters: give every semester that has courses but no record a record with the
-default rules (semesters/defaults.py). Idempotent: a semester with a record is never touched.
-Records are created by the semester service, as an admin's would be: the cache learns of them at
-once and the audit log shows them, done by "backfill_semesters".
-
-It lives in the courses app because it asks which semesters have courses: courses depend on
-semesters, never the other way round.
+default rules (semesters/defaults.py), and its students the schedules and transcript entries the
+registration rules read (enrollments/backfill.py), since its enrollments predate them. Idempotent:
+a semester with a record is never touched. It lives with the enrollments because it rebuilds their
+records; the semesters app knows nothing of courses or enrollments. Records are created by the
+semester service, as an admin's would be: the cache learns of them at once and the audit log shows
+them, done by "backfill_semesters".
 
 Without a Scan: it asks the CoursesBySemester index, one Query of one item per candidate semester,
 for every semester from --from-year to five years ahead (about 90 Queries for 2000 onwards), plus
@@ -23,6 +23,7 @@ from courseproject.api.errors import ConflictError
 from courseproject.dynamo.batch import batch_get
 from courseproject.ids import MAX_SEMESTER_ID, consecutive_semesters, semester_of
 from courses.models import Course
+from enrollments.backfill import rebuild_semester_records
 from semesters.defaults import default_rules
 from semesters.models import Semester
 from semesters.services import create_semester
@@ -64,7 +65,11 @@ class Command(BaseCommand):
             except ConflictError:
                 continue  # created meanwhile (an admin, or another run): theirs stands
             created += 1
-            self.stdout.write(f"  created {semester_id} ({rules['name']})")
+            rebuilt = rebuild_semester_records(semester_id)
+            self.stdout.write(
+                f"  created {semester_id} ({rules['name']}); {rebuilt.schedules_written} schedules and "
+                f"{rebuilt.transcript_entries_added} transcript entries rebuilt from its enrollments"
+            )
         verb = "would create" if dry_run else "created"
         self.stdout.write(
             self.style.SUCCESS(
