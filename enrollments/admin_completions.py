@@ -20,7 +20,14 @@ from courseproject.api.pagination import Page
 from courseproject.ids import ID_PATTERN
 from courses.selectors import course_by_id
 from enrollments.admin_display import university_time, university_zone
-from enrollments.completion_csv import COLUMNS, MAX_FILE_BYTES, MAX_ROWS, ImportFileError, parse_completions_csv
+from enrollments.completion_csv import (
+    COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    ImportFileError,
+    ImportRow,
+    parse_completions_csv,
+)
 from enrollments.completion_import import apply_import, plan_import
 from enrollments.completions import complete_course
 from enrollments.models import Enrollment, EnrollmentStatus
@@ -119,7 +126,7 @@ class CompletionImportForm(forms.Form):
         f"at most {MAX_ROWS:,} rows and {MAX_FILE_BYTES // 1_000_000} MB."
     )
 
-    def clean_file(self) -> list:
+    def clean_file(self) -> list[ImportRow]:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
             raise forms.ValidationError(f"The file is larger than {MAX_FILE_BYTES:,} bytes; split it.")
