@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from accounts.selectors import cached_profiles, user_by_email_or_id
-from audit.models import AuditRecord
-from audit.selectors import audit_by_actor, audit_for_entity
+from audit.models import RULES_OVERRIDDEN, AuditRecord
+from audit.selectors import audit_by_actor, audit_for_entity, overrides_for_student
 from courseproject.adminsite.lists import FilterInput, ListPage, Row, filter_errors_as_messages, render_list
 from courseproject.adminsite.pages import missing_object_redirect, render_page
 from courseproject.adminsite.params import InvalidFilter, cursor_param, plain_int, text_param
@@ -19,8 +19,12 @@ from courseproject.adminsite.site import Section, admin_site
 from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.pagination import Page
 from courseproject.ids import MAX_SEMESTER_ID
+from courses.selectors import cached_courses
+from enrollments.admin_display import university_time
+from enrollments.admin_student import StudentPanel, register_student_panel
 
 PAGE_SIZE = 50
+OVERRIDES_SHOWN = 20
 ENTITY_TYPES = ("course", "enrollment", "semester", "user")
 
 
@@ -36,8 +40,10 @@ def _entity_url(record: AuditRecord) -> str | None:
 
 
 def _summary(record: AuditRecord) -> str:
-    """What changed, in a line: the fields whose values differ."""
+    """What changed, in a line: the fields whose values differ; or why the rules were overridden."""
     before, after = record.before or {}, record.after or {}
+    if after.get("override_reason"):
+        return f"past the registration rules: {after['override_reason']}"
     if not before or not after:
         return ""
     changed = [name for name in sorted({*before, *after}) if before.get(name) != after.get(name)]
@@ -47,6 +53,8 @@ def _summary(record: AuditRecord) -> str:
 
 def _label(record: AuditRecord) -> str:
     state = record.after or record.before or {}
+    if record.action == RULES_OVERRIDDEN:
+        return f"enrollment in {state.get('course_id', '?')[:12]}… past the rules"
     if record.entity_type == "course":
         return f"{state.get('course_code', '')} {state.get('title', '')}".strip() or record.entity_id
     if record.entity_type == "user":
@@ -173,7 +181,41 @@ def recent_actions(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def overrides_panel(request: HttpRequest, user_id: str) -> StudentPanel:
+    """A student's page: the admins' enrollments of them past the registration rules, with the reasons."""
+    page = overrides_for_student(user_id=user_id, limit=OVERRIDES_SHOWN, cursor=None)
+    admins = cached_profiles(user_ids=[record.actor_id for record in page.items])
+    course_ids = [course_id for record in page.items if (course_id := (record.after or {}).get("course_id"))]
+    courses = cached_courses(course_ids=course_ids)
+    rows = []
+    for record in page.items:
+        after = record.after or {}
+        course = courses.get(after.get("course_id", ""))
+        rows.append(
+            (
+                [
+                    university_time(record.occurred_at),
+                    f"{course['course_code']} {course['title']}" if course else after.get("course_id"),
+                    after.get("semester_id"),
+                    admins[record.actor_id]["email"] if record.actor_id in admins else record.actor_id,
+                    after.get("override_reason"),
+                ],
+                admin_url("audit_auditrecord_detail", record.audit_id),
+            )
+        )
+    return StudentPanel(
+        title="Overrides of the registration rules",
+        columns=["When", "Course", "Semester", "By", "Reason"],
+        rows=rows,
+        empty_message="No overrides: every enrollment followed the rules.",
+        more_url=admin_url("audit_auditrecord_changelist", query={"entity": f"user:{user_id}"})
+        if page.next_cursor
+        else None,
+    )
+
+
 admin_site.recent_actions = recent_actions
+register_student_panel(overrides_panel)
 admin_site.register_section(
     Section(
         app_label="audit",

@@ -7,6 +7,10 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 
+# The action of the record kept in a student's history when an admin enrolled them past the rules
+# (the enrollment's own history has the enrollment with the reason too).
+RULES_OVERRIDDEN = "rules_overridden"
+
 
 def entity_key_for(entity_type: str, entity_id: str) -> str:
     return f"{entity_type}#{entity_id}"

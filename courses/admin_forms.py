@@ -169,6 +169,7 @@ def course_change(request: HttpRequest, course_id: str) -> HttpResponse:
             object_tools=[
                 ("Roster", admin_url("enrollments_enrollment_changelist", query={"course": course_id})),
                 ("Export roster (CSV)", admin_url("courses_course_roster_csv", course_id)),
+                ("Record completions", admin_url("courses_course_completions", course_id)),
                 ("History", admin_url("audit_auditrecord_changelist", query={"entity": f"course:{course_id}"})),
             ],
             delete_url=admin_url("courses_course_delete", course_id),

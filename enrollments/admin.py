@@ -1,6 +1,9 @@
 """Enrollments in the admin: a course's roster or a student's enrollments, any status, dropping a
 student through the drop service (the seat is freed, the student emailed, the change audited), and
-roster exports as CSV (a course's, or the selected courses' from the course list)."""
+roster exports as CSV (a course's, or the selected courses' from the course list). The registration
+rules' pages live beside it: enrolling a student, with or without an override (admin_enroll.py);
+completions and their CSV import (admin_completions.py); a student's schedules, transcript and
+transfer credit (admin_student.py)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,9 @@ from courseproject.api.errors import DomainError
 from courseproject.api.pagination import Page
 from courses.selectors import cached_courses, course_by_id
 from enrollments import services
+from enrollments.admin_completions import course_completions, import_completions
+from enrollments.admin_enroll import enroll_student
+from enrollments.admin_student import student_page, student_tools, transfer_credit
 from enrollments.exports import roster_csv_response, roster_filename
 from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.selectors import enrollment_models_for_course, enrollment_models_for_student
@@ -61,7 +67,11 @@ def _roster_rows(request: HttpRequest, page: Page[Enrollment]) -> list[Row]:
                     enrollment.dropped_at,
                 ],
                 url=admin_url("enrollments_enrollment_changelist", query={"student": enrollment.user_id}),
-                links=[*_drop_link(request, enrollment), _history_link(enrollment)],
+                links=[
+                    ("Schedule", admin_url("enrollments_student", enrollment.user_id)),
+                    *_drop_link(request, enrollment),
+                    _history_link(enrollment),
+                ],
             )
         )
     return rows
@@ -97,6 +107,10 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
     rows: list[Row] = []
     next_cursor = None
     notice = "Choose a course (its id, or “Roster” on the course list) or a student (email or id)."
+    object_tools = [
+        ("Enroll a student…", admin_url("enrollments_enrollment_enroll")),
+        ("Import completions (CSV)…", admin_url("enrollments_import_completions")),
+    ]
     with filter_errors_as_messages(request):
         if status is not None and status not in STATUSES:
             raise InvalidFilter(f"Status must be one of {', '.join(STATUSES)}.")
@@ -106,6 +120,11 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
                 raise InvalidFilter(f"No course has the id “{course_id}”.")
             page = enrollment_models_for_course(course_id=course_id, status=status, limit=PAGE_SIZE, cursor=cursor)
             rows, next_cursor = _roster_rows(request, page), page.next_cursor
+            enroll_query = {"course": course_id, "next": request.get_full_path()}
+            object_tools = [
+                ("Enroll a student…", admin_url("enrollments_enrollment_enroll", query=enroll_query)),
+                ("Record completions…", admin_url("courses_course_completions", course_id)),
+            ]
             notice = (
                 f"Students of {course.course_code} {course.title} (semester {int(course.semester_id)}): "
                 f"{int(course.enrolled_count)} enrolled of {int(course.capacity)}."
@@ -118,6 +137,10 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
             columns = ["Course", "Semester", "Status", "Enrolled at", "Dropped at"]
             rows, next_cursor = _student_rows(request, page), page.next_cursor
             notice = f"Enrollments of {student}, newest first."
+            object_tools = [
+                ("Schedule and transcript", admin_url("enrollments_student", user.user_id)),
+                *(tool for tool in student_tools(user.user_id) if tool[0] != "Enrollments"),
+            ]
     list_page = ListPage(
         columns=columns,
         rows=rows,
@@ -137,6 +160,7 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
         ],
         empty_message="No enrollments to show." if (course_id or student) else notice,
         notice=notice,
+        object_tools=object_tools,
     )
     return render_list(
         request,
@@ -204,9 +228,22 @@ admin_site.register_section(
         object_name="Enrollment",
         name="Enrollments",
         changelist_url_name="enrollments_enrollment_changelist",
+        # "Add" on the index: enrolling a student.
+        add_url_name="enrollments_enrollment_enroll",
         urls=[
             admin_path("enrollments/enrollment/", enrollment_list, "enrollments_enrollment_changelist"),
             admin_path("enrollments/enrollment/drop/", enrollment_drop, "enrollments_enrollment_drop"),
+            admin_path("enrollments/enrollment/enroll/", enroll_student, "enrollments_enrollment_enroll"),
+            admin_path(
+                "enrollments/enrollment/import-completions/", import_completions, "enrollments_import_completions"
+            ),
+            admin_path("enrollments/student/<id:user_id>/", student_page, "enrollments_student"),
+            admin_path(
+                "enrollments/student/<id:user_id>/transfer-credit/",
+                transfer_credit,
+                "enrollments_student_transfer_credit",
+            ),
+            admin_path("courses/course/<id:course_id>/completions/", course_completions, "courses_course_completions"),
             # Under the course it exports, where the course pages link to it.
             admin_path("courses/course/<id:course_id>/roster.csv", course_roster_csv, "courses_course_roster_csv"),
         ],

@@ -4,6 +4,7 @@ shows everywhere at once without invalidating anyone's pages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,8 +19,9 @@ from courseproject.caching.pages import cached_page
 from courseproject.dynamo.batch import batch_get_items
 from courses.permissions import ensure_can_manage
 from courses.selectors import cached_course, cached_courses
-from enrollments.models import Enrollment, EnrollmentStatus, Schedule, enrollment_id_for
+from enrollments.models import Enrollment, EnrollmentStatus, Schedule, Transcript, enrollment_id_for
 from enrollments.serializers import enrollment_representation
+from semesters.models import Semester
 
 
 def enrollment_for_student(*, user_id: str, course_id: str) -> dict[str, Any]:
@@ -143,4 +145,37 @@ def enrollment_models_for_student(*, user_id: str, status: str | None, limit: in
         scope=f"admin:enrollments:user:{user_id}:{status or '*'}",
         limit=limit,
         cursor=cursor,
+    )
+
+
+# A student has a schedule for each semester they registered in: a few a year.
+MAX_SCHEDULES_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class SemesterSchedule:
+    schedule: Schedule
+    semester: Semester | None  # None for a semester without a record
+
+
+@dataclass(frozen=True)
+class AcademicRecord:
+    """A student's schedules (newest semester first, with each semester's rules) and transcript."""
+
+    schedules: list[SemesterSchedule]
+    transcript: Transcript | None
+
+
+def academic_record(*, user_id: str) -> AcademicRecord:
+    """One Query of the student's schedules, then their semesters and transcript in one BatchGetItem."""
+    schedules = list(Schedule.query(user_id, scan_index_forward=False, limit=MAX_SCHEDULES_SHOWN, consistent_read=True))
+    *semesters, transcript = batch_get_items(
+        [*((Semester, int(schedule.semester_id)) for schedule in schedules), (Transcript, user_id)]
+    )
+    return AcademicRecord(
+        schedules=[
+            SemesterSchedule(schedule=schedule, semester=semester)
+            for schedule, semester in zip(schedules, semesters, strict=True)
+        ],
+        transcript=transcript,
     )

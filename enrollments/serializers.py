@@ -10,7 +10,7 @@ from courseproject.api.fields import IdField
 from courseproject.api.rendering import isoformat
 from courseproject.api.schema import PageQuerySerializer
 from courseproject.ids import MAX_SEMESTER_ID
-from courses.serializers import CourseSerializer
+from courses.serializers import CourseCodeField, CourseSerializer
 from enrollments.models import Enrollment, EnrollmentStatus
 
 
@@ -72,6 +72,12 @@ class CompletionsResultSerializer(serializers.Serializer):
     completed = serializers.ListField(child=serializers.CharField())
     already_completed = serializers.ListField(child=serializers.CharField())
     not_enrolled = serializers.ListField(child=serializers.CharField())
+
+
+class TransferCreditSerializer(serializers.Serializer):
+    """A course taken elsewhere, recorded by the registrar (the admin's form), by our course's code."""
+
+    course_code = CourseCodeField(max_length=20)
 
 
 class MyEnrollmentsQuerySerializer(PageQuerySerializer):
