@@ -17,6 +17,7 @@ from courseproject.adminsite.pages import missing_object_redirect, render_confir
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.errors import DomainError
 from courses import services
+from courses.admin_fields import MeetingsTextField, PrerequisitesTextField, meetings_as_text, prerequisites_as_text
 from courses.models import Course
 from courses.selectors import course_by_id
 from courses.serializers import (
@@ -49,6 +50,8 @@ class CourseForm(forms.Form):
     capacity = forms.IntegerField(
         min_value=1, max_value=MAX_CAPACITY, help_text="Cannot be set below the number of students enrolled."
     )
+    meetings = MeetingsTextField()
+    prerequisites = PrerequisitesTextField()
     instructor = forms.CharField(max_length=254, help_text="The instructor's email or user id.")
 
     def clean_instructor(self) -> str:
@@ -74,6 +77,8 @@ def _initial(course: Course) -> dict[str, Any]:
         "department_id": int(course.department_id),
         "credits": int(course.credits),
         "capacity": int(course.capacity),
+        "meetings": meetings_as_text(course.meetings or []),
+        "prerequisites": prerequisites_as_text(course.prerequisites or []),
         "instructor": profile["email"] if profile else course.instructor_id,
     }
 
@@ -85,12 +90,31 @@ def _service_fields(cleaned: dict[str, Any]) -> dict[str, Any]:
 
 
 def _changed_fields(course: Course, *, initial: dict[str, Any], cleaned: dict[str, Any]) -> dict[str, Any]:
-    """The service fields whose values differ from the course's (the form shows the instructor's email)."""
-    return {
-        name: value
-        for name, value in _service_fields(cleaned).items()
-        if value != (course.instructor_id if name == "instructor_id" else initial.get(name))
+    """The service fields whose values differ from the course's (the form shows the instructor's email,
+    and meetings and prerequisites as text)."""
+    current = {
+        **initial,
+        "instructor_id": course.instructor_id,
+        "meetings": course.meetings or [],
+        "prerequisites": course.prerequisites or [],
     }
+    return {name: value for name, value in _service_fields(cleaned).items() if value != current.get(name)}
+
+
+def _schedules_note(course: Course) -> str | None:
+    """What an admin should know before changing credits or meetings that enrolled students' schedules
+    hold (the API refuses the change to the course's instructor once registration has opened)."""
+    enrolled = int(course.enrolled_count)
+    if not enrolled:
+        return None
+    if not services.registration_has_opened(course):
+        return None
+    students = "1 student is" if enrolled == 1 else f"{enrolled} students are"
+    return (
+        f"Registration has opened and {students} enrolled. Changing credits or meetings updates their "
+        "schedules and credit totals, even past the credit limit or into a time conflict; their instructor "
+        "can no longer make this change."
+    )
 
 
 def _breadcrumbs() -> list[tuple[str, str]]:
@@ -163,6 +187,7 @@ def course_change(request: HttpRequest, course_id: str) -> HttpResponse:
                     "Enrolled",
                     f"{int(course.enrolled_count)} of {int(course.capacity)} ({course.seats_available} seats left)",
                 ),
+                *([("Credits and meetings", note)] if (note := _schedules_note(course)) else []),
                 ("Created", course.created_at),
                 ("Updated", course.updated_at),
             ],

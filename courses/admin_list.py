@@ -26,6 +26,7 @@ from courseproject.adminsite.site import admin_site
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.pagination import Page
 from courseproject.ids import GENERATED_ID_PATTERN, neighbouring_semesters
+from courses.admin_fields import meetings_as_text, prerequisites_as_text
 from courses.models import Course
 from courses.selectors import (
     course_by_id,
@@ -90,6 +91,8 @@ def course_list(request: HttpRequest) -> HttpResponse:
                 int(course.department_id),
                 _instructor_label(profiles.get(course.instructor_id), course.instructor_id),
                 int(course.credits),
+                meetings_as_text(course.meetings or [], separator="; "),
+                prerequisites_as_text(course.prerequisites or []),
                 int(course.capacity),
                 int(course.enrolled_count),
                 course.seats_available,
@@ -108,7 +111,19 @@ def course_list(request: HttpRequest) -> HttpResponse:
     by_semester = not request.GET.get("instructor") and not request.GET.get("q")
     warm_for = selected_semester if by_semester else None
     list_page = ListPage(
-        columns=["Code", "Title", "Semester", "Department", "Instructor", "Credits", "Capacity", "Enrolled", "Seats"],
+        columns=[
+            "Code",
+            "Title",
+            "Semester",
+            "Department",
+            "Instructor",
+            "Credits",
+            "Meetings",
+            "Prerequisites",
+            "Capacity",
+            "Enrolled",
+            "Seats",
+        ],
         rows=rows,
         next_cursor=page.next_cursor,
         filter_groups=[

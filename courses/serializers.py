@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from courseproject.api.fields import IdField, TextField
+from courseproject.api.fields import BoundedListField, IdField, TextField
 from courseproject.api.rendering import isoformat
 from courseproject.api.schema import PageQuerySerializer
 from courseproject.ids import MAX_SEMESTER_ID
@@ -63,7 +63,7 @@ class TimeOfDayField(TextField):
 class MeetingSerializer(serializers.Serializer):
     """One weekly meeting: the days it is held, from when to when (local wall-clock time)."""
 
-    days = serializers.ListField(child=serializers.ChoiceField(choices=DAYS), min_length=1, max_length=len(DAYS))
+    days = BoundedListField(child=serializers.ChoiceField(choices=DAYS), min_length=1, max_length=len(DAYS))
     start = TimeOfDayField()
     end = TimeOfDayField()
 
@@ -110,8 +110,9 @@ def meetings_field(**kwargs: Any) -> MeetingSerializer:
     return MeetingSerializer(many=True, max_length=MAX_MEETINGS, **kwargs)
 
 
-class PrerequisitesField(serializers.ListField):
-    """Course codes, at most MAX_PREREQUISITES, each once (as normalized: upper case)."""
+class PrerequisitesField(BoundedListField):
+    """Course codes, at most MAX_PREREQUISITES as sent, each kept once (as normalized: upper case,
+    in the order first given)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(child=CourseCodeField(max_length=20), max_length=MAX_PREREQUISITES, **kwargs)

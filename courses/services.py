@@ -42,6 +42,14 @@ def _require_instructor(instructor_id: str) -> None:
         raise InvalidInputError("No active instructor has this id.", code="instructor_not_found", field="instructor_id")
 
 
+def _refuse_own_prerequisite(*, course_code: str, prerequisites: list[str]) -> None:
+    # It could only be met by having taken the course before, which is a retake, not a prerequisite.
+    if course_code in prerequisites:
+        raise InvalidInputError(
+            f"{course_code} cannot be a prerequisite of itself.", code="own_prerequisite", field="prerequisites"
+        )
+
+
 def _send_changed(*, action: str, actor: Actor, course: Course, before: dict | None, after: dict | None) -> None:
     announce(
         course_changed,
@@ -85,6 +93,7 @@ def create_course(
         _require_instructor(instructor_id)
     else:
         raise PermissionDeniedError("Only instructors and admins can create courses.")
+    _refuse_own_prerequisite(course_code=course_code, prerequisites=prerequisites or [])
     if semester_by_id(semester_id=semester_id) is None:
         raise InvalidInputError(
             "No semester has this id; an admin creates it first.", code="unknown_semester", field="semester_id"
@@ -113,6 +122,10 @@ def create_course(
     return course
 
 
+def _students_enrolled(count: int) -> str:
+    return "1 student is enrolled" if count == 1 else f"{count} students are enrolled"
+
+
 def _explain_failed_write(
     *,
     course_id: str,
@@ -126,11 +139,18 @@ def _explain_failed_write(
     if current is None:
         raise NotFoundError("Course not found.", code="course_not_found")
     ensure_can_manage(actor, instructor_id=current.instructor_id)
-    if (deleting or changes_schedules) and current.enrolled_count > 0:
-        remedy = "deleting the course" if deleting else "changing its credits or meetings (or ask an admin)"
+    if deleting and current.enrolled_count > 0:
         raise ConflictError(
-            f"{int(current.enrolled_count)} students are enrolled; drop them before {remedy}.",
+            f"{_students_enrolled(int(current.enrolled_count))}; drop them before deleting the course.",
             code="course_has_enrollments",
+        )
+    if changes_schedules and current.enrolled_count > 0:
+        raise ConflictError(
+            f"Registration has opened and {_students_enrolled(int(current.enrolled_count))}: their schedules "
+            "and credit totals count this course's credits and meetings, so only an admin (the registrar) can "
+            "change those now, and the students' schedules are then updated. Other fields can still be changed.",
+            code="course_has_enrollments",
+            context={"enrolled_count": int(current.enrolled_count)},
         )
     if capacity is not None and current.enrolled_count > capacity:
         raise ConflictError(
@@ -154,11 +174,17 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
             raise PermissionDeniedError("Only admins can give a course to another instructor.")
         _require_instructor(new_instructor_id)
 
+    if "course_code" in changes or "prerequisites" in changes:
+        _refuse_own_prerequisite(
+            course_code=changes.get("course_code", course.course_code),
+            prerequisites=changes.get("prerequisites", course.prerequisites or []),
+        )
+
     condition = Course.course_id.exists()
     if not actor.is_admin:
         # Ownership may have moved since the read above.
         condition &= Course.instructor_id == actor.user_id
-    changes_schedules = _changes_schedules_after_opening(course, changes) and not actor.is_admin
+    changes_schedules = not actor.is_admin and _changes_schedules_after_opening(course, changes)
     if changes_schedules:
         # Students enrolled under these credits and meetings; a concurrent enroll must not slip in either.
         condition &= Course.enrolled_count == 0
@@ -181,12 +207,18 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
     return course
 
 
+def registration_has_opened(course: Course) -> bool:
+    """From this instant students plan around the course's credits and meetings (a course whose
+    semester has no record counts as opened: nothing says otherwise)."""
+    semester = semester_by_id(semester_id=int(course.semester_id))
+    return semester is None or timezone.now() >= semester.registration_opens_at
+
+
 def _changes_schedules_after_opening(course: Course, changes: dict[str, Any]) -> bool:
     """Whether the change touches what schedules hold of the course, once registration has opened."""
     if not any(field in changes and changes[field] != getattr(course, field) for field in SCHEDULE_FIELDS):
         return False
-    semester = semester_by_id(semester_id=int(course.semester_id))
-    return semester is None or timezone.now() >= semester.registration_opens_at
+    return registration_has_opened(course)
 
 
 def delete_course(*, actor: Actor, course_id: str) -> None:

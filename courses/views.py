@@ -111,7 +111,7 @@ class CourseViewSet(viewsets.ViewSet):
             200: CourseSerializer,
             403: error_response("permission_denied"),
             404: error_response("course_not_found"),
-            409: error_response("capacity_below_enrolled"),
+            409: error_response("capacity_below_enrolled, course_has_enrollments"),
         },
         summary="Change a course (its instructor or an admin)",
     )

@@ -15,6 +15,8 @@ from accounts.selectors import user_by_id
 from courseproject.api.errors import NotFoundError
 from courseproject.background import ledger
 from courseproject.background.reliable import RetryLater, background_task
+from courseproject.caching import keys
+from courseproject.caching.pages import bump_generations
 from courses.models import Course
 from courses.selectors import cached_course
 from enrollments.models import Enrollment, EnrollmentStatus
@@ -74,4 +76,11 @@ def refresh_schedules(*, event_id: str, course_id: str) -> int:
     enrolled = Enrollment.by_course.query(
         course_id, filter_condition=Enrollment.status == EnrollmentStatus.ENROLLED.value
     )
-    return sum(refresh_schedule_entry(user_id=enrollment.user_id, course=course) for enrollment in enrolled)
+    refreshed = [
+        enrollment.user_id
+        for enrollment in enrolled
+        if refresh_schedule_entry(user_id=enrollment.user_id, course=course)
+    ]
+    # Their pages of enrollments carry the credit totals the schedules hold.
+    bump_generations(*(keys.my_enrollments_generation(user_id) for user_id in refreshed))
+    return len(refreshed)

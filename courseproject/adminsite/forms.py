@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from courseproject.adminsite.pages import render_page
 from courseproject.api.errors import DomainError
@@ -78,8 +79,30 @@ def apply_serializer_errors(
     """The API's validation messages, on the admin form's fields."""
     for name, messages_for_field in errors.items():
         target = (field_map or {}).get(name, name)
-        for message in messages_for_field if isinstance(messages_for_field, list) else [messages_for_field]:
-            form.add_error(target if target in form.fields else None, str(message))
+        for message in error_messages(messages_for_field):
+            form.add_error(target if target in form.fields else None, message)
+
+
+def item_number(index: int) -> str:
+    return f"Item {index + 1}"
+
+
+def error_messages(errors: Any, *, item_label: Callable[[int], str] | None = item_number) -> list[str]:
+    """A field's serializer errors as flat messages. Those of a list's items (keyed by position) and of
+    their fields say where: "Item 2: end: Must be after start."; `item_label` names a position."""
+    if isinstance(errors, list):
+        return [message for error in errors for message in error_messages(error, item_label=item_label)]
+    if not isinstance(errors, dict):
+        return [str(errors)]
+    messages = []
+    for key, nested in errors.items():
+        if isinstance(key, int):
+            where = f"{item_label(key)}: " if item_label else ""
+        else:
+            where = "" if key == api_settings.NON_FIELD_ERRORS_KEY else f"{key}: "
+        # Deeper positions (a meeting's days) need no label: their messages quote the value.
+        messages += [f"{where}{message}" for message in error_messages(nested, item_label=None)]
+    return messages
 
 
 def render_form(request: HttpRequest, *, form: forms.Form, page: FormPage) -> TemplateResponse:

@@ -1,6 +1,6 @@
 """One error format for the whole API.
 
-Field errors:  400 {"field": ["message", ...]}
+Field errors:  400 {"field": ["message", ...]}, or by item for a list: {"field": {"2": {"end": ["message"]}}}
 Anything else: {"detail": "human message", "code": "machine_code"}
 
 Services raise `DomainError` subclasses; they know nothing of HTTP beyond a status code, so the admin
@@ -125,7 +125,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None  # a bug: let Django log it and answer with handler500's JSON
 
     if isinstance(exc, ValidationError) and isinstance(exc.detail, dict):
-        return response  # already {"field": ["message"]}
+        # Already {"field": ["message"]}; a list's item errors are keyed by position, which JSON needs as text.
+        response.data = _with_text_keys(response.data)
+        return response
     if isinstance(exc, ValidationError):
         messages = exc.detail if isinstance(exc.detail, list) else [exc.detail]
         response.data = error_body(" ".join(str(message) for message in messages), "invalid")
@@ -134,6 +136,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         codes = exc.get_codes()
         response.data = error_body(str(exc.detail), codes if isinstance(codes, str) else exc.default_code)
     return response
+
+
+def _with_text_keys(errors: Any) -> Any:
+    """{"prerequisites": {0: [...]}} as {"prerequisites": {"0": [...]}}: orjson refuses other keys."""
+    if isinstance(errors, dict):
+        return {str(key): _with_text_keys(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_with_text_keys(value) for value in errors]
+    return errors
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
