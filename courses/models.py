@@ -62,6 +62,9 @@ class Course(DynamoModel):
     prerequisites = JSONAttribute(default=list)
     # Bumped by every write (edits, enrolls, drops): cached copies compare it to never go backwards.
     revision = NumberAttribute(default=0)
+    # Bumped only when what the registration rules read changes (credits, meetings, prerequisites): an
+    # enroll commits only if it is still the one its rules were checked against.
+    rules_revision = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

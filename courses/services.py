@@ -34,6 +34,8 @@ UPDATABLE_FIELDS = (
 # What students' schedules hold of a course: once registration has opened, only admins change these
 # under enrolled students (their schedules are then brought up to date, see enrollments/signals.py).
 SCHEDULE_FIELDS = ("credits", "meetings")
+# What the enroll rules read of a course; changing any bumps its rules_revision.
+RULES_FIELDS = ("credits", "meetings", "prerequisites")
 
 
 def _require_instructor(instructor_id: str) -> None:
@@ -195,6 +197,8 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
 
     actions = [getattr(Course, field).set(value) for field, value in changes.items()]
     actions += [Course.updated_at.set(timezone.now()), Course.revision.add(1)]
+    if any(field in changes and changes[field] != getattr(course, field) for field in RULES_FIELDS):
+        actions.append(Course.rules_revision.add(1))
     try:
         course.update(actions=actions, condition=condition)
     except UpdateError as error:

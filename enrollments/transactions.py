@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import TransactWriteError
@@ -31,6 +32,14 @@ ENROLLMENT, COURSE, SCHEDULE, TRANSCRIPT = range(4)
 class EnrollResult:
     enrollment: Enrollment
     created: bool
+
+
+def _rules_unchanged(course: Course) -> Any:
+    """The course still has the credits, meetings and prerequisites the rules were checked against."""
+    read = int(course.rules_revision or 0)
+    if read == 0:  # also a course written before the attribute existed
+        return Course.rules_revision.does_not_exist() | (Course.rules_revision == 0)
+    return Course.rules_revision == read
 
 
 def not_enrolled() -> NotFoundError:
@@ -77,7 +86,7 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
         transaction.update(
             Course(course.course_id),
             actions=[Course.enrolled_count.add(1), Course.revision.add(1)],
-            condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity),
+            condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity) & _rules_unchanged(course),
             return_values=ALL_OLD,
         )
         write_schedule(
@@ -102,6 +111,9 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
         if (course_reason := condition_failed(reasons, COURSE)) is not None:
             if not course_reason.raw_item:
                 raise NotFoundError("Course not found.", code="course_not_found") from None
+            current = Course.from_raw_data(course_reason.raw_item)
+            if int(current.enrolled_count) < int(current.capacity):
+                return None  # its credits, meetings or prerequisites changed since the rules read them
             raise ConflictError("This course is full.", code="course_full") from None
         if condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT):
             return None

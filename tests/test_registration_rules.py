@@ -14,6 +14,7 @@ import time_machine
 
 from accounts.models import Role
 from audit.models import AuditRecord, entity_key_for
+from courses import services as course_services
 from enrollments import completions
 from enrollments import services as enrollment_services
 from enrollments.models import Schedule
@@ -297,3 +298,25 @@ class TestCreditTotalsAndOverrides:
             enrollment_services.enroll(
                 actor=admin.actor, course_id=course.course_id, student_id=make_person().user_id, override_reason="x"
             )
+
+
+class TestRulesChangingUnderAnEnroll:
+    def test_an_enroll_checked_against_old_credits_reads_them_again(self, admin, student, make_course, monkeypatch):
+        """An admin raises the course's credits between the enroll's read and its transaction: the
+        transaction is refused (the course's rules_revision moved) and the rules see the new credits."""
+        semester_id = open_semester(credit_limit=4)
+        course = make_course(semester_id=semester_id, credits=3)
+        read_for_real = enrollment_services.read_student_records
+        raised = []
+
+        def read_then_raise_the_credits(**kwargs):
+            records = read_for_real(**kwargs)
+            if not raised:
+                raised.append(True)
+                course_services.update_course(actor=admin.actor, course_id=course.course_id, changes={"credits": 5})
+            return records
+
+        monkeypatch.setattr(enrollment_services, "read_student_records", read_then_raise_the_credits)
+        response = enroll(student, course)
+        assert response.status_code == 409
+        assert (response.json()["code"], response.json()["enrolled_credits"]) == ("credit_limit_exceeded", 0)
