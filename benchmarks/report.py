@@ -244,7 +244,8 @@ def key_endpoint_lines(results: dict[str, Any]) -> list[str]:
 
 
 def _ms(figures: dict[str, Any] | None, key: str) -> str:
-    return format_ms(figures[key]) if figures else "n/a"
+    """A latency, or n/a where nothing was measured (no such endpoint, no request in a phase)."""
+    return format_ms(figures[key]) if figures and figures.get("requests", 1) else "n/a"
 
 
 def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
