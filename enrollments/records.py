@@ -72,17 +72,19 @@ def write_schedule(
     courses: dict[str, Any],
     now: datetime,
 ) -> None:
-    """Put the schedule with these courses, if it is still the version the rules read."""
+    """Write the schedule with these courses, if it is still the version the rules read.
+
+    An update, not a put, like every item of the enroll and drop transactions: PynamoDB sends puts
+    before updates, and the callers read cancellation reasons by the order they added items in."""
     condition = Schedule.user_id.does_not_exist() if read is None else Schedule.version == int(read.version)
-    transaction.save(
-        Schedule(
-            user_id=user_id,
-            semester_id=semester_id,
-            courses=courses,
-            enrolled_credits=sum(int(entry["credits"]) for entry in courses.values()),
-            version=(int(read.version) if read is not None else 0) + 1,
-            updated_at=now,
-        ),
+    transaction.update(
+        Schedule(user_id, semester_id),
+        actions=[
+            Schedule.courses.set(courses),
+            Schedule.enrolled_credits.set(sum(int(entry["credits"]) for entry in courses.values())),
+            Schedule.version.set((int(read.version) if read is not None else 0) + 1),
+            Schedule.updated_at.set(now),
+        ],
         condition=condition,
     )
 
@@ -90,15 +92,16 @@ def write_schedule(
 def write_transcript(
     transaction: TransactWrite, *, user_id: str, read: Transcript | None, entries: dict[str, str], now: datetime
 ) -> None:
-    """Put the transcript with these entries, if it is still the version the rules read."""
+    """Write the transcript with these entries, if it is still the version the rules read (an update,
+    as write_schedule says why)."""
     condition = Transcript.user_id.does_not_exist() if read is None else Transcript.version == int(read.version)
-    transaction.save(
-        Transcript(
-            user_id=user_id,
-            entries=entries,
-            version=(int(read.version) if read is not None else 0) + 1,
-            updated_at=now,
-        ),
+    transaction.update(
+        Transcript(user_id),
+        actions=[
+            Transcript.entries.set(entries),
+            Transcript.version.set((int(read.version) if read is not None else 0) + 1),
+            Transcript.updated_at.set(now),
+        ],
         condition=condition,
     )
 
