@@ -348,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": ["student", "instructor", "admin"],
-        "EnrollmentStatusEnum": ["enrolled", "dropped"],
+        "EnrollmentStatusEnum": ["enrolled", "dropped", "completed"],
         "HealthStatusEnum": ["ok", "degraded", "down"],
         "DependencyStatusEnum": ["ok", "unavailable"],
     },

@@ -1,5 +1,6 @@
 """manage.py backfill_semesters: give every semester that has courses but no record a record with the
-default rules (semesters/defaults.py). Idempotent: a semester with a record is never touched.
+default rules (semesters/defaults.py). Idempotent: a semester with a record is never touched. It
+lives with the courses because it asks where courses are; the semesters app knows nothing of them.
 
 Without a Scan: it asks the CoursesBySemester index, one Query of one item per candidate semester,
 for every semester from --from-year to five years ahead (about 90 Queries for 2000 onwards), plus
