@@ -1,6 +1,8 @@
 """manage.py backfill_semesters: give every semester that has courses but no record a record with the
-default rules (semesters/defaults.py). Idempotent: a semester with a record is never touched. It
-lives with the courses because it asks where courses are; the semesters app knows nothing of them.
+default rules (semesters/defaults.py), and its students the schedules and transcript entries the
+registration rules read (enrollments/backfill.py), since its enrollments predate them. Idempotent:
+a semester with a record is never touched. It lives with the enrollments because it rebuilds their
+records; the semesters app knows nothing of courses or enrollments.
 
 Without a Scan: it asks the CoursesBySemester index, one Query of one item per candidate semester,
 for every semester from --from-year to five years ahead (about 90 Queries for 2000 onwards), plus
@@ -19,6 +21,7 @@ from pynamodb.exceptions import PutError
 from courseproject.dynamo.batch import batch_get
 from courseproject.ids import consecutive_semesters, semester_of
 from courses.models import Course
+from enrollments.backfill import rebuild_semester_records
 from semesters.defaults import default_rules
 from semesters.models import Semester
 
@@ -58,7 +61,11 @@ class Command(BaseCommand):
                     continue  # created meanwhile (an admin, or another run): theirs stands
                 raise
             created += 1
-            self.stdout.write(f"  created {semester_id} ({rules['name']})")
+            rebuilt = rebuild_semester_records(semester_id)
+            self.stdout.write(
+                f"  created {semester_id} ({rules['name']}); {rebuilt.schedules_written} schedules and "
+                f"{rebuilt.transcript_entries_added} transcript entries rebuilt from its enrollments"
+            )
         verb = "would create" if dry_run else "created"
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,75 @@
+"""Existing data under the registration rules: the schedules and transcripts of enrollments made
+before they existed (or written without them), rebuilt from the enrollments themselves.
+
+Only what is missing is written: a schedule that exists is the enroll path's and is left alone; a
+transcript gains the entries it lacks (conditioned on its version, like every transcript write).
+No Scan: a semester's courses come from the CoursesBySemester index, a course's students from
+EnrollmentsByCourse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from pynamodb.exceptions import TransactWriteError
+
+from courseproject.dynamo.transactions import commit_transaction
+from courses.models import Course
+from enrollments.completions import record_in_transcript
+from enrollments.models import Enrollment, EnrollmentStatus, Transcript, transcript_key
+from enrollments.records import condition_failed, schedule_entry, write_schedule
+
+KEPT_STATUSES = (EnrollmentStatus.ENROLLED.value, EnrollmentStatus.COMPLETED.value)
+
+
+@dataclass
+class RebuildReport:
+    schedules_written: int = 0
+    transcript_entries_added: int = 0
+
+
+def rebuild_semester_records(semester_id: int) -> RebuildReport:
+    """Write the missing schedules of a semester's students and their missing transcript entries."""
+    schedules: dict[str, dict[str, Any]] = {}
+    entries: dict[str, dict[str, str]] = {}
+    for course in Course.by_semester.query(semester_id):
+        enrolled = Enrollment.by_course.query(
+            course.course_id, filter_condition=Enrollment.status.is_in(*KEPT_STATUSES)
+        )
+        for enrollment in enrolled:
+            schedules.setdefault(enrollment.user_id, {})[course.course_id] = schedule_entry(course)
+            key = transcript_key(course_code=course.course_code, semester_id=semester_id)
+            entries.setdefault(enrollment.user_id, {})[key] = enrollment.status
+    report = RebuildReport()
+    for user_id, courses in sorted(schedules.items()):
+        report.schedules_written += _write_missing_schedule(user_id=user_id, semester_id=semester_id, courses=courses)
+    for user_id, wanted in sorted(entries.items()):
+        report.transcript_entries_added += _add_missing_entries(user_id=user_id, wanted=wanted)
+    return report
+
+
+def _write_missing_schedule(*, user_id: str, semester_id: int, courses: dict[str, Any]) -> int:
+    try:
+        commit_transaction(
+            lambda transaction: write_schedule(
+                transaction, user_id=user_id, semester_id=semester_id, read=None, courses=courses, now=timezone.now()
+            )
+        )
+    except TransactWriteError as error:
+        if condition_failed(error.cancellation_reasons, 0):
+            return 0  # the student has a schedule already: the enroll path keeps it
+        raise
+    return 1
+
+
+def _add_missing_entries(*, user_id: str, wanted: dict[str, str]) -> int:
+    try:
+        current = Transcript.get(user_id, consistent_read=True).entries
+    except Transcript.DoesNotExist:
+        current = {}
+    missing = {key: status for key, status in wanted.items() if key not in current}
+    for key, status in missing.items():
+        record_in_transcript(user_id=user_id, key=key, status=status)
+    return len(missing)
