@@ -1,5 +1,5 @@
-"""The few API calls the runner makes itself (signing in, reading a page of courses), with urllib:
-this process must not import requests (see benchmarks/run.py)."""
+"""The few API calls the runner makes itself (signing in, reading a page of courses, moving a
+semester's opening), with urllib: this process must not import requests (see benchmarks/run.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,17 @@ def sign_in(url: str, email: str) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())["access"]
+
+
+def patch_json(url: str, token: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
 
 
 def get_json(url: str, token: str) -> Any:

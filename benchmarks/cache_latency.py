@@ -35,6 +35,11 @@ from accounts.selectors import user_by_email  # noqa: E402
 from accounts.tokens import issue_token  # noqa: E402
 from benchmarks.stats import percentile  # noqa: E402
 from courseproject.caching import keys  # noqa: E402
+from demo.calendar import demo_semester_ids  # noqa: E402
+
+# make run's semesters, which follow the calendar: the closed one, the open one, the later one.
+DEMO_SEMESTERS = demo_semester_ids(3)
+CLOSED_SEMESTER, OPEN_SEMESTER = DEMO_SEMESTERS[0], DEMO_SEMESTERS[1]
 
 
 @dataclass
@@ -79,7 +84,7 @@ def measure(client: Client, path: str, forget: Callable[[], None] | None, count:
 def endpoints(student: Client, instructor: Client, student_id: str, instructor_id: str) -> list[tuple]:
     redis = get_redis_connection("default")
     first_page = {"limit": 20, "cursor": None}
-    _, body, _ = student.request("GET", "/api/courses?semester_id=20261&limit=1")
+    _, body, _ = student.request("GET", f"/api/courses?semester_id={CLOSED_SEMESTER}&limit=1")
     course_id = orjson.loads(body)["results"][0]["course_id"]
     _status, body, _ = instructor.request("GET", f"/api/courses?instructor_id={instructor_id}&limit=1")
     taught_course_id = orjson.loads(body)["results"][0]["course_id"]
@@ -91,14 +96,14 @@ def endpoints(student: Client, instructor: Client, student_id: str, instructor_i
         (
             "GET /api/courses?semester_id",
             student,
-            "/api/courses?" + urlencode({"semester_id": 20261}),
-            forget(keys.course_list(semester_id=20261, department_id=None, **first_page)),
+            "/api/courses?" + urlencode({"semester_id": CLOSED_SEMESTER}),
+            forget(keys.course_list(semester_id=CLOSED_SEMESTER, department_id=None, **first_page)),
         ),
         (
             "GET /api/courses?semester_id&department_id",
             student,
-            "/api/courses?" + urlencode({"semester_id": 20261, "department_id": 3}),
-            forget(keys.course_list(semester_id=20261, department_id=3, **first_page)),
+            "/api/courses?" + urlencode({"semester_id": CLOSED_SEMESTER, "department_id": 3}),
+            forget(keys.course_list(semester_id=CLOSED_SEMESTER, department_id=3, **first_page)),
         ),
         (
             "GET /api/courses?instructor_id",
@@ -126,7 +131,7 @@ def endpoints(student: Client, instructor: Client, student_id: str, instructor_i
 def mixed_run(base_url: str, seconds: float, threads: int) -> dict[str, float]:
     """Students browse, check their enrollments and sometimes enroll or drop, for `seconds`."""
     students = [client_for(base_url, f"student{number}@demo.edu") for number in range(1, 41)]
-    _, body, _ = students[0].request("GET", "/api/courses?semester_id=20263&limit=100")
+    _, body, _ = students[0].request("GET", f"/api/courses?semester_id={OPEN_SEMESTER}&limit=100")
     course_ids = [course["course_id"] for course in orjson.loads(body)["results"]]
     deadline = time.monotonic() + seconds
     counts = {"reads": 0, "writes": 0}
@@ -146,8 +151,8 @@ def mixed_run(base_url: str, seconds: float, threads: int) -> dict[str, float]:
             else:
                 path = rng.choice(
                     [
-                        f"/api/courses?semester_id={rng.choice([20261, 20262, 20263])}",
-                        f"/api/courses?semester_id=20263&department_id={rng.randint(1, 20)}",
+                        f"/api/courses?semester_id={rng.choice(DEMO_SEMESTERS)}",
+                        f"/api/courses?semester_id={OPEN_SEMESTER}&department_id={rng.randint(1, 20)}",
                         f"/api/courses/{rng.choice(course_ids)}",
                         "/api/enrollments/me",
                         "/api/auth/me",

@@ -5,8 +5,9 @@ Run against `make run` (background work on the Celery worker), then against
 
     .venv/bin/python -m benchmarks.enroll_latency [--students 40] [--courses 10]
 
-Each of students 2..N+1 enrolls in, then drops, the first `--courses` courses of semester 20263 that
-have seats; requests are sequential, one new connection each.
+Each of students 2..N+1 enrolls in, then drops, the first `--courses` courses of the demo's open
+semester that have seats; requests are sequential, one new connection each. Enrolls the registration
+rules refuse (409) are not timed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 
 from benchmarks.cache_latency import client_for
 from benchmarks.stats import percentile
+from demo.calendar import OPEN, demo_semester_ids
 
 
 def main() -> None:
@@ -27,7 +29,7 @@ def main() -> None:
     arguments = parser.parse_args()
 
     browser = client_for(arguments.base_url, "student1@demo.edu")
-    _, body, _ = browser.request("GET", "/api/courses?semester_id=20263&limit=100")
+    _, body, _ = browser.request("GET", f"/api/courses?semester_id={demo_semester_ids(3)[OPEN]}&limit=100")
     courses = [course["course_id"] for course in orjson.loads(body)["results"] if course["seats_available"] > 5]
     courses = courses[: arguments.courses]
 

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.endpoints import ENROLL_P50_BUDGET, KEY_ENDPOINTS, enroll_p50_growth
+
 # The marker block of each kind of run, named after its make target.
 MARKER_NAMES = {"bench": "bench", "scale": "bench-scale"}
 
@@ -167,6 +169,7 @@ def bench_markdown(results: dict[str, Any]) -> str:
                 f"| {name} | {better('average_ms')} | {better('p50_ms')} | {better('p99_ms')} "
                 f"| {throughput:,.1f}x | {better('read_capacity_per_request')} | {rcu_share} |"
             )
+    lines += key_endpoint_lines(results)
     peak = results["peak"]
     lines += [
         "",
@@ -197,7 +200,8 @@ def bench_markdown(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"Registration rush: {rush['enrollers']} students enroll into {rush['popular_courses']} popular courses "
-        f"({rush['free_seats_before']} free seats) while {rush['browsers']} browse, {rush['seconds']} s:",
+        f"({rush['free_seats_before']} free seats) when registration opens, while {rush['browsers']} browse; "
+        f"{rush['seconds']} s from the opening:",
         "",
         "| browse avg | browse p50* | browse p95* | browse p99* | browse req/s | cache hits | enroll requests "
         "| failures | courses full | oversold | counter = records |",
@@ -209,8 +213,66 @@ def bench_markdown(results: dict[str, Any]) -> str:
         "",
         "\\* Locust reports percentiles per endpoint; these are their request-weighted mean over the browse "
         "endpoints, an approximation (each endpoint's own percentiles are in bench.json).",
+        *rush_phase_lines(rush),
     ]
     return "\n".join(lines) + "\n"
+
+
+def key_endpoint_lines(results: dict[str, Any]) -> list[str]:
+    """Enroll and the cached course list in the product's run, beside an earlier run's if given."""
+    figures, before = results.get("key_endpoints") or {}, results.get("before")
+    earlier = (before or {}).get("key_endpoints") or {}
+    lines = ["", "Enroll and the cached course list in the product's run (locust, per endpoint):", ""]
+    lines.append("| endpoint | requests | p50 | p99 |" + (" before: p50 | before: p99 |" if before else ""))
+    lines.append("|---|---|---|---|" + ("---|---|" if before else ""))
+    for key, (_, label) in KEY_ENDPOINTS.items():
+        now, then = figures.get(key), earlier.get(key)
+        row = f"| {label} | {now['requests'] if now else 0} | {_ms(now, 'p50_ms')} | {_ms(now, 'p99_ms')} |"
+        lines.append(row + (f" {_ms(then, 'p50_ms')} | {_ms(then, 'p99_ms')} |" if before else ""))
+    if before is None:
+        lines.append("\nNo earlier run to compare with (BENCH_BEFORE_JSON names one's bench.json).")
+        return lines
+    growth = enroll_p50_growth(results)
+    verdict = (
+        "n/a"
+        if growth is None
+        else f"{growth:.2f}x the earlier run's ({'within' if growth <= ENROLL_P50_BUDGET else 'over'} the budget "
+        f"of {ENROLL_P50_BUDGET:.2f}x)"
+    )
+    lines.append(f"\nBefore: the run of {before['finished_at']} (`{before['source']}`). Enroll p50: {verdict}.")
+    return lines
+
+
+def _ms(figures: dict[str, Any] | None, key: str) -> str:
+    """A latency, or n/a where nothing was measured (no such endpoint, no request in a phase)."""
+    return format_ms(figures[key]) if figures and figures.get("requests", 1) else "n/a"
+
+
+def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
+    """The rush's first seconds after the opening, apart from the steady state after them."""
+    if "opening" not in rush:
+        return []
+    lines = [
+        "",
+        f"Registration opened at {rush['opens_at']}; the first {rush['opening_seconds']} s after it on their own "
+        "(each request timed by the locustfile; nearest-rank percentiles):",
+        "",
+        "| phase | enrolls | enroll p50 | enroll p99 | browse requests | browse p50 | browse p99 | 5xx |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for phase, label in (("opening", f"first {rush['opening_seconds']} s"), ("steady", "after them")):
+        figures = rush[phase]
+        enroll, browse = figures["enroll"], figures["browse"]
+        lines.append(
+            f"| {label} | {enroll['requests']} | {_ms(enroll, 'p50_ms')} | {_ms(enroll, 'p99_ms')} "
+            f"| {browse['requests']} | {_ms(browse, 'p50_ms')} | {_ms(browse, 'p99_ms')} | {figures['server_errors']} |"
+        )
+    answers = ", ".join(f"{answer}: {count}" for answer, count in rush["enroll_answers"].items()) or "none"
+    lines.append(
+        f"\nEnroll answers: {answers}; {rush['enrolls_before_opening']} sent before the opening; "
+        f"oversold courses: {rush['seat_check']['oversold']}."
+    )
+    return lines
 
 
 def scale_markdown(results: dict[str, Any]) -> str:

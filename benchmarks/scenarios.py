@@ -5,22 +5,20 @@ Django, and the registration rush with its seat check. docs/benchmarks.md says w
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks import loadgen
 from benchmarks.api_client import get_json, sign_in
-from benchmarks.locust_runner import LocustRun, combine, run_locust
+from benchmarks.endpoints import before_figures, key_endpoints
+from benchmarks.locust_runner import LocustRun, run_locust
 from benchmarks.report import machine_description
+from benchmarks.rush import measure_rush
 from benchmarks.server_figures import process_group_cpu_seconds, server_figures
 from benchmarks.stack import BenchStack, base_url, running_stack
 from benchmarks.stats import percentile
 from benchmarks.variables import BenchVariables
-from devstack.services import ROOT, VENV_BIN
 
 CONFIGURATIONS = {
     "product": "the product (cache on)",
@@ -32,6 +30,8 @@ CONFIGURATIONS = {
 def bench(variables: BenchVariables) -> dict[str, Any]:
     """The whole `make bench` run: its results, as bench.json holds them."""
     names = variables.configuration_names(list(CONFIGURATIONS))
+    # Read first: a missing or broken file stops the run before its minutes are spent.
+    before = before_figures(variables.before_json())
     integer = variables.integer
     started = time.monotonic()
     with running_stack(variables.output_dir(), variables) as stack:
@@ -55,6 +55,8 @@ def bench(variables: BenchVariables) -> dict[str, Any]:
             "gunicorn_workers": variables.gunicorn_workers() or "2 x cores + 1",
         },
         "configurations": configurations,
+        "key_endpoints": key_endpoints(configurations.get("product")),
+        "before": before,
         "peak": peak,
         "rush": rush,
         "ports": {"dynamodb": stack.dynamodb_port, "cache": stack.cache_port, "broker": stack.broker_port},
@@ -179,93 +181,3 @@ def measure_peak(stack: BenchStack) -> dict[str, Any]:
         "results": results,
         "cached_over_bare": ratio,
     }
-
-
-def measure_rush(stack: BenchStack) -> dict[str, Any]:
-    """Registration opens: enrollers into the popular courses while others browse, on a warmed cache."""
-    integer = stack.variables.integer
-    rush_users, browsers = integer("BENCH_RUSH_USERS"), integer("BENCH_RUSH_BROWSERS")
-    seconds, students = integer("BENCH_RUSH_SECONDS"), integer("BENCH_STUDENTS")
-    if students < rush_users + browsers:
-        raise SystemExit(
-            f"The rush needs BENCH_STUDENTS >= BENCH_RUSH_USERS + BENCH_RUSH_BROWSERS ({rush_users + browsers})"
-        )
-    stack.flush_cache()
-    print(f"rush: {stack.warm_cache()}", flush=True)
-    server = stack.gunicorn(name="rush", cache_enabled=True)
-    try:
-        url = base_url(server)
-        token = sign_in(url, f"student{students}@demo.edu")
-        semester = stack.variables.semester_ids()[0]
-        candidates = get_json(f"{url}/api/courses?semester_id={semester}&limit=100", token)["results"]
-        # The smallest courses fill up during the rush: the seat condition is exercised, not just present.
-        candidates.sort(key=lambda course: (course["seats_available"], course["course_id"]))
-        popular = [course["course_id"] for course in candidates[: integer("BENCH_RUSH_COURSES")]]
-        seats = sum(course["seats_available"] for course in candidates[: len(popular)])
-        print(
-            f"rush: {rush_users} students enroll into {len(popular)} courses ({seats} free seats) "
-            f"while {browsers} browse, {seconds} s ...",
-            flush=True,
-        )
-        rows, before, after = run_locust(
-            stack,
-            server,
-            name="rush",
-            run=LocustRun(
-                locustfile="rush.py",
-                user_classes=["RushStudent", "StudentUser"],
-                users=rush_users + browsers,
-                spawn_rate=max(1, integer("BENCH_RUSH_SPAWN_RATE")),
-                seconds=seconds,
-                reset_after_spawn=False,
-                cache_enabled=True,
-                env={
-                    **stack.dataset_env(),
-                    "BENCH_RUSH_USERS": str(rush_users),
-                    "BENCH_RUSH_COURSES": ",".join(popular),
-                    "BENCH_BROWSER_FIRST_STUDENT": str(rush_users + 1),
-                    # The rush is measured from its first enroll: no warm-up reset of the statistics.
-                    "BENCH_WARMUP": "",
-                },
-            ),
-        )
-    finally:
-        stack.stop_service(server)
-    seat_check = seat_check_of(stack, popular)
-    browse_rows = [row for key, row in rows.items() if key.startswith("GET ") and "(rush)" not in key]
-    enroll_row = rows.get("POST POST /enrollments (rush)", {"requests": 0, "failures": 0})
-    figures = server_figures(before, after, cache_enabled=True)
-    print(
-        f"  oversold courses: {seat_check['oversold']}, counter mismatches: {seat_check['counter_mismatches']}, "
-        f"full: {seat_check['full']}/{len(popular)}",
-        flush=True,
-    )
-    return {
-        "enrollers": rush_users,
-        "browsers": browsers,
-        "seconds": seconds,
-        "popular_courses": len(popular),
-        "free_seats_before": seats,
-        "browse": combine(browse_rows) if browse_rows else None,
-        "enroll_requests": enroll_row["requests"],
-        "enroll_failures": enroll_row["failures"],
-        "all_failures": rows["Aggregated"]["failures"],
-        "exceptions": rows["Aggregated"]["exceptions"],
-        "cache_hit_rate": figures["cache_hit_rate"],
-        "server_cpu_percent": figures["server_cpu_percent"],
-        "seat_check": seat_check,
-        "endpoints": rows,
-    }
-
-
-def seat_check_of(stack: BenchStack, course_ids: list[str]) -> dict[str, Any]:
-    """benchmarks.seat_check in a process of its own (it needs Django): counters against records."""
-    completed = subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "benchmarks.seat_check", *course_ids],
-        cwd=ROOT,
-        env={**os.environ, **stack.env()},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout)

@@ -117,7 +117,8 @@ class BenchStack:
         self.redis().flushdb()
 
     def seed(self, *, courses: int | None = None) -> dict[str, Any]:
-        """seed_demo with the BENCH_* sizes (or `courses` courses); it writes only what is missing."""
+        """seed_demo with the BENCH_* sizes (or `courses` courses); it writes only what is missing.
+        Its semesters are fixed (20261, ...) and all open for registration now."""
         integer = self.variables.integer
         sizes = {
             "courses": courses if courses is not None else integer("BENCH_COURSES"),
@@ -129,6 +130,8 @@ class BenchStack:
         }
         print(f"seeding {sizes} ...", flush=True)
         arguments = [f"--{name}={value}" for name, value in sizes.items() if name != "instructors" or value]
+        # Fixed semester ids, so runs compare; every registration open, so enrolls meet the other rules.
+        arguments += [f"--first-semester={self.variables.semester_ids()[0]}", "--all-open"]
         started = time.monotonic()
         output = self.manage("seed_demo", "--no-progress", *arguments)
         seconds = time.monotonic() - started

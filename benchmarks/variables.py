@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo.dataset import semester_ids
+from demo.calendar import bench_semester_ids
 from devstack.services import ROOT
 
 FULL = {
@@ -31,7 +31,7 @@ FULL = {
     "BENCH_RUSH_USERS": 300,
     "BENCH_RUSH_BROWSERS": 200,
     "BENCH_RUSH_SPAWN_RATE": 20,
-    "BENCH_RUSH_SECONDS": 75,
+    "BENCH_RUSH_SECONDS": 60,
     "BENCH_RUSH_COURSES": 20,
     "BENCH_LOCUST_PROCESSES": 1,
     "BENCH_SCALE_REQUESTS": 200,
@@ -77,8 +77,8 @@ class BenchVariables:
         return value
 
     def semester_ids(self) -> list[int]:
-        """The seeded semesters, as seed_demo numbers them."""
-        return semester_ids(self.integer("BENCH_SEMESTERS"))
+        """The seeded semesters: fixed ids (seed_demo --first-semester), every window open (--all-open)."""
+        return bench_semester_ids(self.integer("BENCH_SEMESTERS"))
 
     def configuration_names(self, known: Sequence[str]) -> list[str]:
         """BENCH_CONFIGS: which of the `known` configurations to run, in the order given."""
@@ -98,6 +98,12 @@ class BenchVariables:
     def gunicorn_workers(self) -> str | None:
         """BENCH_GUNICORN_WORKERS, or None for infra/gunicorn.conf.py's default (2 x cores + 1)."""
         return os.environ.get("BENCH_GUNICORN_WORKERS") or None
+
+    def before_json(self) -> Path | None:
+        """BENCH_BEFORE_JSON: an earlier run's bench.json whose enroll and course-list figures this
+        run's report sets beside its own (none by default)."""
+        raw = os.environ.get("BENCH_BEFORE_JSON", "")
+        return Path(raw).resolve() if raw else None
 
     def output_dir(self) -> Path:
         return Path(os.environ.get("BENCH_OUTPUT_DIR") or ROOT / ".run" / "bench").resolve()

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import django
 from django.conf import settings
 
-from demo.dataset import DEMO_PASSWORD
+from demo.logins import DEMO_PASSWORD
 from devstack.services import (
     ROOT,
     RUN_DIR,

@@ -11,7 +11,8 @@ gevent must patch the standard library first (benchmarks/locust_runner.py runs l
 
 - BENCH_API_PREFIX: "/api" (the product) or "/baseline/api" (the benchmark's "before" baseline);
   signing in always uses /api/auth/login.
-- BENCH_SEMESTER_IDS, BENCH_DEPARTMENTS, BENCH_STUDENTS, BENCH_INSTRUCTORS: the seeded dataset.
+- BENCH_SEMESTER_IDS, BENCH_DEPARTMENTS, BENCH_STUDENTS, BENCH_INSTRUCTORS: the seeded dataset
+  (by default make run's: its three semesters around today, 20 departments, 60 students, 10 instructors).
 - BENCH_BROWSER_FIRST_STUDENT: students from this number on browse (the rush's enrollers come first).
 """
 
@@ -20,10 +21,17 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import sys
+from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
+
+# The demo's semesters follow the calendar (demo/calendar.py imports no Django); locust puts only this
+# directory on the path, so the repository's root is added for it.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+from demo.calendar import demo_semester_ids
 
 __all__ = ["InstructorUser", "SignedInUser", "StudentUser"]
 
@@ -34,7 +42,7 @@ def _int_list(name: str, default: str) -> list[int]:
 
 API = os.environ.get("BENCH_API_PREFIX", "/api")
 PASSWORD = os.environ.get("DEMO_PASSWORD", "registration-demo")
-SEMESTER_IDS = _int_list("BENCH_SEMESTER_IDS", "20261,20262,20263")
+SEMESTER_IDS = _int_list("BENCH_SEMESTER_IDS", ",".join(map(str, demo_semester_ids(3))))
 DEPARTMENTS = int(os.environ.get("BENCH_DEPARTMENTS", "20"))
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
 INSTRUCTORS = int(os.environ.get("BENCH_INSTRUCTORS", "10"))

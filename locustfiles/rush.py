@@ -1,19 +1,32 @@
-"""Registration opens: BENCH_RUSH_USERS students (default 300) enroll into the popular courses
-(BENCH_RUSH_COURSES, comma-separated ids) while StudentUsers (everyone else) keep browsing.
+"""Registration opens: BENCH_RUSH_USERS students (default 300) wait for the opening of the rush
+semester's registration and enroll into the popular courses (BENCH_RUSH_COURSES, comma-separated
+ids) at that instant, while StudentUsers (everyone else) keep browsing.
 
     .venv/bin/locust -f locustfiles/rush.py --host http://127.0.0.1:8000 --headless -u 500 -r 20 -t 75s
 
-The enrollers are students 1..BENCH_RUSH_USERS; set BENCH_BROWSER_FIRST_STUDENT above that so the
-browsers are other students. BENCH_RUSH_ATTEMPTS (default 5): popular courses each enroller tries.
+Each enroller signs in, reads the semester (BENCH_RUSH_SEMESTER) and sleeps until its
+`registration_opens_at`; an admin sets that to a few seconds after the last user will have spawned
+(benchmarks/scenarios.py does). The enrollers are students 1..BENCH_RUSH_USERS; set
+BENCH_BROWSER_FIRST_STUDENT above that so the browsers are other students. BENCH_RUSH_ATTEMPTS
+(default 5): popular courses each enroller tries.
+
+With BENCH_RUSH_LOG set, every request is also written to BENCH_RUSH_LOG.<pid>.jsonl (start time,
+name, milliseconds, status, error code), so the runner can tell the first seconds after the opening
+from the rest.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
+import time
+from datetime import datetime
+from typing import Any
 
-from locust import task
+import gevent
+from locust import events, task
 
 # locust imports a locustfile as a top-level module with its directory on sys.path.
 from registration import API, STUDENTS, SignedInUser, StudentUser
@@ -22,12 +35,15 @@ __all__ = ["RushStudent", "StudentUser"]
 
 RUSH_COURSES = [course for course in os.environ.get("BENCH_RUSH_COURSES", "").split(",") if course]
 RUSH_ATTEMPTS = int(os.environ.get("BENCH_RUSH_ATTEMPTS", "5"))
+RUSH_SEMESTER = os.environ.get("BENCH_RUSH_SEMESTER", "")
+RUSH_LOG = os.environ.get("BENCH_RUSH_LOG", "")
 _rusher_numbers = itertools.count(1)
 
 
 class RushStudent(SignedInUser):
-    """Registration opens: signs in, enrolls into a few of the popular courses as fast as it can,
-    then checks its enrollments and stops. A full course (409) is an expected answer."""
+    """Registration opens: signs in, waits for the opening, enrolls into a few of the popular courses
+    as fast as it can, then checks its enrollments and stops. A refusal (409: the course is full, or
+    a registration rule) is an expected answer."""
 
     # Spawned first and in this number; the other users are StudentUsers (browsers).
     fixed_count = int(os.environ.get("BENCH_RUSH_USERS", "300"))
@@ -41,6 +57,14 @@ class RushStudent(SignedInUser):
         number = next(_rusher_numbers)
         self.sign_in(f"student{1 + (number - 1) % STUDENTS}@demo.edu")
         self.targets = random.sample(RUSH_COURSES, min(RUSH_ATTEMPTS, len(RUSH_COURSES)))
+        if RUSH_SEMESTER:
+            semester = self.get(f"/semesters/{RUSH_SEMESTER}", "GET /semesters/{id} (rush)")
+            if semester:
+                opens_at = datetime.fromisoformat(semester["registration_opens_at"].replace("Z", "+00:00"))
+                # Like a student with the page open at the opening minute: the first click at the instant
+                # (a timer may wake a hair early; the server must not see the click before it).
+                while time.time() < opens_at.timestamp():
+                    gevent.sleep(opens_at.timestamp() - time.time())
 
     @task
     def enroll_next(self) -> None:
@@ -60,3 +84,31 @@ class RushStudent(SignedInUser):
                 response.success()
             elif response.status_code not in (200, 201):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
+
+
+_log_lines: list[str] = []
+
+
+@events.request.add_listener
+def _remember_request(
+    request_type: str, name: str, response_time: float, response: Any = None, start_time: float | None = None, **_: Any
+) -> None:
+    if not RUSH_LOG:
+        return
+    status = getattr(response, "status_code", 0) or 0
+    code = None
+    if status == 409:
+        try:
+            code = json.loads(response.text).get("code")
+        except (ValueError, AttributeError, TypeError):
+            code = None
+    started = start_time if start_time is not None else time.time() - response_time / 1000
+    record = {"at": started, "name": f"{request_type} {name}", "ms": response_time, "status": status, "code": code}
+    _log_lines.append(json.dumps(record))
+
+
+@events.quitting.add_listener
+def _write_request_log(**_: Any) -> None:
+    if RUSH_LOG and _log_lines:
+        with open(f"{RUSH_LOG}.{os.getpid()}.jsonl", "a") as file:
+            file.write("\n".join(_log_lines) + "\n")

@@ -4,19 +4,24 @@ stays free of what would break locust."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 
+from benchmarks.endpoints import before_figures, enroll_p50_growth, key_endpoints
 from benchmarks.report import (
     MarkerError,
     check_markers,
     docs_block,
     ensure_docs_file_has_markers,
+    key_endpoint_lines,
     replace_between_markers,
+    rush_phase_lines,
     update_docs_file,
 )
+from benchmarks.rush import rush_phases
 from benchmarks.variables import DOCS_FILE, BenchVariables
 from devstack.services import ROOT
 
@@ -131,3 +136,76 @@ def test_the_runner_imports_neither_django_nor_boto3_nor_requests():
         check=True,
     )
     assert completed.stdout.strip() == "[]"
+
+
+def test_the_rush_reports_its_first_seconds_after_the_opening_apart_from_the_rest():
+    opens_at = 1_000.0
+    enroll, browse = "POST POST /enrollments (rush)", "GET GET /courses?semester_id"
+    requests = [
+        {"at": 999.0, "name": "POST POST /api/auth/login", "ms": 50, "status": 200, "code": None},
+        {"at": 1_000.0, "name": enroll, "ms": 40, "status": 201, "code": None},
+        {"at": 1_000.2, "name": enroll, "ms": 80, "status": 409, "code": "course_full"},
+        {"at": 1_005.0, "name": browse, "ms": 9, "status": 200, "code": None},
+        {"at": 1_009.9, "name": browse, "ms": 30, "status": 502, "code": None},
+        {"at": 1_010.0, "name": enroll, "ms": 12, "status": 409, "code": "time_conflict"},
+        {"at": 1_020.0, "name": browse, "ms": 4, "status": 200, "code": None},
+        {"at": 1_021.0, "name": "GET GET /enrollments/me (rush)", "ms": 7, "status": 200, "code": None},
+    ]
+
+    phases = rush_phases(requests, opens_at=opens_at)
+
+    assert phases["opening"] == {
+        "enroll": {"requests": 2, "p50_ms": 40, "p99_ms": 80},
+        "browse": {"requests": 2, "p50_ms": 9, "p99_ms": 30},
+        "server_errors": 1,
+        "connection_errors": 0,
+    }
+    assert phases["steady"]["enroll"] == {"requests": 1, "p50_ms": 12, "p99_ms": 12}
+    assert phases["steady"]["browse"] == {"requests": 1, "p50_ms": 4, "p99_ms": 4}
+    assert phases["steady"]["server_errors"] == 0
+    assert phases["enroll_answers"] == {"201": 1, "409 course_full": 1, "409 time_conflict": 1}
+    assert phases["enrolls_before_opening"] == 0
+    rush = {**phases, "opens_at": "2026-12-01T12:00:00+00:00", "seat_check": {"oversold": 0}}
+    lines = "\n".join(rush_phase_lines(rush))
+    assert "| first 10 s | 2 | 40.0 ms | 80.0 ms | 2 | 9.0 ms | 30.0 ms | 1 |" in lines
+    assert "Enroll answers: 201: 1, 409 course_full: 1, 409 time_conflict: 1; 0 sent before the opening" in lines
+
+
+def locust_row(p50: float, p99: float) -> dict:
+    return {"requests": 100, "failures": 0, "p50_ms": p50, "p99_ms": p99, "average_ms": p50 + 1}
+
+
+def test_enroll_and_the_course_list_come_from_locusts_rows_and_compare_with_an_earlier_run(tmp_path):
+    product = {
+        "endpoints": {
+            "POST POST /enrollments": locust_row(16, 45),
+            "GET GET /courses?semester_id": locust_row(4, 20),
+        }
+    }
+    earlier = tmp_path / "bench.json"
+    earlier.write_text(
+        json.dumps(
+            {
+                "finished_at": "2026-11-25T21:36:58+00:00",
+                "configurations": {
+                    "product": {
+                        "endpoints": {
+                            "POST POST /enrollments": locust_row(12, 40),
+                            "GET GET /courses?semester_id": locust_row(4, 19),
+                        }
+                    }
+                },
+            }
+        )
+    )
+    results = {"key_endpoints": key_endpoints(product), "before": before_figures(earlier)}
+
+    assert results["key_endpoints"]["enroll"]["p50_ms"] == 16
+    assert results["before"]["key_endpoints"]["course_list"]["p99_ms"] == 19
+    assert enroll_p50_growth(results) == pytest.approx(4 / 3)
+    lines = "\n".join(key_endpoint_lines(results))
+    assert "| enroll (`POST /api/enrollments`) | 100 | 16.0 ms | 45.0 ms | 12.0 ms | 40.0 ms |" in lines
+    assert "Enroll p50: 1.33x the earlier run's (within the budget of 1.33x)" in lines
+    assert "No earlier run" in "\n".join(key_endpoint_lines({"key_endpoints": key_endpoints(product), "before": None}))
+    with pytest.raises(SystemExit, match="does not exist"):
+        before_figures(tmp_path / "nowhere.json")

@@ -82,10 +82,17 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     assert rush["enroll_requests"] <= int(TINY["BENCH_RUSH_USERS"]) * int(TINY["BENCH_RUSH_COURSES"])
     assert rush["seat_check"]["ok"], rush["seat_check"]
     assert rush["seat_check"]["oversold"] == 0
+    # The enrollers waited for the opening: none was refused for it, none fired before it.
+    assert rush["enrolls_before_opening"] == 0
+    assert "409 registration_closed" not in rush["enroll_answers"]
+    assert rush["opening"]["enroll"]["requests"] > 0
+    assert rush["opening"]["server_errors"] == rush["steady"]["server_errors"] == 0
+    assert set(results["key_endpoints"]) == {"enroll", "course_list"}
 
     markdown = (tmp_path / "bench.md").read_text()
     assert "| product |" in markdown and "| baseline |" in markdown
     assert "Registration rush" in markdown
+    assert "Enroll and the cached course list" in markdown and "| first 10 s |" in markdown
     assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
     assert markdown.strip() in completed.stdout
     assert docs.read_text() == (ROOT / "docs" / "benchmarks.md").read_text()

@@ -8,7 +8,8 @@ TEST_REDIS_PORT = env_int("TEST_REDIS_PORT", 6392, minimum=1)
 TEST_BROKER_PORT = env_int("TEST_BROKER_PORT", 6394, minimum=1)
 
 DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{TEST_DYNAMODB_PORT}"
-DYNAMODB_TABLE_PREFIX = "test-"
+# A test that serves data of its own from subprocesses (tests/test_demo_examples.py) gives them other tables.
+DYNAMODB_TABLE_PREFIX = env_str("TEST_DYNAMODB_TABLE_PREFIX", "test-")
 AWS_ACCESS_KEY_ID = "test"
 AWS_SECRET_ACCESS_KEY = "test"
 

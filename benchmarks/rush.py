@@ -1,0 +1,194 @@
+"""`make bench`'s registration rush: students wait for a semester's registration to open and enroll
+into its popular courses at that instant, while others browse. The runner moves the semester's
+opening (through the admin API, as a registrar would) to a few seconds after the last simulated user
+will have spawned; the enrollers read it and sleep until then (locustfiles/rush.py).
+
+Reported: the first OPENING_SECONDS after the opening on their own (enroll and browse p50/p99,
+server errors), next to the steady state that follows; the answers enrolls got; and the seat check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.api_client import get_json, patch_json, sign_in
+from benchmarks.locust_runner import LocustRun, combine, run_locust
+from benchmarks.server_figures import server_figures
+from benchmarks.stack import BenchStack, base_url
+from benchmarks.stats import percentile
+from devstack.services import ROOT, VENV_BIN
+
+# The rush's first seconds, reported apart from the steady state.
+OPENING_SECONDS = 10
+# Locust's own start (imports, the first spawns) and a margin after the last spawn, before the opening.
+LOCUST_START_SECONDS = 5
+MARGIN_SECONDS = 3
+ENROLL = "POST POST /enrollments (rush)"
+
+
+def measure_rush(stack: BenchStack) -> dict[str, Any]:
+    """Registration opens: enrollers into the popular courses while others browse, on a warmed cache."""
+    integer = stack.variables.integer
+    rush_users, browsers = integer("BENCH_RUSH_USERS"), integer("BENCH_RUSH_BROWSERS")
+    seconds, students = integer("BENCH_RUSH_SECONDS"), integer("BENCH_STUDENTS")
+    spawn_rate = max(1, integer("BENCH_RUSH_SPAWN_RATE"))
+    if students < rush_users + browsers:
+        raise SystemExit(
+            f"The rush needs BENCH_STUDENTS >= BENCH_RUSH_USERS + BENCH_RUSH_BROWSERS ({rush_users + browsers})"
+        )
+    stack.flush_cache()
+    print(f"rush: {stack.warm_cache()}", flush=True)
+    server = stack.gunicorn(name="rush", cache_enabled=True)
+    request_log = stack.output_dir / "rush-requests"
+    for old in request_log.parent.glob(request_log.name + ".*.jsonl"):
+        old.unlink()
+    try:
+        url = base_url(server)
+        token = sign_in(url, f"student{students}@demo.edu")
+        semester = stack.variables.semester_ids()[0]
+        candidates = get_json(f"{url}/api/courses?semester_id={semester}&limit=100", token)["results"]
+        # The smallest courses without prerequisites fill up: the seat condition is exercised, not just present.
+        candidates = [course for course in candidates if not course["prerequisites"]]
+        candidates.sort(key=lambda course: (course["seats_available"], course["course_id"]))
+        popular = [course["course_id"] for course in candidates[: integer("BENCH_RUSH_COURSES")]]
+        seats = sum(course["seats_available"] for course in candidates[: len(popular)])
+        spawn_seconds = math.ceil((rush_users + browsers) / spawn_rate)
+        lead_seconds = LOCUST_START_SECONDS + spawn_seconds + MARGIN_SECONDS
+        opens_at = open_registration_later(url, semester, seconds_from_now=lead_seconds)
+        print(
+            f"rush: {rush_users} students enroll into {len(popular)} courses ({seats} free seats) when "
+            f"registration opens at {opens_at.isoformat(timespec='seconds')} ({lead_seconds} s from now), "
+            f"while {browsers} browse; then {seconds} s ...",
+            flush=True,
+        )
+        rows, before, after = run_locust(
+            stack,
+            server,
+            name="rush",
+            run=LocustRun(
+                locustfile="rush.py",
+                user_classes=["RushStudent", "StudentUser"],
+                users=rush_users + browsers,
+                spawn_rate=spawn_rate,
+                seconds=lead_seconds + seconds,
+                reset_after_spawn=False,
+                cache_enabled=True,
+                env={
+                    **stack.dataset_env(),
+                    "BENCH_RUSH_USERS": str(rush_users),
+                    "BENCH_RUSH_COURSES": ",".join(popular),
+                    "BENCH_RUSH_SEMESTER": str(semester),
+                    "BENCH_RUSH_LOG": str(request_log),
+                    "BENCH_BROWSER_FIRST_STUDENT": str(rush_users + 1),
+                    # The rush is measured from its first request: no warm-up reset of the statistics.
+                    "BENCH_WARMUP": "",
+                },
+            ),
+        )
+    finally:
+        stack.stop_service(server)
+    seat_check = seat_check_of(stack, popular)
+    browse_rows = [row for key, row in rows.items() if key.startswith("GET ") and "(rush)" not in key]
+    enroll_row = rows.get(ENROLL, {"requests": 0, "failures": 0})
+    figures = server_figures(before, after, cache_enabled=True)
+    phases = rush_phases(read_request_log(request_log), opens_at=opens_at.timestamp())
+    print(
+        f"  first {OPENING_SECONDS} s: enroll p99 {phases['opening']['enroll']['p99_ms']:.0f} ms, "
+        f"browse p99 {phases['opening']['browse']['p99_ms']:.0f} ms, "
+        f"{phases['opening']['server_errors']} server errors; oversold courses: {seat_check['oversold']}, "
+        f"counter mismatches: {seat_check['counter_mismatches']}, full: {seat_check['full']}/{len(popular)}",
+        flush=True,
+    )
+    return {
+        "enrollers": rush_users,
+        "browsers": browsers,
+        "seconds": seconds,
+        "opens_at": opens_at.isoformat(timespec="seconds"),
+        "popular_courses": len(popular),
+        "free_seats_before": seats,
+        "browse": combine(browse_rows) if browse_rows else None,
+        "enroll_requests": enroll_row["requests"],
+        "enroll_failures": enroll_row["failures"],
+        "all_failures": rows["Aggregated"]["failures"],
+        "exceptions": rows["Aggregated"]["exceptions"],
+        "cache_hit_rate": figures["cache_hit_rate"],
+        "server_cpu_percent": figures["server_cpu_percent"],
+        "seat_check": seat_check,
+        **phases,
+        "endpoints": rows,
+    }
+
+
+def open_registration_later(url: str, semester_id: int, *, seconds_from_now: float) -> datetime:
+    """Move the semester's opening to `seconds_from_now`, whole seconds, as the demo admin."""
+    opens_at = datetime.fromtimestamp(math.ceil(time.time() + seconds_from_now), tz=UTC)
+    admin_token = sign_in(url, "admin@demo.edu")
+    semester = patch_json(
+        f"{url}/api/semesters/{semester_id}",
+        admin_token,
+        {"registration_opens_at": opens_at.isoformat().replace("+00:00", "Z")},
+    )
+    return datetime.fromisoformat(semester["registration_opens_at"].replace("Z", "+00:00"))
+
+
+def read_request_log(prefix: Path) -> list[dict[str, Any]]:
+    """Every request locustfiles/rush.py wrote down, from each locust process's file."""
+    requests: list[dict[str, Any]] = []
+    for path in sorted(prefix.parent.glob(prefix.name + ".*.jsonl")):
+        requests += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return requests
+
+
+def _latencies(requests: list[dict[str, Any]]) -> dict[str, Any]:
+    times = [request["ms"] for request in requests]
+    return {"requests": len(times), "p50_ms": percentile(times, 0.50), "p99_ms": percentile(times, 0.99)}
+
+
+def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str, Any]:
+    """Enroll and browse latency in the first OPENING_SECONDS after the opening and after them, the
+    server errors (5xx) of each phase, and what the enrolls were answered (status, or the 409's code)."""
+    phases: dict[str, Any] = {"opening_seconds": OPENING_SECONDS}
+    bounds = {"opening": (opens_at, opens_at + OPENING_SECONDS), "steady": (opens_at + OPENING_SECONDS, math.inf)}
+    for phase, (start, end) in bounds.items():
+        during = [request for request in requests if start <= request["at"] < end]
+        enrolls = [request for request in during if request["name"] == ENROLL]
+        browsing = [
+            request for request in during if request["name"].startswith("GET ") and "(rush)" not in request["name"]
+        ]
+        phases[phase] = {
+            "enroll": _latencies(enrolls),
+            "browse": _latencies(browsing),
+            "server_errors": sum(1 for request in during if request["status"] >= 500),
+            "connection_errors": sum(1 for request in during if not request["status"]),
+        }
+    enroll_answers = Counter(
+        f"409 {request['code']}" if request["status"] == 409 else str(request["status"])
+        for request in requests
+        if request["name"] == ENROLL
+    )
+    phases["enroll_answers"] = dict(sorted(enroll_answers.items()))
+    phases["enrolls_before_opening"] = sum(
+        1 for request in requests if request["name"] == ENROLL and request["at"] < opens_at
+    )
+    return phases
+
+
+def seat_check_of(stack: BenchStack, course_ids: list[str]) -> dict[str, Any]:
+    """benchmarks.seat_check in a process of its own (it needs Django): counters against records."""
+    completed = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "benchmarks.seat_check", *course_ids],
+        cwd=ROOT,
+        env={**os.environ, **stack.env()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout)
