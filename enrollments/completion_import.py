@@ -23,7 +23,6 @@ from pynamodb.transactions import TransactWrite
 
 from accounts.models import Actor, Role, User, UserEmail
 from courseproject.api.errors import ConflictError, PermissionDeniedError
-from courseproject.background.events import announce
 from courseproject.dynamo.batch import batch_get, batch_get_items
 from courseproject.dynamo.transactions import commit_transaction
 from courses.selectors import courses_with_code
@@ -31,7 +30,7 @@ from enrollments.completion_csv import CHANGES, ImportReport, ImportRow, Outcome
 from enrollments.models import Enrollment, EnrollmentStatus, Transcript, enrollment_id_for, transcript_key
 from enrollments.records import MAX_ROUNDS, pause_before_round, write_transcript
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import enrollment_changed
+from enrollments.signals import announce_enrollment_change
 from semesters.models import Semester
 
 # Enrollment updates per transaction, leaving room for the transcript.
@@ -164,17 +163,7 @@ def _commit_for_student(
         enrollment = enrollments[_enrollment_id(row)]
         before = enrollment_representation(enrollment)
         enrollment.status, enrollment.updated_at = EnrollmentStatus.COMPLETED.value, now
-        announce(
-            enrollment_changed,
-            sender=Enrollment,
-            user_id=user_id,
-            course_id=enrollment.course_id,
-            semester_id=int(enrollment.semester_id),
-            action="completed",
-            actor_id=actor.user_id,
-            before=before,
-            enrollment=enrollment_representation(enrollment),
-        )
+        announce_enrollment_change(action="completed", actor_id=actor.user_id, enrollment=enrollment, before=before)
     return True
 
 

@@ -18,7 +18,6 @@ from pynamodb.transactions import TransactWrite
 from accounts.models import Actor
 from courseproject.api.errors import ConflictError, PermissionDeniedError
 from courseproject.api.rendering import isoformat
-from courseproject.background.events import announce
 from courseproject.dynamo.batch import batch_get
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
@@ -34,7 +33,7 @@ from enrollments.models import (
 )
 from enrollments.records import MAX_ROUNDS, condition_failed, pause_before_round, write_transcript
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import enrollment_changed
+from enrollments.signals import announce_enrollment_change
 from semesters.selectors import semester_by_id
 
 
@@ -103,17 +102,7 @@ def _complete_one(enrollment: Enrollment, *, course: Course, actor: Actor) -> bo
     before = enrollment_representation(enrollment)
     enrollment.status = EnrollmentStatus.COMPLETED.value
     enrollment.updated_at = now
-    announce(
-        enrollment_changed,
-        sender=Enrollment,
-        user_id=enrollment.user_id,
-        course_id=enrollment.course_id,
-        semester_id=int(enrollment.semester_id),
-        action="completed",
-        actor_id=actor.user_id,
-        before=before,
-        enrollment=enrollment_representation(enrollment),
-    )
+    announce_enrollment_change(action="completed", actor_id=actor.user_id, enrollment=enrollment, before=before)
     return True
 
 

@@ -106,6 +106,24 @@ def write_transcript(
     )
 
 
+def write_student_records(
+    transaction: TransactWrite,
+    *,
+    user_id: str,
+    semester_id: int,
+    records: StudentRecords,
+    schedule_courses: dict[str, Any],
+    transcript_entries: dict[str, str],
+    now: datetime,
+) -> None:
+    """The schedule and the transcript as an enroll or drop leaves them, each on its version condition
+    (the transaction's third and fourth items)."""
+    write_schedule(
+        transaction, user_id=user_id, semester_id=semester_id, read=records.schedule, courses=schedule_courses, now=now
+    )
+    write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
+
+
 def schedule_entry(course: Course) -> dict[str, Any]:
     """What the schedule keeps of an enrolled course: what the credit and conflict rules read."""
     return {"course_code": course.course_code, "credits": int(course.credits), "meetings": course.meetings or []}

@@ -18,33 +18,14 @@ from django.utils import timezone
 from accounts.models import Actor
 from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from courseproject.api.rendering import isoformat
-from courseproject.background.events import announce
 from courses.selectors import cached_course
 from courses.serializers import course_representation
 from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.records import MAX_ROUNDS, pause_before_round, read_student_records
 from enrollments.rules import check_enroll_rules
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import enrollment_changed
+from enrollments.signals import announce_enrollment_change
 from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, not_enrolled
-
-
-def _announce(
-    *, action: str, actor: Actor, enrollment: Enrollment, before: dict | None, override_reason: str | None = None
-) -> None:
-    announce(
-        enrollment_changed,
-        sender=Enrollment,
-        user_id=enrollment.user_id,
-        course_id=enrollment.course_id,
-        semester_id=int(enrollment.semester_id),
-        action=action,
-        actor_id=actor.user_id,
-        before=before,
-        enrollment=enrollment_representation(enrollment),
-        override_reason=override_reason,
-    )
-
 
 # --- Enroll --------------------------------------------------------------------------------------
 
@@ -92,9 +73,9 @@ def enroll(
         result = commit_enroll(user_id=user_id, records=records, semester_id=semester_id, now=now)
         if result is not None:
             if result.created:
-                _announce(
+                announce_enrollment_change(
                     action="enrolled",
-                    actor=actor,
+                    actor_id=actor.user_id,
                     enrollment=result.enrollment,
                     before=None,
                     override_reason=override_reason,
@@ -141,7 +122,7 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
             enrollment.status = EnrollmentStatus.DROPPED.value
             enrollment.dropped_at = now
             enrollment.updated_at = now
-            _announce(action="dropped", actor=actor, enrollment=enrollment, before=before)
+            announce_enrollment_change(action="dropped", actor_id=actor.user_id, enrollment=enrollment, before=before)
             return enrollment
     raise ConflictError(
         "Too many of your requests are changing your schedule at once; please retry.", code="transaction_conflict"

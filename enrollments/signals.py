@@ -15,16 +15,42 @@ from django.conf import settings
 from django.dispatch import Signal
 
 from courseproject.background.dispatch import dispatch, new_event_id
+from courseproject.background.events import announce
 from courseproject.caching import keys
 from courseproject.caching.entities import forget, put_entity
 from courseproject.caching.pages import bump_generations
 from courses.models import Course
 from courses.selectors import SEAT_ATTRIBUTES, seats_payload
+from enrollments.models import Enrollment
+from enrollments.serializers import enrollment_representation
 from enrollments.tasks import SUBJECTS, refresh_schedules, send_enrollment_email
 
 logger = logging.getLogger(__name__)
 
 enrollment_changed = Signal()
+
+
+def announce_enrollment_change(
+    *,
+    action: str,
+    actor_id: str,
+    enrollment: Enrollment,
+    before: dict[str, Any] | None,
+    override_reason: str | None = None,
+) -> None:
+    """Send enrollment_changed for a committed change of `enrollment` (its state after the change)."""
+    announce(
+        enrollment_changed,
+        sender=Enrollment,
+        user_id=enrollment.user_id,
+        course_id=enrollment.course_id,
+        semester_id=int(enrollment.semester_id),
+        action=action,
+        actor_id=actor_id,
+        before=before,
+        enrollment=enrollment_representation(enrollment),
+        override_reason=override_reason,
+    )
 
 
 def refresh_enrollment_caches(*, user_id: str, course_id: str, **_: Any) -> None:

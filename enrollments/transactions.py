@@ -20,7 +20,7 @@ from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
-from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_schedule, write_transcript
+from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_student_records
 
 logger = logging.getLogger(__name__)
 
@@ -89,15 +89,15 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
             condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity) & _rules_unchanged(course),
             return_values=ALL_OLD,
         )
-        write_schedule(
+        write_student_records(
             transaction,
             user_id=user_id,
             semester_id=semester_id,
-            read=records.schedule,
-            courses=schedule_courses,
+            records=records,
+            schedule_courses=schedule_courses,
+            transcript_entries=transcript_entries,
             now=now,
         )
-        write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
 
     try:
         commit_transaction(build)
@@ -155,15 +155,15 @@ def commit_drop(*, records: StudentRecords, semester_id: int, now: datetime) -> 
             actions=[Course.enrolled_count.add(-1), Course.revision.add(1)],
             condition=Course.course_id.exists() & (Course.enrolled_count > 0),
         )
-        write_schedule(
+        write_student_records(
             transaction,
             user_id=user_id,
             semester_id=semester_id,
-            read=records.schedule,
-            courses=schedule_courses,
+            records=records,
+            schedule_courses=schedule_courses,
+            transcript_entries=transcript_entries,
             now=now,
         )
-        write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
 
     try:
         commit_transaction(build)

@@ -8,7 +8,7 @@ tests/e2e/test_registration_races.py.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -18,32 +18,14 @@ from audit.models import AuditRecord, entity_key_for
 from courses import services as course_services
 from enrollments import services as enrollment_services
 from enrollments.models import Schedule
-from tests.conftest import authenticated_client, open_semester
-
-OPENS_AT = datetime(2031, 3, 2, 14, 0, tzinfo=UTC)
-ADD_DEADLINE = datetime(2031, 3, 20, 23, 59, 59, tzinfo=UTC)
-DROP_DEADLINE = datetime(2031, 4, 15, 23, 59, 59, tzinfo=UTC)
-DURING_REGISTRATION = OPENS_AT + timedelta(days=1)
-
-
-def windowed_semester(**rules) -> int:
-    return open_semester(
-        registration_opens_at=OPENS_AT, add_deadline=ADD_DEADLINE, drop_deadline=DROP_DEADLINE, **rules
-    )
-
-
-def meeting(days: list[str], start: str, end: str) -> dict:
-    return {"days": days, "start": start, "end": end}
-
-
-def client_of(person):
-    """The person's API client with a token issued now: inside time_machine.travel, tokens issued
-    before the jump have expired (or are not valid yet)."""
-    return authenticated_client(person.user)
-
-
-def enroll(person, course):
-    return client_of(person).post("/api/enrollments", {"course_id": course.course_id}, format="json")
+from tests.conftest import open_semester
+from tests.registration import (
+    DROP_DEADLINE,
+    DURING_REGISTRATION,
+    client_of,
+    enroll,
+    windowed_semester,
+)
 
 
 class TestCompletions:

@@ -15,32 +15,17 @@ import time_machine
 from enrollments import completions
 from enrollments import services as enrollment_services
 from semesters.models import Semester
-from tests.conftest import authenticated_client, open_semester
-
-OPENS_AT = datetime(2031, 3, 2, 14, 0, tzinfo=UTC)
-ADD_DEADLINE = datetime(2031, 3, 20, 23, 59, 59, tzinfo=UTC)
-DROP_DEADLINE = datetime(2031, 4, 15, 23, 59, 59, tzinfo=UTC)
-DURING_REGISTRATION = OPENS_AT + timedelta(days=1)
-
-
-def windowed_semester(**rules) -> int:
-    return open_semester(
-        registration_opens_at=OPENS_AT, add_deadline=ADD_DEADLINE, drop_deadline=DROP_DEADLINE, **rules
-    )
-
-
-def meeting(days: list[str], start: str, end: str) -> dict:
-    return {"days": days, "start": start, "end": end}
-
-
-def client_of(person):
-    """The person's API client with a token issued now: inside time_machine.travel, tokens issued
-    before the jump have expired (or are not valid yet)."""
-    return authenticated_client(person.user)
-
-
-def enroll(person, course):
-    return client_of(person).post("/api/enrollments", {"course_id": course.course_id}, format="json")
+from tests.conftest import open_semester
+from tests.registration import (
+    ADD_DEADLINE,
+    DROP_DEADLINE,
+    DURING_REGISTRATION,
+    OPENS_AT,
+    client_of,
+    enroll,
+    meeting,
+    windowed_semester,
+)
 
 
 class TestRegistrationWindow:

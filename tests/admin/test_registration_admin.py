@@ -21,22 +21,9 @@ from enrollments.admin_display import university_time
 from enrollments.models import Enrollment, Transcript, enrollment_id_for
 from tests.admin.helpers import AUDIT, COURSES, ENROLLMENTS, messages_of, signed_in, text
 from tests.conftest import authenticated_client, open_semester
+from tests.registration import DROP_DEADLINE, DURING_REGISTRATION, meeting, windowed_semester
 
 ENROLL = f"{ENROLLMENTS}enroll/"
-OPENS_AT = datetime(2031, 3, 2, 14, 0, tzinfo=UTC)
-ADD_DEADLINE = datetime(2031, 3, 20, 23, 59, 59, tzinfo=UTC)
-DROP_DEADLINE = datetime(2031, 4, 15, 23, 59, 59, tzinfo=UTC)
-DURING_REGISTRATION = OPENS_AT + timedelta(days=1)
-
-
-def windowed_semester(**rules) -> int:
-    return open_semester(
-        registration_opens_at=OPENS_AT, add_deadline=ADD_DEADLINE, drop_deadline=DROP_DEADLINE, **rules
-    )
-
-
-def meeting(days: list[str], start: str, end: str) -> dict:
-    return {"days": days, "start": start, "end": end}
 
 
 def status_of(student, course) -> str | None:
