@@ -16,11 +16,11 @@ from courseproject.adminsite.lists import FilterInput, ListPage, Row, filter_err
 from courseproject.adminsite.pages import missing_object_redirect, render_page
 from courseproject.adminsite.params import InvalidFilter, cursor_param, plain_int, text_param
 from courseproject.adminsite.site import Section, admin_site
+from courseproject.adminsite.times import university_time
 from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.pagination import Page
 from courseproject.ids import MAX_SEMESTER_ID
 from courses.selectors import cached_courses
-from enrollments.admin_display import university_time
 from enrollments.admin_student import StudentPanel, register_student_panel
 
 PAGE_SIZE = 50

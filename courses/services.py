@@ -35,7 +35,7 @@ UPDATABLE_FIELDS = (
 # under enrolled students (their schedules are then brought up to date, see enrollments/signals.py).
 SCHEDULE_FIELDS = ("credits", "meetings")
 # What the enroll rules read of a course; changing any bumps its rules_revision.
-RULES_FIELDS = ("credits", "meetings", "prerequisites")
+RULES_FIELDS = ("course_code", "credits", "meetings", "prerequisites")
 
 
 def _require_instructor(instructor_id: str) -> None:
@@ -135,6 +135,7 @@ def _explain_failed_write(
     capacity: int | None = None,
     deleting: bool = False,
     changes_schedules: bool = False,
+    renames: bool = False,
 ) -> None:
     """A conditional write failed: re-read the course and raise what the caller needs to know."""
     current = course_by_id(course_id=course_id)
@@ -145,6 +146,13 @@ def _explain_failed_write(
         raise ConflictError(
             f"{_students_enrolled(int(current.enrolled_count))}; drop them before deleting the course.",
             code="course_has_enrollments",
+        )
+    if renames and current.enrolled_count > 0:
+        raise ConflictError(
+            f"{_students_enrolled(int(current.enrolled_count))}: their transcripts know the course by its code, "
+            "so it cannot change while they are; create a new course instead.",
+            code="course_has_enrollments",
+            context={"enrolled_count": int(current.enrolled_count)},
         )
     if changes_schedules and current.enrolled_count > 0:
         raise ConflictError(
@@ -187,8 +195,10 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
         # Ownership may have moved since the read above.
         condition &= Course.instructor_id == actor.user_id
     changes_schedules = not actor.is_admin and _changes_schedules_after_opening(course, changes)
-    if changes_schedules:
-        # Students enrolled under these credits and meetings; a concurrent enroll must not slip in either.
+    renames = "course_code" in changes and changes["course_code"] != course.course_code
+    if changes_schedules or renames:
+        # Students enrolled under these credits and meetings (or, for anyone, under this code, which keys
+        # their transcripts): a concurrent enroll must not slip in either.
         condition &= Course.enrolled_count == 0
     capacity = changes.get("capacity")
     if capacity is not None:
@@ -204,7 +214,11 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             _explain_failed_write(
-                course_id=course_id, actor=actor, capacity=capacity, changes_schedules=changes_schedules
+                course_id=course_id,
+                actor=actor,
+                capacity=capacity,
+                changes_schedules=changes_schedules,
+                renames=renames,
             )
         raise
     _send_changed(action="updated", actor=actor, course=course, before=before, after=course_representation(course))

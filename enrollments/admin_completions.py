@@ -14,12 +14,12 @@ from accounts.selectors import cached_profiles
 from courseproject.adminsite.lists import filter_errors_as_messages, query_with
 from courseproject.adminsite.pages import missing_object_redirect, render_page
 from courseproject.adminsite.params import cursor_param
+from courseproject.adminsite.times import university_time, university_zone
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.errors import DomainError
 from courseproject.api.pagination import Page
 from courseproject.ids import ID_PATTERN
 from courses.selectors import course_by_id
-from enrollments.admin_display import university_time, university_zone
 from enrollments.completion_csv import (
     COLUMNS,
     MAX_FILE_BYTES,

@@ -1,16 +1,9 @@
-"""How the enrollments' admin pages show what the rules are about: instants in the university's zone
-(daylight saving included), meetings as their wall-clock times, and a service's refusal in words
-that name what failed."""
+"""How the enrollments' admin pages show what the rules are about: a service's refusal in words that
+name what failed (instants on the university's clock, courseproject/adminsite/times.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
-
-from django.conf import settings
-
+from courseproject.adminsite.times import university_time
 from courseproject.api.errors import DomainError
 from courses.selectors import cached_courses
 
@@ -22,24 +15,6 @@ OVERRIDABLE_RULES = {
     "credit_limit_exceeded": "Credit limit",
 }
 TRANSFER_CREDIT = "Transfer credit"
-
-
-def university_zone() -> ZoneInfo:
-    # The semesters' admin validates this setting at start-up; UTC until it is set.
-    return ZoneInfo(getattr(settings, "UNIVERSITY_TIME_ZONE", "UTC") or "UTC")
-
-
-def university_time(value: datetime | str | None) -> str:
-    """An instant (or its ISO 8601 text, as error bodies carry it) on the university's clock."""
-    if value is None or value == "":
-        return "-"
-    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return instant.astimezone(university_zone()).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def meetings_text(meetings: Iterable[dict[str, Any]] | None) -> str:
-    """MON WED 09:00-10:15; FRI 13:00-14:00 (local wall-clock times)."""
-    return "; ".join(f"{' '.join(meeting['days'])} {meeting['start']}-{meeting['end']}" for meeting in meetings or [])
 
 
 def semester_label(semester_id: int) -> str:

@@ -23,10 +23,12 @@ from accounts.models import Role, User
 from accounts.selectors import user_by_id
 from courseproject.adminsite.forms import FormPage, form_page
 from courseproject.adminsite.pages import render_page
+from courseproject.adminsite.times import university_time, university_zone
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.errors import InvalidInputError
+from courses.admin_fields import meetings_as_text
 from courses.selectors import cached_courses, courses_with_code
-from enrollments.admin_display import meetings_text, semester_label, university_time, university_zone
+from enrollments.admin_display import semester_label
 from enrollments.completions import record_transfer_credit
 from enrollments.models import EnrollmentStatus
 from enrollments.selectors import AcademicRecord, academic_record
@@ -80,7 +82,7 @@ def _schedules(record: AcademicRecord) -> list[ScheduleView]:
                     "name": f"{held['course_code']} {title}",
                     "url": admin_url("courses_course_change", course_id) if course else None,
                     "credits": int(held["credits"]),
-                    "meetings": meetings_text(held.get("meetings")) or "-",
+                    "meetings": meetings_as_text(held.get("meetings") or [], separator="; ") or "-",
                 }
             )
         views.append(view)

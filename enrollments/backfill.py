@@ -1,8 +1,9 @@
 """Existing data under the registration rules: the schedules and transcripts of enrollments made
 before they existed (or written without them), rebuilt from the enrollments themselves.
 
-Only what is missing is written: a schedule that exists is the enroll path's and is left alone; a
-transcript gains the entries it lacks (conditioned on its version, like every transcript write).
+Only what is missing is written: a schedule gains the courses it lacks and a transcript the entries
+it lacks, each conditioned on its version like every write of them, so an enroll or drop made
+meanwhile is read again, never overwritten.
 No Scan: a semester's courses come from the CoursesBySemester index, a course's students from
 EnrollmentsByCourse.
 """
@@ -15,11 +16,12 @@ from typing import Any
 from django.utils import timezone
 from pynamodb.exceptions import TransactWriteError
 
+from courseproject.api.errors import ConflictError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from enrollments.completions import record_in_transcript
-from enrollments.models import Enrollment, EnrollmentStatus, Transcript, transcript_key
-from enrollments.records import condition_failed, schedule_entry, write_schedule
+from enrollments.models import Enrollment, EnrollmentStatus, Schedule, Transcript, transcript_key
+from enrollments.records import MAX_ROUNDS, condition_failed, pause_before_round, schedule_entry, write_schedule
 
 KEPT_STATUSES = (EnrollmentStatus.ENROLLED.value, EnrollmentStatus.COMPLETED.value)
 
@@ -51,17 +53,36 @@ def rebuild_semester_records(semester_id: int) -> RebuildReport:
 
 
 def _write_missing_schedule(*, user_id: str, semester_id: int, courses: dict[str, Any]) -> int:
-    try:
-        commit_transaction(
-            lambda transaction: write_schedule(
-                transaction, user_id=user_id, semester_id=semester_id, read=None, courses=courses, now=timezone.now()
+    """Add the courses the student's schedule lacks; 1 if it changed, 0 if it had them all."""
+    for round_number in range(MAX_ROUNDS):
+        if round_number:
+            pause_before_round(round_number)
+        try:
+            schedule = Schedule.get(user_id, semester_id, consistent_read=True)
+        except Schedule.DoesNotExist:
+            schedule = None
+        held = schedule.courses if schedule is not None else {}
+        if set(courses) <= set(held):
+            return 0
+        merged = {**courses, **held}  # what the enroll path wrote stays as it wrote it
+        try:
+            commit_transaction(
+                lambda transaction, schedule=schedule, merged=merged: write_schedule(
+                    transaction,
+                    user_id=user_id,
+                    semester_id=semester_id,
+                    read=schedule,
+                    courses=merged,
+                    now=timezone.now(),
+                )
             )
-        )
-    except TransactWriteError as error:
-        if condition_failed(error.cancellation_reasons, 0):
-            return 0  # the student has a schedule already: the enroll path keeps it
-        raise
-    return 1
+            return 1
+        except TransactWriteError as error:
+            if not condition_failed(error.cancellation_reasons, 0):
+                raise
+    raise ConflictError(
+        "The student's schedule is changing too fast; run the backfill again.", code="transaction_conflict"
+    )
 
 
 def _add_missing_entries(*, user_id: str, wanted: dict[str, str]) -> int:

@@ -33,7 +33,7 @@ def pause_before_round(round_number: int) -> None:
 
 def condition_failed(reasons: list[CancellationReason | None], position: int) -> CancellationReason | None:
     """The cancellation reason of the transaction's item at `position`, if its condition failed."""
-    reason = reasons[position] if position < len(reasons) else None
+    reason = reasons[position] if 0 <= position < len(reasons) else None
     return reason if reason is not None and reason.code == "ConditionalCheckFailed" else None
 
 
@@ -104,24 +104,6 @@ def write_transcript(
         ],
         condition=condition,
     )
-
-
-def write_student_records(
-    transaction: TransactWrite,
-    *,
-    user_id: str,
-    semester_id: int,
-    records: StudentRecords,
-    schedule_courses: dict[str, Any],
-    transcript_entries: dict[str, str],
-    now: datetime,
-) -> None:
-    """The schedule and the transcript as an enroll or drop leaves them, each on its version condition
-    (the transaction's third and fourth items)."""
-    write_schedule(
-        transaction, user_id=user_id, semester_id=semester_id, read=records.schedule, courses=schedule_courses, now=now
-    )
-    write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
 
 
 def schedule_entry(course: Course) -> dict[str, Any]:

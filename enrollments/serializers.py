@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from courseproject.api.fields import IdField
+from courseproject.api.fields import BoundedListField, IdField
 from courseproject.api.rendering import isoformat
 from courseproject.api.schema import PageQuerySerializer
 from courseproject.ids import MAX_SEMESTER_ID
@@ -59,7 +59,7 @@ class CompletionsSerializer(serializers.Serializer):
 
     MAX_STUDENTS = 1000
 
-    user_ids = serializers.ListField(child=IdField(), min_length=1, max_length=MAX_STUDENTS, required=False)
+    user_ids = BoundedListField(child=IdField(), min_length=1, max_length=MAX_STUDENTS, required=False)
     all = serializers.BooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,14 @@ from enrollments.serializers import enrollment_representation
 from enrollments.signals import announce_enrollment_change
 from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, not_enrolled
 
+
+def _schedule_too_busy() -> ConflictError:
+    # Every round lost to another request of the same student: rare, and a retry then passes.
+    return ConflictError(
+        "Too many of your requests are changing your schedule at once; please retry.", code="transaction_conflict"
+    )
+
+
 # --- Enroll --------------------------------------------------------------------------------------
 
 
@@ -81,9 +89,7 @@ def enroll(
                     override_reason=override_reason,
                 )
             return result
-    raise ConflictError(
-        "Too many of your requests are changing your schedule at once; please retry.", code="transaction_conflict"
-    )
+    raise _schedule_too_busy()
 
 
 # --- Drop ----------------------------------------------------------------------------------------
@@ -124,6 +130,4 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
             enrollment.updated_at = now
             announce_enrollment_change(action="dropped", actor_id=actor.user_id, enrollment=enrollment, before=before)
             return enrollment
-    raise ConflictError(
-        "Too many of your requests are changing your schedule at once; please retry.", code="transaction_conflict"
-    )
+    raise _schedule_too_busy()

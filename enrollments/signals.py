@@ -53,11 +53,12 @@ def announce_enrollment_change(
     )
 
 
-def refresh_enrollment_caches(*, user_id: str, course_id: str, **_: Any) -> None:
+def refresh_enrollment_caches(*, user_id: str, course_id: str, action: str = "", **_: Any) -> None:
     """Write the course's seats through (so every list shows them at once) and invalidate the
-    student's enrollment pages and the course's roster; the semester's course lists stay cached."""
+    student's enrollment pages and the course's roster; the semester's course lists stay cached.
+    A completion frees or takes no seat: it skips the seats' read and write-through."""
     bump_generations(keys.my_enrollments_generation(user_id), keys.roster_generation(course_id))
-    if not settings.CACHE_ENABLED:
+    if not settings.CACHE_ENABLED or action == "completed":
         return
     seats_key = keys.course_seats(course_id)
     try:

@@ -20,7 +20,7 @@ from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
-from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_student_records
+from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_schedule, write_transcript
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,24 @@ def _rules_unchanged(course: Course) -> Any:
     if read == 0:  # also a course written before the attribute existed
         return Course.rules_revision.does_not_exist() | (Course.rules_revision == 0)
     return Course.rules_revision == read
+
+
+def _write_student_records(
+    transaction: TransactWrite,
+    *,
+    user_id: str,
+    semester_id: int,
+    records: StudentRecords,
+    schedule_courses: dict[str, Any],
+    transcript_entries: dict[str, str],
+    now: datetime,
+) -> None:
+    """The schedule and the transcript as an enroll or drop leaves them, each on its version condition:
+    the transaction's SCHEDULE and TRANSCRIPT items."""
+    write_schedule(
+        transaction, user_id=user_id, semester_id=semester_id, read=records.schedule, courses=schedule_courses, now=now
+    )
+    write_transcript(transaction, user_id=user_id, read=records.transcript, entries=transcript_entries, now=now)
 
 
 def not_enrolled() -> NotFoundError:
@@ -63,10 +81,11 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
         **(records.schedule.courses if records.schedule else {}),
         course.course_id: schedule_entry(course),
     }
-    transcript_entries = {
-        **(records.transcript.entries if records.transcript else {}),
-        transcript_key(course_code=course.course_code, semester_id=semester_id): EnrollmentStatus.ENROLLED.value,
-    }
+    key = transcript_key(course_code=course.course_code, semester_id=semester_id)
+    transcript_entries = dict(records.transcript.entries if records.transcript else {})
+    # A completion recorded for this course and semester (an import of history) is never downgraded.
+    if transcript_entries.get(key) != EnrollmentStatus.COMPLETED:
+        transcript_entries[key] = EnrollmentStatus.ENROLLED.value
 
     def build(transaction: TransactWrite) -> None:
         transaction.update(
@@ -89,7 +108,7 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
             condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity) & _rules_unchanged(course),
             return_values=ALL_OLD,
         )
-        write_student_records(
+        _write_student_records(
             transaction,
             user_id=user_id,
             semester_id=semester_id,
@@ -112,8 +131,11 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
             if not course_reason.raw_item:
                 raise NotFoundError("Course not found.", code="course_not_found") from None
             current = Course.from_raw_data(course_reason.raw_item)
-            if int(current.enrolled_count) < int(current.capacity):
-                return None  # its credits, meetings or prerequisites changed since the rules read them
+            rules_moved = int(current.rules_revision or 0) != int(course.rules_revision or 0)
+            records_moved = condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT)
+            if int(current.enrolled_count) < int(current.capacity) or rules_moved or records_moved:
+                # The rules come before the seat: what they read changed, so read again and check them first.
+                return None
             raise ConflictError("This course is full.", code="course_full") from None
         if condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT):
             return None
@@ -134,10 +156,12 @@ def commit_drop(*, records: StudentRecords, semester_id: int, now: datetime) -> 
     course_code = (records.course.course_code if records.course else None) or (
         (records.schedule.courses if records.schedule else {}).get(course_id, {}).get("course_code")
     )
+    dropped_key = transcript_key(course_code=course_code or "", semester_id=semester_id)
+    # Only the in-progress entry goes: a completion recorded for the same course and semester stays.
     transcript_entries = {
         key: status
         for key, status in (records.transcript.entries if records.transcript else {}).items()
-        if key != transcript_key(course_code=course_code or "", semester_id=semester_id)
+        if not (key == dropped_key and status == EnrollmentStatus.ENROLLED)
     }
 
     def build(transaction: TransactWrite) -> None:
@@ -155,7 +179,7 @@ def commit_drop(*, records: StudentRecords, semester_id: int, now: datetime) -> 
             actions=[Course.enrolled_count.add(-1), Course.revision.add(1)],
             condition=Course.course_id.exists() & (Course.enrolled_count > 0),
         )
-        write_student_records(
+        _write_student_records(
             transaction,
             user_id=user_id,
             semester_id=semester_id,

@@ -14,6 +14,7 @@ from accounts.permissions import IsStudent
 from courseproject.api.rendering import JsonBytesResponse
 from courseproject.api.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
 from enrollments import completions, selectors, services
+from enrollments.models import EnrollmentStatus
 from enrollments.serializers import (
     CompletionsResultSerializer,
     CompletionsSerializer,
@@ -51,9 +52,14 @@ class EnrollmentViewSet(viewsets.ViewSet):
             201: EnrollmentSerializer,
             403: error_response("permission_denied"),
             404: error_response("course_not_found"),
-            409: error_response("course_full, transaction_conflict"),
+            409: error_response(
+                "The first rule that fails, in this order: registration_closed (with registration_opens_at and "
+                "add_deadline), prerequisites_missing (missing_prerequisites), time_conflict "
+                "(conflicting_course_id), credit_limit_exceeded (credit_limit, enrolled_credits), course_full; "
+                "also already_completed, transaction_conflict"
+            ),
         },
-        summary="Enroll in a course (201 new, 200 if already enrolled)",
+        summary="Enroll in a course (201 new, 200 if already enrolled, before any rule)",
     )
     def create(self, request: Request) -> Response:
         serializer = EnrollSerializer(data=request.data)
@@ -71,7 +77,14 @@ class EnrollmentViewSet(viewsets.ViewSet):
     def retrieve(self, request: Request, course_id: str) -> Response:
         return Response(selectors.enrollment_for_student(user_id=request.user.user_id, course_id=course_id))
 
-    @extend_schema(responses={204: None, 404: error_response("not_enrolled")}, summary="Drop a course")
+    @extend_schema(
+        responses={
+            204: None,
+            404: error_response("not_enrolled"),
+            409: error_response("drop_deadline_passed (with drop_deadline)"),
+        },
+        summary="Drop a course",
+    )
     def destroy(self, request: Request, course_id: str) -> Response:
         services.drop(actor=request.user, user_id=request.user.user_id, course_id=course_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -79,7 +92,9 @@ class EnrollmentViewSet(viewsets.ViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("semester_id", int, description="Only this semester."),
-            OpenApiParameter("status", str, enum=["enrolled", "dropped"], description="Only this status."),
+            OpenApiParameter(
+                "status", str, enum=[choice.value for choice in EnrollmentStatus], description="Only this status."
+            ),
             *PAGE_PARAMETERS,
         ],
         responses={200: EnrollmentPageSerializer},

@@ -7,7 +7,7 @@ to date after such a change, so the credit limit and conflicts count the new val
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +18,7 @@ from courses.models import Course
 from enrollments import services as enrollment_services
 from enrollments.models import Schedule
 from tests.conftest import authenticated_client, open_semester, unique_semester
-
-OPENS_AT = datetime(2031, 3, 2, 14, 0, tzinfo=UTC)
-
-
-def meeting(days: list[str], start: str, end: str) -> dict[str, Any]:
-    return {"days": days, "start": start, "end": end}
-
+from tests.registration import OPENS_AT, enroll, meeting
 
 MONDAY_NINE = meeting(["MON"], "09:00", "10:00")
 TUESDAY_NINE = meeting(["TUE"], "09:00", "10:00")
@@ -40,10 +34,6 @@ def course_body(**overrides: Any) -> dict[str, Any]:
         "semester_id": unique_semester(),
         **overrides,
     }
-
-
-def enroll(person, course: Course):
-    return person.client.post("/api/enrollments", {"course_id": course.course_id}, format="json")
 
 
 def every_representation(person, course: Course) -> list[dict[str, Any]]:

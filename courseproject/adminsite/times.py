@@ -34,10 +34,13 @@ def editable_text(moment: datetime) -> str:
     return text
 
 
-def university_time(moment: datetime | None) -> str:
-    """The campus clock and the zone's abbreviation at that instant, like 2026-03-02 09:00 EST."""
-    if moment is None:
+def university_time(moment: datetime | str | None) -> str:
+    """The campus clock and the zone's abbreviation at that instant, like 2026-03-02 09:00 EST; an
+    instant may come as ISO 8601 text, as the API's error bodies carry it."""
+    if moment is None or moment == "":
         return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return f"{editable_text(moment)} {moment.astimezone(university_zone()).tzname()}"
 
 

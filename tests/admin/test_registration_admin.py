@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import RULES_OVERRIDDEN, AuditRecord, entity_key_for
+from courseproject.adminsite.times import university_time
 from enrollments import services as enrollment_services
-from enrollments.admin_display import university_time
 from enrollments.models import Enrollment, Transcript, enrollment_id_for
 from tests.admin.helpers import AUDIT, COURSES, ENROLLMENTS, messages_of, signed_in, text
 from tests.conftest import authenticated_client, open_semester
@@ -98,9 +98,9 @@ class TestEnrollAStudent:
         settings.UNIVERSITY_TIME_ZONE = "America/New_York"
         course = make_course(semester_id=windowed_semester())
         message = refusal(admin_client.post(ENROLL, enroll_form(student, course)))
-        # 14:00 UTC on 2 March is 09:00 EST; 23:59 UTC on 20 March is 19:59 EDT (after the switch).
+        # 14:00 UTC on 2 March is 09:00 EST; 23:59:59 UTC on 20 March is 19:59:59 EDT (after the switch).
         assert "Registration window: Registration is open from 2031-03-02 09:00 EST" in message
-        assert "add deadline, 2031-03-20 19:59 EDT" in message
+        assert "add deadline, 2031-03-20 19:59:59 EDT" in message
 
     def test_an_override_needs_a_reason(self, admin_client, student, make_course):
         course = make_course(prerequisites=["ZZ 100"])

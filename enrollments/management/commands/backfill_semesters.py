@@ -60,12 +60,14 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(f"  would create {semester_id} ({rules['name']})")
                 continue
+            # The students' records first, the semester's record last: until it exists registration is
+            # closed, so no enroll can interleave, and a run stopped half-way is simply run again.
+            rebuilt = rebuild_semester_records(semester_id)
             try:
                 create_semester(actor=BACKFILL_ACTOR, semester_id=semester_id, **rules)
             except ConflictError:
                 continue  # created meanwhile (an admin, or another run): theirs stands
             created += 1
-            rebuilt = rebuild_semester_records(semester_id)
             self.stdout.write(
                 f"  created {semester_id} ({rules['name']}); {rebuilt.schedules_written} schedules and "
                 f"{rebuilt.transcript_entries_added} transcript entries rebuilt from its enrollments"
