@@ -17,7 +17,9 @@ from accounts.models import Role
 from audit.models import AuditRecord, entity_key_for
 from courses import services as course_services
 from enrollments import services as enrollment_services
-from enrollments.models import Schedule
+from enrollments.completions import record_in_transcript
+from enrollments.models import Schedule, Transcript, transcript_key
+from enrollments.records import condition_failed
 from tests.conftest import open_semester
 from tests.registration import (
     DROP_DEADLINE,
@@ -117,3 +119,30 @@ class TestRulesChangingUnderAnEnroll:
         response = enroll(student, course)
         assert response.status_code == 409
         assert (response.json()["code"], response.json()["enrolled_credits"]) == ("credit_limit_exceeded", 0)
+
+
+class TestCoursesKnownByTheirCode:
+    def test_a_course_with_enrolled_students_cannot_be_renamed_even_by_an_admin(self, admin, student, make_course):
+        course = make_course()
+        assert enroll(student, course).status_code == 201
+        renamed = admin.client.patch(f"/api/courses/{course.course_id}", {"course_code": "NEW 1"}, format="json")
+        assert (renamed.status_code, renamed.json()["code"]) == (409, "course_has_enrollments")
+        kept = admin.client.patch(f"/api/courses/{course.course_id}", {"title": "Still fine"}, format="json")
+        assert kept.status_code == 200
+
+    def test_a_recorded_completion_survives_an_enrollment_in_the_same_course_and_its_drop(
+        self, admin, student, make_course
+    ):
+        semester_id = open_semester()
+        course = make_course(semester_id=semester_id)
+        key = transcript_key(course_code=course.course_code, semester_id=semester_id)
+        record_in_transcript(user_id=student.user_id, key=key, status="completed")  # an imported history
+        assert enroll(student, course).status_code == 201
+        assert Transcript.get(student.user_id, consistent_read=True).entries[key] == "completed"
+        assert client_of(student).delete(f"/api/enrollments/{course.course_id}").status_code == 204
+        assert Transcript.get(student.user_id, consistent_read=True).entries[key] == "completed"
+
+
+def test_a_transaction_refused_without_reasons_is_not_read_as_a_failed_condition():
+    assert condition_failed([], -1) is None
+    assert condition_failed([], 0) is None
