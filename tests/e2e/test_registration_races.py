@@ -1,7 +1,7 @@
 """The registration rules under concurrency, across gunicorn worker processes: one student firing many
 enrolls at once gets exactly what the rules allow, never more, an enroll racing a drop leaves the
-totals right, and a rule an admin changes holds at once on every process. Each scenario runs RACE_TRIALS times (5 by default; the closing note of the
-registration-rules issue reports a run of 100)."""
+totals right, and a rule an admin changes holds at once on every process. Each race runs RACE_TRIALS
+times (5 by default; the closing note of the registration-rules issue reports a run of 100)."""
 
 from __future__ import annotations
 
