@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.connection import AbstractConnection
 
 from accounts.models import Role
 from courseproject.caching import keys
@@ -41,6 +42,25 @@ class TestHitsCostNoDynamoDBCall:
         assert second.status_code == 200
         assert dynamodb_calls.operations == []
         assert second.json() == first.json()
+
+    @pytest.mark.parametrize("path", ["/api/courses?semester_id={semester}", "/api/courses/{course}"])
+    def test_a_list_or_detail_hit_takes_two_redis_round_trips(self, student, make_course, monkeypatch, path):
+        # The budget of a hit: the page or course with its generation, then the seats laid over it.
+        # Counted where redis-py writes to the socket: a pipeline is one write, one round trip.
+        course = make_course()
+        url = path.format(semester=course.semester_id, course=course.course_id)
+        student.client.get(url)
+        student.client.get(url)
+        round_trips = []
+        send = AbstractConnection.send_packed_command
+
+        def counted(connection: AbstractConnection, *args: object, **kwargs: object) -> None:
+            round_trips.append(connection.port)
+            send(connection, *args, **kwargs)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+        assert student.client.get(url).status_code == 200
+        assert 1 <= len(round_trips) <= 2, round_trips
 
     def test_a_roster_hit_costs_no_dynamodb_call(self, instructor, student, make_course, dynamodb_calls):
         course = make_course()
