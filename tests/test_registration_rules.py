@@ -15,7 +15,7 @@ import time_machine
 from enrollments import completions
 from enrollments import services as enrollment_services
 from semesters.models import Semester
-from tests.conftest import open_semester
+from tests.conftest import open_semester, when_cached
 from tests.registration import (
     ADD_DEADLINE,
     DROP_DEADLINE,
@@ -210,3 +210,20 @@ class TestDropDeadline:
             assert late.json()["code"] == "drop_deadline_passed"
             assert late.json()["drop_deadline"] == "2031-04-15T23:59:59.000000Z"
             enrollment_services.drop(actor=admin.actor, user_id=student.user_id, course_id=course.course_id)
+
+
+class TestWhatEnrollCosts:
+    def test_one_batch_get_for_the_rules_and_one_transaction(self, student, make_course, dynamodb_calls):
+        course = make_course(meetings=[meeting(["MON"], "09:00", "10:00")])
+        student.client.get(f"/api/courses/{course.course_id}")  # as a student does before enrolling
+        dynamodb_calls.clear()
+        assert enroll(student, course).status_code == 201
+        # What the rules read (course, semester, schedule, transcript, enrollment) in one BatchGetItem,
+        # the writes in one transaction, then the seats read for the cache's write-through. Without
+        # the cache, the course's semester comes from a GetItem first. What follows is the eager
+        # Celery tasks of the tests (audit record, email), a worker's work in production.
+        request_path = when_cached(
+            ["BatchGetItem", "TransactWriteItems", "GetItem"], ["GetItem", "BatchGetItem", "TransactWriteItems"]
+        )
+        assert dynamodb_calls.operations[: len(request_path)] == request_path
+        assert dynamodb_calls.count("BatchGetItem") == dynamodb_calls.count("TransactWriteItems") == 1
