@@ -10,6 +10,9 @@ from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 # The action of the record kept in a student's history when an admin enrolled them past the rules
 # (the enrollment's own history has the enrollment with the reason too).
 RULES_OVERRIDDEN = "rules_overridden"
+# The action of the record kept in a student's history when courses entered their transcript without
+# an enrollment of theirs (transfer credit, completion-import rows they were not enrolled for).
+TRANSCRIPT_RECORDED = "transcript_recorded"
 
 
 def entity_key_for(entity_type: str, entity_id: str) -> str:

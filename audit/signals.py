@@ -1,4 +1,5 @@
-"""Receivers that queue an audit record for every committed write of a course, enrollment or user."""
+"""Receivers that queue an audit record for every committed write of a course, enrollment, semester,
+user or transcript."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from audit.models import RULES_OVERRIDDEN
+from audit.models import RULES_OVERRIDDEN, TRANSCRIPT_RECORDED
 from audit.tasks import record_event
 from courseproject.background.dispatch import dispatch, new_event_id
 
@@ -52,6 +53,19 @@ def audit_enrollment_change(
             before=None,
             after=after,
         )
+
+
+def audit_transcript_recorded(
+    *, user_id: str, actor_id: str, courses: list[dict[str, Any]], source: str, **_: Any
+) -> None:
+    _queue(
+        entity_type="user",
+        entity_id=user_id,
+        action=TRANSCRIPT_RECORDED,
+        actor_id=actor_id,
+        before=None,
+        after={"source": source, "courses": courses},
+    )
 
 
 def audit_semester_change(*, semester_id: int, action: str, actor_id: str, before: Any, after: Any, **_: Any) -> None:

@@ -30,7 +30,7 @@ from enrollments.completion_csv import CHANGES, ImportReport, ImportRow, Outcome
 from enrollments.models import Enrollment, EnrollmentStatus, Transcript, enrollment_id_for, transcript_key
 from enrollments.records import MAX_ROUNDS, pause_before_round, write_transcript
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import announce_enrollment_change
+from enrollments.signals import announce_enrollment_change, announce_transcript_recorded
 from semesters.models import Semester
 
 # Enrollment updates per transaction, leaving room for the transcript.
@@ -164,6 +164,13 @@ def _commit_for_student(
         before = enrollment_representation(enrollment)
         enrollment.status, enrollment.updated_at = EnrollmentStatus.COMPLETED.value, now
         announce_enrollment_change(action="completed", actor_id=actor.user_id, enrollment=enrollment, before=before)
+    if recorded := [row for row in rows if row.outcome == Outcome.RECORDED]:
+        announce_transcript_recorded(
+            user_id=user_id,
+            actor_id=actor.user_id,
+            courses=[{"course_code": row.course_code, "semester_id": row.semester_id} for row in recorded],
+            source="completion_import",
+        )
     return True
 
 

@@ -33,7 +33,7 @@ from enrollments.models import (
 )
 from enrollments.records import MAX_ROUNDS, condition_failed, pause_before_round, write_transcript
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import announce_enrollment_change
+from enrollments.signals import announce_enrollment_change, announce_transcript_recorded
 from semesters.selectors import semester_by_id
 
 
@@ -175,4 +175,10 @@ def record_transfer_credit(*, actor: Actor, user_id: str, course_code: str) -> N
         user_id=user_id,
         key=transcript_key(course_code=course_code, semester_id=TRANSFER_SEMESTER),
         status=EnrollmentStatus.COMPLETED.value,
+    )
+    announce_transcript_recorded(
+        user_id=user_id,
+        actor_id=actor.user_id,
+        courses=[{"course_code": course_code, "semester_id": TRANSFER_SEMESTER}],
+        source="transfer_credit",
     )

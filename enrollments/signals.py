@@ -4,6 +4,12 @@ enrollment_changed(sender=Enrollment, user_id, course_id, semester_id, action, a
     Sent by enrollments.services after a transaction committed. action is "enrolled", "dropped" or
     "completed" (enrollments.completions);
     enrollment is the representation after the change, before the one it replaced (None on enroll).
+
+transcript_recorded(sender=Transcript, user_id, actor_id, courses, source)
+    Sent after courses were written into a student's transcript without an enrollment of theirs
+    changing: transfer credit, or rows of a completion import the student was not enrolled for.
+    courses is a list of {course_code, semester_id} (semester_id 0 for transfer credit); source is
+    "transfer_credit" or "completion_import".
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from courseproject.caching.entities import forget, put_entity
 from courseproject.caching.pages import bump_generations
 from courses.models import Course
 from courses.selectors import SEAT_ATTRIBUTES, seats_payload
-from enrollments.models import Enrollment
+from enrollments.models import Enrollment, Transcript
 from enrollments.serializers import enrollment_representation
 from enrollments.tasks import SUBJECTS, refresh_schedules, send_enrollment_email
 
 logger = logging.getLogger(__name__)
 
 enrollment_changed = Signal()
+transcript_recorded = Signal()
 
 
 def announce_enrollment_change(
@@ -51,6 +58,11 @@ def announce_enrollment_change(
         enrollment=enrollment_representation(enrollment),
         override_reason=override_reason,
     )
+
+
+def announce_transcript_recorded(*, user_id: str, actor_id: str, courses: list[dict[str, Any]], source: str) -> None:
+    """Send transcript_recorded for courses committed to the student's transcript."""
+    announce(transcript_recorded, sender=Transcript, user_id=user_id, actor_id=actor_id, courses=courses, source=source)
 
 
 def refresh_enrollment_caches(*, user_id: str, course_id: str, action: str = "", **_: Any) -> None:

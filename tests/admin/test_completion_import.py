@@ -11,6 +11,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role
+from audit.models import TRANSCRIPT_RECORDED, AuditRecord, entity_key_for
 from courseproject.api.errors import PermissionDeniedError
 from enrollments import completion_import, completions
 from enrollments import services as enrollment_services
@@ -53,6 +54,14 @@ def outcomes(response) -> dict[int, str]:
 def status_of(person, course) -> str:
     enrollment_id = enrollment_id_for(user_id=person.user_id, course_id=course.course_id)
     return Enrollment.get(enrollment_id, consistent_read=True).status
+
+
+def transcript_records(person) -> list[dict]:
+    """What the audit log keeps of courses entered into the student's transcript without an enrollment."""
+    history = AuditRecord.by_entity.query(
+        entity_key_for("user", person.user_id), filter_condition=AuditRecord.action == TRANSCRIPT_RECORDED
+    )
+    return [record.after for record in history]
 
 
 def transcript_of(person) -> dict[str, str]:
@@ -158,6 +167,12 @@ class TestImport:
         assert status_of(registrar_file["enrolled"], taken) == "completed"
         assert transcript_of(registrar_file["enrolled"])[f"IMP 101#{semester_id}"] == "completed"
         assert transcript_of(registrar_file["never_enrolled"]) == {f"{other.course_code}#{semester_id}": "completed"}
+        # Not enrolled, so no enrollment's history has it: the student's own history does.
+        recorded = {
+            "source": "completion_import",
+            "courses": [{"course_code": other.course_code, "semester_id": semester_id}],
+        }
+        assert transcript_records(registrar_file["never_enrolled"]) == [recorded]
         versions = {
             person: Transcript.get(registrar_file[person].user_id, consistent_read=True).version
             for person in ("enrolled", "never_enrolled")
@@ -171,6 +186,7 @@ class TestImport:
             person: Transcript.get(registrar_file[person].user_id, consistent_read=True).version
             for person in ("enrolled", "never_enrolled")
         } == versions
+        assert transcript_records(registrar_file["never_enrolled"]) == [recorded]
 
     def test_a_students_rows_are_split_into_transactions_of_bounded_size(
         self, admin_client, make_person, make_course, monkeypatch, dynamodb_calls

@@ -15,7 +15,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import Role
-from audit.models import RULES_OVERRIDDEN, AuditRecord, entity_key_for
+from audit.models import RULES_OVERRIDDEN, TRANSCRIPT_RECORDED, AuditRecord, entity_key_for
 from courseproject.adminsite.times import university_time
 from enrollments import services as enrollment_services
 from enrollments.models import Enrollment, Transcript, enrollment_id_for
@@ -210,12 +210,19 @@ class TestCompletionsOnTheRoster:
 
 
 class TestTransferCredit:
-    def test_records_transfer_credit_that_satisfies_prerequisites(self, admin_client, student, make_course):
+    def test_records_transfer_credit_that_satisfies_prerequisites(self, admin_client, admin, student, make_course):
         make_course(course_code="TR 101")
         url = f"/admin/enrollments/student/{student.user_id}/transfer-credit/"
         response = admin_client.post(url, {"course_code": "tr 101"}, follow=True)
         assert any("Transfer credit for TR 101 was recorded" in message for message in messages_of(response))
         assert Transcript.get(student.user_id, consistent_read=True).entries == {"TR 101#0": "completed"}
+        [record] = AuditRecord.by_entity.query(
+            entity_key_for("user", student.user_id), filter_condition=AuditRecord.action == TRANSCRIPT_RECORDED
+        )
+        assert (record.actor_id, record.after) == (
+            admin.user_id,
+            {"source": "transfer_credit", "courses": [{"course_code": "TR 101", "semester_id": 0}]},
+        )
         page = text(admin_client.get(f"/admin/enrollments/student/{student.user_id}/"))
         assert "TR 101" in page and "Transfer credit" in page
         advanced = make_course(prerequisites=["TR 101"])
