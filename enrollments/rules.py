@@ -1,7 +1,7 @@
 """The registration rules, checked in the contract's order against what the enroll path read in one
 consistent BatchGetItem: the window, prerequisites, time conflicts, the credit limit. (A full
-course is the seat counter's condition in the transaction itself.) Pure functions of their inputs,
-so they read the same in the service, in the waitlist's promotions and in tests.
+course is the seat counter's condition in the transaction itself.) Pure functions of the items
+read, so the service checks them on the models as read, with no representation built in between.
 
 Meeting times are wall-clock times of the university's zone, compared as such: a meeting ending at
 10:00 and one starting at 10:00 do not conflict.
@@ -15,6 +15,7 @@ from typing import Any
 
 from courseproject.api.errors import ConflictError
 from courseproject.api.rendering import isoformat
+from courses.models import Course
 from enrollments.models import Schedule, Transcript
 from semesters.models import Semester
 
@@ -56,9 +57,9 @@ def missing_prerequisites(
     return [code for code in prerequisites if code not in satisfied]
 
 
-def check_prerequisites(course: dict[str, Any], *, transcript: Transcript | None) -> None:
+def check_prerequisites(course: Course, *, transcript: Transcript | None) -> None:
     missing = missing_prerequisites(
-        course.get("prerequisites") or [], transcript=transcript, semester_id=int(course["semester_id"])
+        course.prerequisites or [], transcript=transcript, semester_id=int(course.semester_id)
     )
     if missing:
         raise ConflictError(
@@ -77,20 +78,20 @@ def meetings_overlap(first: dict[str, Any], second: dict[str, Any]) -> bool:
     )
 
 
-def conflicting_course_id(course: dict[str, Any], *, schedule: Schedule | None) -> str | None:
+def conflicting_course_id(course: Course, *, schedule: Schedule | None) -> str | None:
     """The first enrolled course of the semester with a meeting that overlaps one of this course's."""
     if schedule is None:
         return None
     for other_id, other in sorted(schedule.courses.items()):
-        if other_id == course["course_id"]:
+        if other_id == course.course_id:
             continue
-        for meeting in course.get("meetings") or []:
+        for meeting in course.meetings or []:
             if any(meetings_overlap(meeting, other_meeting) for other_meeting in other.get("meetings") or []):
                 return other_id
     return None
 
 
-def check_time_conflicts(course: dict[str, Any], *, schedule: Schedule | None) -> None:
+def check_time_conflicts(course: Course, *, schedule: Schedule | None) -> None:
     conflicting = conflicting_course_id(course, schedule=schedule)
     if conflicting is not None:
         raise ConflictError(
@@ -100,19 +101,19 @@ def check_time_conflicts(course: dict[str, Any], *, schedule: Schedule | None) -
         )
 
 
-def check_credit_limit(course: dict[str, Any], *, schedule: Schedule | None, semester: Semester) -> None:
+def check_credit_limit(course: Course, *, schedule: Schedule | None, semester: Semester) -> None:
     enrolled_credits = int(schedule.enrolled_credits) if schedule is not None else 0
     credit_limit = int(semester.credit_limit)
-    if enrolled_credits + int(course["credits"]) > credit_limit:
+    if enrolled_credits + int(course.credits) > credit_limit:
         raise ConflictError(
-            f"This course's {int(course['credits'])} credits would take you past the limit of {credit_limit}.",
+            f"This course's {int(course.credits)} credits would take you past the limit of {credit_limit}.",
             code="credit_limit_exceeded",
             context={"credit_limit": credit_limit, "enrolled_credits": enrolled_credits},
         )
 
 
 def check_enroll_rules(
-    course: dict[str, Any],
+    course: Course,
     *,
     semester: Semester | None,
     schedule: Schedule | None,

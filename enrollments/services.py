@@ -19,7 +19,6 @@ from accounts.models import Actor
 from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from courseproject.api.rendering import isoformat
 from courses.selectors import cached_course
-from courses.serializers import course_representation
 from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.records import MAX_ROUNDS, pause_before_round, read_student_records
 from enrollments.rules import check_enroll_rules
@@ -72,7 +71,7 @@ def enroll(
         now = timezone.now()
         if override_reason is None:
             check_enroll_rules(
-                course_representation(records.course),
+                records.course,
                 semester=records.semester,
                 schedule=records.schedule,
                 transcript=records.transcript,
