@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -154,10 +156,4 @@ class CourseCompletionsView(APIView):
         result = completions.complete_course(
             actor=request.user, course_id=course_id, user_ids=serializer.validated_data.get("user_ids")
         )
-        return Response(
-            {
-                "completed": result.completed,
-                "already_completed": result.already_completed,
-                "not_enrolled": result.not_enrolled,
-            }
-        )
+        return Response(asdict(result))
