@@ -48,19 +48,28 @@ def batch_get(
         request_keys = [
             {key_name: {key_type: key_attribute.serialize(key)}} for key in unique_keys[start : start + BATCH_GET_LIMIT]
         ]
-        attempt = 0
-        while request_keys:
-            response = connection.dispatch(
-                "BatchGetItem", {"RequestItems": {table: {"Keys": request_keys, **request_options}}}
-            )
-            for raw_item in response.get("Responses", {}).get(table, []):
-                found[key_attribute.deserialize(raw_item[key_name][key_type])] = model_class.from_raw_data(raw_item)
-            request_keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-            if request_keys:
-                attempt += 1
-                if attempt >= BATCH_GET_MAX_ATTEMPTS:
-                    raise GetError(f"BatchGetItem on {table} left {len(request_keys)} keys unprocessed")
-                time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
+        responses = _dispatch_batch_get(connection, {table: {"Keys": request_keys, **request_options}})
+        for raw_item in responses.get(table, []):
+            found[key_attribute.deserialize(raw_item[key_name][key_type])] = model_class.from_raw_data(raw_item)
+    return found
+
+
+def _dispatch_batch_get(connection: Any, request_items: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The raw items of one BatchGetItem request, by table: keys DynamoDB left unprocessed (throttling,
+    16 MB responses) are asked again with exponential backoff and full jitter."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    pending, attempt = request_items, 0
+    while pending:
+        response = connection.dispatch("BatchGetItem", {"RequestItems": pending})
+        for table, raw_items in response.get("Responses", {}).items():
+            found.setdefault(table, []).extend(raw_items)
+        pending = response.get("UnprocessedKeys") or {}
+        if pending:
+            attempt += 1
+            if attempt >= BATCH_GET_MAX_ATTEMPTS:
+                left = sum(len(table["Keys"]) for table in pending.values())
+                raise GetError(f"BatchGetItem on {', '.join(pending)} left {left} keys unprocessed")
+            time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
     return found
 
 
@@ -92,20 +101,14 @@ def batch_get_items(wanted: list[tuple[type[DynamoModel], Any]], *, consistent_r
         table = pending.setdefault(model_class.Meta.table_name, {"Keys": [], "ConsistentRead": consistent_read})
         if raw_key not in table["Keys"]:
             table["Keys"].append(raw_key)
-    connection = wanted[0][0]._get_connection().connection if wanted else None
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    attempt = 0
-    while pending:
-        response = connection.dispatch("BatchGetItem", {"RequestItems": pending})
-        for table, raw_items in response.get("Responses", {}).items():
-            for raw_item in raw_items:
-                found[(table, _identity(raw_item, raw_keys, table))] = raw_item
-        pending = response.get("UnprocessedKeys") or {}
-        if pending:
-            attempt += 1
-            if attempt >= BATCH_GET_MAX_ATTEMPTS:
-                raise GetError(f"BatchGetItem left keys of {', '.join(pending)} unprocessed")
-            time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
+    if not wanted:
+        return []
+    responses = _dispatch_batch_get(wanted[0][0]._get_connection().connection, pending)
+    found = {
+        (table, _identity(raw_item, raw_keys, table)): raw_item
+        for table, raw_items in responses.items()
+        for raw_item in raw_items
+    }
     items = []
     for model_class, raw_key in raw_keys:
         table = model_class.Meta.table_name
