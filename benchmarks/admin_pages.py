@@ -27,7 +27,7 @@ from django.conf import settings  # noqa: E402
 
 from benchmarks.stats import percentile  # noqa: E402
 from courses.models import Course  # noqa: E402
-from demo.dataset import DEMO_PASSWORD  # noqa: E402
+from demo.logins import DEMO_PASSWORD  # noqa: E402
 from enrollments.models import Enrollment  # noqa: E402
 
 

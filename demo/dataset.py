@@ -26,12 +26,12 @@ from demo.catalogue import (
     course_id_for,
     demo_id,
 )
-from demo.logins import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+from demo.logins import DEMO_EMAIL_DOMAIN
 from demo.names import DEPARTMENT_CODES, FIRST_NAMES, LAST_NAMES, TITLE_LEVELS, TITLE_SUBJECTS
 from demo.showcase import Showcase, arrange_showcase
 from semesters.models import DEFAULT_CREDIT_LIMIT
 
-__all__ = ["DEMO_PASSWORD", "DemoCourse", "DemoDataset", "DemoEnrollment", "DemoUser", "build_demo_dataset", "demo_id"]
+__all__ = ["DemoCourse", "DemoDataset", "DemoEnrollment", "DemoUser", "build_demo_dataset", "demo_id"]
 
 DEMO_EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
 # Courses with a prerequisite, among those above the first level outside the first semester.

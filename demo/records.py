@@ -4,73 +4,48 @@ must agree with the enrollments seeded beside them as the enroll transaction wou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from courseproject.background.events import announce
+from accounts.models import Actor, Role
 from courseproject.dynamo.batch import BATCH_GET_LIMIT, batch_get, batch_get_items
 from courses.models import Course
 from demo.calendar import DemoSemester
 from demo.catalogue import DemoEnrollment
 from enrollments.models import Schedule, Transcript, transcript_key
-from enrollments.records import schedule_entry
-from semesters.models import DEFAULT_CREDIT_LIMIT, Semester
-from semesters.serializers import semester_representation
-from semesters.signals import semester_changed
+from enrollments.records import enrolled_credits, schedule_entry
+from semesters.models import Semester
+from semesters.services import WINDOW_FIELDS, create_semester, update_semester
 
-WINDOW_FIELDS = ("registration_opens_at", "add_deadline", "drop_deadline")
+ItemT = TypeVar("ItemT")
 
 
-def write_semesters(semesters: list[DemoSemester], *, actor_id: str, now: datetime) -> tuple[int, int]:
-    """Create the missing semester records and move the windows of the others to the demo's; a
-    credit limit or name an admin changed stays. Announced like an admin's change, so cached copies
-    follow and the audit log says who moved the windows. Returns (created, updated)."""
+def write_semesters(semesters: list[DemoSemester], *, actor_id: str) -> tuple[int, int]:
+    """Create the missing semester records and move the windows of the others to the demo's, through
+    the semester services as the admin `actor_id` (validated, conditioned on the revision read,
+    announced and audited like any admin's change); a credit limit or name an admin changed stays.
+    Returns (created, updated)."""
+    actor = Actor(user_id=actor_id, role=Role.ADMIN)
     existing = batch_get(Semester, [semester.semester_id for semester in semesters], consistent_read=True)
-    written: list[tuple[Semester, dict[str, Any] | None]] = []
-    with Semester.batch_write() as batch:
-        for demo in semesters:
-            window = {name: getattr(demo, name) for name in WINDOW_FIELDS}
-            record = existing.get(demo.semester_id)
-            if record is None:
-                record = Semester(
-                    semester_id=demo.semester_id,
-                    name=demo.name,
-                    credit_limit=DEFAULT_CREDIT_LIMIT,
-                    revision=1,
-                    created_at=now,
-                    updated_at=now,
-                    **window,
-                )
-                written.append((record, None))
-            elif any(getattr(record, name) != value for name, value in window.items()):
-                before = semester_representation(record)
-                for name, value in window.items():
-                    setattr(record, name, value)
-                record.revision = int(record.revision) + 1
-                record.updated_at = now
-                written.append((record, before))
-            else:
-                continue
-            batch.save(record)
-    for record, before in written:
-        announce(
-            semester_changed,
-            sender=Semester,
-            semester_id=int(record.semester_id),
-            revision=int(record.revision),
-            action="created" if before is None else "updated",
-            actor_id=actor_id,
-            before=before,
-            after=semester_representation(record),
-        )
-    created = sum(1 for _, before in written if before is None)
-    return created, len(written) - created
+    created = updated = 0
+    for demo in semesters:
+        window = {name: getattr(demo, name) for name in WINDOW_FIELDS}
+        record = existing.get(demo.semester_id)
+        if record is None:
+            create_semester(actor=actor, semester_id=demo.semester_id, name=demo.name, **window)
+            created += 1
+        elif any(getattr(record, name) != value for name, value in window.items()):
+            update_semester(
+                actor=actor, semester_id=demo.semester_id, changes=window, expected_revision=int(record.revision)
+            )
+            updated += 1
+    return created, updated
 
 
-def _chunks(keys: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        yield keys[start : start + BATCH_GET_LIMIT]
+def chunks(items: Sequence[ItemT], size: int = BATCH_GET_LIMIT) -> Iterator[Sequence[ItemT]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def write_student_records(
@@ -91,7 +66,7 @@ def write_student_records(
         transcript_entries.setdefault(enrollment.user_id, {})[key] = enrollment.status
 
     schedules_written = 0
-    for keys in _chunks(sorted(schedule_entries)):
+    for keys in chunks(sorted(schedule_entries)):
         found = batch_get_items([(Schedule, key) for key in keys])
         with Schedule.batch_write() as batch:
             for (user_id, semester_id), schedule in zip(keys, found, strict=True):
@@ -112,23 +87,22 @@ def write_student_records(
                 schedules_written += 1
 
     transcripts_written = 0
-    for user_ids in _chunks(sorted(transcript_entries)):
-        found = batch_get(Transcript, user_ids, consistent_read=True)
-        with Transcript.batch_write() as batch:
-            for user_id in user_ids:
-                entries, transcript = transcript_entries[user_id], found.get(user_id)
-                if transcript is None:
-                    batch.save(Transcript(user_id=user_id, entries=entries, version=1, updated_at=now))
-                elif not entries.items() <= transcript.entries.items():
-                    Transcript(
-                        user_id=user_id,
-                        entries={**transcript.entries, **entries},
-                        version=int(transcript.version) + 1,
-                        updated_at=now,
-                    ).save(condition=Transcript.version == int(transcript.version))
-                else:
-                    continue
-                transcripts_written += 1
+    found = batch_get(Transcript, sorted(transcript_entries), consistent_read=True)
+    with Transcript.batch_write() as batch:
+        for user_id in sorted(transcript_entries):
+            entries, transcript = transcript_entries[user_id], found.get(user_id)
+            if transcript is None:
+                batch.save(Transcript(user_id=user_id, entries=entries, version=1, updated_at=now))
+            elif not entries.items() <= transcript.entries.items():
+                Transcript(
+                    user_id=user_id,
+                    entries={**transcript.entries, **entries},
+                    version=int(transcript.version) + 1,
+                    updated_at=now,
+                ).save(condition=Transcript.version == int(transcript.version))
+            else:
+                continue
+            transcripts_written += 1
     return schedules_written, transcripts_written
 
 
@@ -137,7 +111,7 @@ def _schedule(user_id: str, semester_id: int, *, courses: dict[str, Any], versio
         user_id=user_id,
         semester_id=semester_id,
         courses=courses,
-        enrolled_credits=sum(int(entry["credits"]) for entry in courses.values()),
+        enrolled_credits=enrolled_credits(courses),
         version=version,
         updated_at=now,
     )

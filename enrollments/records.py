@@ -81,7 +81,7 @@ def write_schedule(
         Schedule(user_id, semester_id),
         actions=[
             Schedule.courses.set(courses),
-            Schedule.enrolled_credits.set(sum(int(entry["credits"]) for entry in courses.values())),
+            Schedule.enrolled_credits.set(enrolled_credits(courses)),
             Schedule.version.set((int(read.version) if read is not None else 0) + 1),
             Schedule.updated_at.set(now),
         ],
@@ -104,6 +104,11 @@ def write_transcript(
         ],
         condition=condition,
     )
+
+
+def enrolled_credits(courses: dict[str, Any]) -> int:
+    """The credit total of a schedule's courses (course id to schedule entry)."""
+    return sum(int(entry["credits"]) for entry in courses.values())
 
 
 def schedule_entry(course: Course) -> dict[str, Any]:

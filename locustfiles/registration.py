@@ -32,6 +32,7 @@ from locust.exception import StopUser
 # directory on the path, so the repository's root is added for it.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 from demo.calendar import demo_semester_ids
+from demo.logins import DEMO_PASSWORD
 
 __all__ = ["InstructorUser", "SignedInUser", "StudentUser"]
 
@@ -41,7 +42,6 @@ def _int_list(name: str, default: str) -> list[int]:
 
 
 API = os.environ.get("BENCH_API_PREFIX", "/api")
-PASSWORD = os.environ.get("DEMO_PASSWORD", "registration-demo")
 SEMESTER_IDS = _int_list("BENCH_SEMESTER_IDS", ",".join(map(str, demo_semester_ids(3))))
 DEPARTMENTS = int(os.environ.get("BENCH_DEPARTMENTS", "20"))
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
@@ -64,7 +64,7 @@ class SignedInUser(FastHttpUser):
     def sign_in(self, email: str) -> None:
         with self.client.post(
             "/api/auth/login",
-            json={"email": email, "password": PASSWORD},
+            json={"email": email, "password": DEMO_PASSWORD},
             name="POST /api/auth/login",
             catch_response=True,
         ) as response:

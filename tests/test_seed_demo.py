@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from courses.models import Course
-from demo.dataset import DEMO_PASSWORD, build_demo_dataset
+from demo.dataset import build_demo_dataset
+from demo.logins import DEMO_PASSWORD
 from enrollments.models import Enrollment, Schedule, Transcript, transcript_key
 from enrollments.rules import meetings_overlap
 from semesters.models import Semester

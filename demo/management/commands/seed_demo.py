@@ -9,8 +9,7 @@ semester is open now (demo/calendar.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
@@ -21,17 +20,11 @@ from accounts.models import User, UserEmail
 from courseproject.dynamo.batch import BATCH_GET_LIMIT, batch_get
 from courses.models import Course
 from demo.catalogue import DemoCourse, DemoEnrollment
-from demo.dataset import DEMO_PASSWORD, DemoDataset
+from demo.dataset import DemoDataset
+from demo.logins import DEMO_PASSWORD
 from demo.options import add_dataset_arguments, dataset_from_options, instructor_count
-from demo.records import write_semesters, write_student_records
+from demo.records import chunks, write_semesters, write_student_records
 from enrollments.models import Enrollment, enrollment_id_for
-
-ItemT = TypeVar("ItemT")
-
-
-def chunks(items: Sequence[ItemT], size: int) -> Iterator[Sequence[ItemT]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Command(BaseCommand):
@@ -48,9 +41,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         dataset = dataset_from_options(options)
         now = timezone.now()
-        created_semesters, updated_semesters = write_semesters(
-            dataset.semesters, actor_id=dataset.users[0].user_id, now=now
-        )
+        created_semesters, updated_semesters = write_semesters(dataset.semesters, actor_id=dataset.users[0].user_id)
         total = len(dataset.users) + len(dataset.courses) + dataset.enrollment_count
         with tqdm(total=total, unit="item", desc="seed_demo", disable=options["no_progress"]) as progress:
             new_users = self._write_users(dataset, progress)
