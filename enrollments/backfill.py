@@ -20,7 +20,7 @@ from courseproject.api.errors import ConflictError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from enrollments.completions import record_in_transcript
-from enrollments.models import Enrollment, EnrollmentStatus, Schedule, Transcript, transcript_key
+from enrollments.models import Enrollment, EnrollmentStatus, Schedule, transcript_key
 from enrollments.records import MAX_ROUNDS, condition_failed, pause_before_round, schedule_entry, write_schedule
 
 KEPT_STATUSES = (EnrollmentStatus.ENROLLED.value, EnrollmentStatus.COMPLETED.value)
@@ -86,11 +86,5 @@ def _write_missing_schedule(*, user_id: str, semester_id: int, courses: dict[str
 
 
 def _add_missing_entries(*, user_id: str, wanted: dict[str, str]) -> int:
-    try:
-        current = Transcript.get(user_id, consistent_read=True).entries
-    except Transcript.DoesNotExist:
-        current = {}
-    missing = {key: status for key, status in wanted.items() if key not in current}
-    for key, status in missing.items():
-        record_in_transcript(user_id=user_id, key=key, status=status)
-    return len(missing)
+    """Add the entries the student's transcript lacks (one transaction); how many were added."""
+    return record_in_transcript(user_id=user_id, entries=wanted, only_missing=True)

@@ -54,14 +54,16 @@ def _read_transcript(user_id: str) -> Transcript | None:
 def record_in_transcript(
     *,
     user_id: str,
-    key: str,
-    status: str,
+    entries: dict[str, str],
+    only_missing: bool = False,
     extra: Callable[[TransactWrite], None] | None = None,
     prefetched: dict[str, Transcript] | None = None,
-) -> None:
-    """Set one transcript entry (with `extra`'s writes in the same transaction), re-reading and
-    retrying when another request changed the transcript in between. `prefetched`, the transcripts of
-    a batch read by user id, spares the first round its read (absent means none exists)."""
+) -> int:
+    """Set these transcript entries (with `only_missing`, those the transcript lacks, leaving what is
+    there as it is) in one transaction with `extra`'s writes, re-reading and retrying when another
+    request changed the transcript in between. `prefetched`, the transcripts of a batch read by user
+    id, spares the first round its read (absent means none exists). Returns how many entries were set;
+    0 writes nothing."""
     for round_number in range(MAX_ROUNDS):
         if round_number:
             pause_before_round(round_number)
@@ -69,16 +71,21 @@ def record_in_transcript(
             transcript = prefetched.get(user_id)
         else:
             transcript = _read_transcript(user_id)
-        entries = {**(transcript.entries if transcript is not None else {}), key: status}
+        current = transcript.entries if transcript is not None else {}
+        wanted = {key: status for key, status in entries.items() if key not in current} if only_missing else entries
+        if not wanted:
+            return 0
 
-        def build(transaction: TransactWrite, transcript: Transcript | None = transcript, entries=entries) -> None:
+        merged = current | wanted
+
+        def build(transaction: TransactWrite, transcript: Transcript | None = transcript, merged=merged) -> None:
             if extra is not None:
                 extra(transaction)
-            write_transcript(transaction, user_id=user_id, read=transcript, entries=entries, now=timezone.now())
+            write_transcript(transaction, user_id=user_id, read=transcript, entries=merged, now=timezone.now())
 
         try:
             commit_transaction(build)
-            return
+            return len(wanted)
         except TransactWriteError as error:
             # The transcript is the transaction's last item.
             if not condition_failed(error.cancellation_reasons, len(error.cancellation_reasons) - 1):
@@ -100,8 +107,11 @@ def _complete_one(enrollment: Enrollment, *, course: Course, actor: Actor, trans
     try:
         record_in_transcript(
             user_id=enrollment.user_id,
-            key=transcript_key(course_code=course.course_code, semester_id=int(course.semester_id)),
-            status=EnrollmentStatus.COMPLETED.value,
+            entries={
+                transcript_key(
+                    course_code=course.course_code, semester_id=int(course.semester_id)
+                ): EnrollmentStatus.COMPLETED.value
+            },
             extra=mark_completed,
             prefetched=transcripts,
         )
@@ -173,8 +183,9 @@ def record_transfer_credit(*, actor: Actor, user_id: str, course_code: str) -> N
         raise PermissionDeniedError("Only admins record transfer credit.")
     record_in_transcript(
         user_id=user_id,
-        key=transcript_key(course_code=course_code, semester_id=TRANSFER_SEMESTER),
-        status=EnrollmentStatus.COMPLETED.value,
+        entries={
+            transcript_key(course_code=course_code, semester_id=TRANSFER_SEMESTER): EnrollmentStatus.COMPLETED.value
+        },
     )
     announce_transcript_recorded(
         user_id=user_id,

@@ -136,7 +136,7 @@ class TestCoursesKnownByTheirCode:
         semester_id = open_semester()
         course = make_course(semester_id=semester_id)
         key = transcript_key(course_code=course.course_code, semester_id=semester_id)
-        record_in_transcript(user_id=student.user_id, key=key, status="completed")  # an imported history
+        record_in_transcript(user_id=student.user_id, entries={key: "completed"})  # an imported history
         assert enroll(student, course).status_code == 201
         assert Transcript.get(student.user_id, consistent_read=True).entries[key] == "completed"
         assert client_of(student).delete(f"/api/enrollments/{course.course_id}").status_code == 204

@@ -50,7 +50,7 @@ class Command(BaseCommand):
         first = from_year * 10 + 1
         count = (last // 10 - first // 10) * 3 + 3
         candidates = sorted(set(consecutive_semesters(first, count)) | set(semester))
-        recorded = {int(key) for key in batch_get_all(candidates)}
+        recorded = set(batch_get(Semester, candidates, attributes=["semester_id"]))
         with_courses = [
             semester_id for semester_id in candidates if semester_id not in recorded and _has_courses(semester_id)
         ]
@@ -79,15 +79,6 @@ class Command(BaseCommand):
                 f"{verb} {len(with_courses) if dry_run else created}."
             )
         )
-
-
-def batch_get_all(semester_ids: list[int]) -> list[int]:
-    """The ids among these that have a record (BatchGetItem, 100 at a time)."""
-    found: list[int] = []
-    for start in range(0, len(semester_ids), 100):
-        chunk = semester_ids[start : start + 100]
-        found += [int(key) for key in batch_get(Semester, chunk, attributes=["semester_id"])]
-    return found
 
 
 def _has_courses(semester_id: int) -> bool:
