@@ -33,9 +33,9 @@ UPDATABLE_FIELDS = (
 )
 # What students' schedules hold of a course: once registration has opened, only admins change these
 # under enrolled students (their schedules are then brought up to date, see enrollments/signals.py).
-SCHEDULE_FIELDS = ("credits", "meetings")
+SCHEDULE_FIELDS = frozenset({"credits", "meetings"})
 # What the enroll rules read of a course; changing any bumps its rules_revision.
-RULES_FIELDS = ("course_code", "credits", "meetings", "prerequisites")
+RULES_FIELDS = frozenset({"course_code", "credits", "meetings", "prerequisites"})
 
 
 def _require_instructor(instructor_id: str) -> None:
@@ -194,8 +194,9 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
     if not actor.is_admin:
         # Ownership may have moved since the read above.
         condition &= Course.instructor_id == actor.user_id
-    changes_schedules = not actor.is_admin and _changes_schedules_after_opening(course, changes)
-    renames = "course_code" in changes and changes["course_code"] != course.course_code
+    changed = {field for field, value in changes.items() if value != getattr(course, field)}
+    changes_schedules = not actor.is_admin and bool(changed & SCHEDULE_FIELDS) and registration_has_opened(course)
+    renames = "course_code" in changed
     if changes_schedules or renames:
         # Students enrolled under these credits and meetings (or, for anyone, under this code, which keys
         # their transcripts): a concurrent enroll must not slip in either.
@@ -207,7 +208,7 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
 
     actions = [getattr(Course, field).set(value) for field, value in changes.items()]
     actions += [Course.updated_at.set(timezone.now()), Course.revision.add(1)]
-    if any(field in changes and changes[field] != getattr(course, field) for field in RULES_FIELDS):
+    if changed & RULES_FIELDS:
         actions.append(Course.rules_revision.add(1))
     try:
         course.update(actions=actions, condition=condition)
@@ -230,13 +231,6 @@ def registration_has_opened(course: Course) -> bool:
     semester has no record counts as opened: nothing says otherwise)."""
     semester = semester_by_id(semester_id=int(course.semester_id))
     return semester is None or timezone.now() >= semester.registration_opens_at
-
-
-def _changes_schedules_after_opening(course: Course, changes: dict[str, Any]) -> bool:
-    """Whether the change touches what schedules hold of the course, once registration has opened."""
-    if not any(field in changes and changes[field] != getattr(course, field) for field in SCHEDULE_FIELDS):
-        return False
-    return registration_has_opened(course)
 
 
 def delete_course(*, actor: Actor, course_id: str) -> None:
