@@ -27,10 +27,10 @@ from courseproject.dynamo.batch import batch_get, batch_get_items
 from courseproject.dynamo.transactions import commit_transaction
 from courses.selectors import courses_with_code
 from enrollments.completion_csv import CHANGES, ImportReport, ImportRow, Outcome
+from enrollments.completions import announce_completed, mark_completed
 from enrollments.models import Enrollment, EnrollmentStatus, Transcript, enrollment_id_for, transcript_key
 from enrollments.records import MAX_ROUNDS, pause_before_round, write_transcript
-from enrollments.serializers import enrollment_representation
-from enrollments.signals import announce_enrollment_change, announce_transcript_recorded
+from enrollments.signals import announce_transcript_recorded
 from semesters.models import Semester
 
 # Enrollment updates per transaction, leaving room for the transcript.
@@ -146,11 +146,7 @@ def _commit_for_student(
 
     def build(transaction: TransactWrite) -> None:
         for row in completing:
-            transaction.update(
-                Enrollment(_enrollment_id(row)),
-                actions=[Enrollment.status.set(EnrollmentStatus.COMPLETED.value), Enrollment.updated_at.set(now)],
-                condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
-            )
+            mark_completed(transaction, enrollment_id=_enrollment_id(row), now=now)
         write_transcript(transaction, user_id=user_id, read=transcript, entries=entries, now=now)
 
     try:
@@ -160,10 +156,7 @@ def _commit_for_student(
             return False
         raise
     for row in completing:
-        enrollment = enrollments[_enrollment_id(row)]
-        before = enrollment_representation(enrollment)
-        enrollment.status, enrollment.updated_at = EnrollmentStatus.COMPLETED.value, now
-        announce_enrollment_change(action="completed", actor_id=actor.user_id, enrollment=enrollment, before=before)
+        announce_completed(enrollments[_enrollment_id(row)], actor=actor, now=now)
     if recorded := [row for row in rows if row.outcome == Outcome.RECORDED]:
         announce_transcript_recorded(
             user_id=user_id,

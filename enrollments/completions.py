@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils import timezone
 from pynamodb.exceptions import TransactWriteError
@@ -93,17 +94,26 @@ def record_in_transcript(
     raise ConflictError("The student's records are changing too fast; please retry.", code="transaction_conflict")
 
 
+def mark_completed(transaction: TransactWrite, *, enrollment_id: str, now: datetime) -> None:
+    """The enrollment's item of a completion transaction: completed, if it is still enrolled."""
+    transaction.update(
+        Enrollment(enrollment_id),
+        actions=[Enrollment.status.set(EnrollmentStatus.COMPLETED.value), Enrollment.updated_at.set(now)],
+        condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
+    )
+
+
+def announce_completed(enrollment: Enrollment, *, actor: Actor, now: datetime) -> None:
+    """After the commit: the enrollment as the transaction left it, announced (audit, caches)."""
+    before = enrollment_representation(enrollment)
+    enrollment.status = EnrollmentStatus.COMPLETED.value
+    enrollment.updated_at = now
+    announce_enrollment_change(action="completed", actor_id=actor.user_id, enrollment=enrollment, before=before)
+
+
 def _complete_one(enrollment: Enrollment, *, course: Course, actor: Actor, transcripts: dict[str, Transcript]) -> bool:
     """Mark one enrollment completed with its transcript entry; False if it was no longer enrolled."""
     now = timezone.now()
-
-    def mark_completed(transaction: TransactWrite) -> None:
-        transaction.update(
-            Enrollment(enrollment.enrollment_id),
-            actions=[Enrollment.status.set(EnrollmentStatus.COMPLETED.value), Enrollment.updated_at.set(now)],
-            condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
-        )
-
     try:
         record_in_transcript(
             user_id=enrollment.user_id,
@@ -112,17 +122,14 @@ def _complete_one(enrollment: Enrollment, *, course: Course, actor: Actor, trans
                     course_code=course.course_code, semester_id=int(course.semester_id)
                 ): EnrollmentStatus.COMPLETED.value
             },
-            extra=mark_completed,
+            extra=lambda transaction: mark_completed(transaction, enrollment_id=enrollment.enrollment_id, now=now),
             prefetched=transcripts,
         )
     except TransactWriteError as error:
         if condition_failed(error.cancellation_reasons, 0):
             return False  # dropped (or completed) meanwhile
         raise
-    before = enrollment_representation(enrollment)
-    enrollment.status = EnrollmentStatus.COMPLETED.value
-    enrollment.updated_at = now
-    announce_enrollment_change(action="completed", actor_id=actor.user_id, enrollment=enrollment, before=before)
+    announce_completed(enrollment, actor=actor, now=now)
     return True
 
 
