@@ -15,7 +15,7 @@ class AuditConfig(AppConfig):
             audit_user_change,
         )
         from courses.signals import course_changed
-        from enrollments.signals import enrollment_changed, transcript_recorded
+        from enrollments.events import enrollment_changed, transcript_recorded
         from semesters.signals import semester_changed
 
         course_changed.connect(audit_course_change, dispatch_uid="audit.course")

@@ -12,10 +12,20 @@ from audit.tasks import record_event
 from courseproject.background.dispatch import dispatch, new_event_id
 
 
-def _queue(*, entity_type: str, entity_id: str, action: str, actor_id: str, before: Any, after: Any) -> None:
+def _queue(
+    *,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    actor_id: str,
+    before: Any,
+    after: Any,
+    event_id: str | None = None,
+) -> None:
+    """Queue the record; an `event_id` naming the change makes its audit id (a repeat records nothing)."""
     dispatch(
         record_event,
-        event_id=new_event_id(),
+        event_id=f"{event_id}:{entity_type}" if event_id else new_event_id(),
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,
@@ -31,7 +41,14 @@ def audit_course_change(*, course_id: str, action: str, actor_id: str, before: A
 
 
 def audit_enrollment_change(
-    *, action: str, actor_id: str, before: Any, enrollment: Any, override_reason: str | None = None, **_: Any
+    *,
+    action: str,
+    actor_id: str,
+    before: Any,
+    enrollment: Any,
+    override_reason: str | None = None,
+    event_id: str | None = None,
+    **_: Any,
 ) -> None:
     # An admin's enrollment past the rules keeps the reason they gave beside the record.
     after = {**enrollment, "override_reason": override_reason} if override_reason else enrollment
@@ -42,6 +59,7 @@ def audit_enrollment_change(
         actor_id=actor_id,
         before=before,
         after=after,
+        event_id=event_id,
     )
     if override_reason:
         # Also in the student's history, where their page in the admin finds every override in one Query.

@@ -20,6 +20,11 @@ def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.CACHE_WARM_INTERVAL_SECONDS, sender.signature("courses.warm_hot_semesters"), name="warm caches"
     )
+    sender.add_periodic_task(
+        settings.WAITLIST_SWEEP_INTERVAL_SECONDS,
+        sender.signature("enrollments.sweep_waitlists", kwargs={"event_id": "sweep"}),
+        name="sweep waitlists",
+    )
     if settings.CLOUDWATCH_METRICS_ENABLED:
         sender.add_periodic_task(
             settings.CLOUDWATCH_PUSH_INTERVAL_SECONDS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
@@ -42,6 +44,28 @@ class CoursesByCode(GlobalSecondaryIndex["Course"]):
     semester_id = NumberAttribute(range_key=True)
 
 
+class CoursesWithWaitlist(GlobalSecondaryIndex["Course"]):
+    """Sparse: only courses someone waits for carry `waitlist_shard`, so the promotion sweep reads
+    those and nothing else (a few partitions, never a Scan). Keys only: the sweep reads the courses
+    themselves, consistently."""
+
+    class Meta:
+        index_name = "CoursesWithWaitlist"
+        projection = KeysOnlyProjection()
+
+    waitlist_shard = NumberAttribute(hash_key=True)
+    course_id = UnicodeAttribute(range_key=True)
+
+
+# Partitions of CoursesWithWaitlist; a course's shard is fixed by its id.
+WAITLIST_SHARDS = 4
+DEFAULT_WAITLIST_CAPACITY = 20
+
+
+def waitlist_shard_of(course_id: str) -> int:
+    return zlib.crc32(course_id.encode()) % WAITLIST_SHARDS
+
+
 class Course(DynamoModel):
     class Meta(TableMeta):
         table_name = table_name("Courses")
@@ -56,6 +80,16 @@ class Course(DynamoModel):
     credits = NumberAttribute()
     capacity = NumberAttribute()
     enrolled_count = NumberAttribute(default=0)
+    # The waitlist: how many may wait (0: none), how many do, and the sequence the next joiner takes,
+    # bumped inside each join's transaction so that join order never depends on clocks.
+    waitlist_capacity = NumberAttribute(default=DEFAULT_WAITLIST_CAPACITY)
+    waitlisted_count = NumberAttribute(default=0)
+    waitlist_sequence = NumberAttribute(default=0)
+    # Present while someone waits (set by each join, removed by the sweep once nobody does): the
+    # CoursesWithWaitlist index's key.
+    waitlist_shard = NumberAttribute(null=True)
+    # When the oldest seat not yet given to the waitlist was freed: promotion lag is measured from it.
+    seat_freed_at = UTCDateTimeAttribute(null=True)
     # [{"days": ["MON", "WED"], "start": "09:00", "end": "10:15"}]: wall-clock times of the university.
     meetings = JSONAttribute(default=list)
     # Course codes to have completed (or be enrolled in) in an earlier semester.
@@ -71,7 +105,17 @@ class Course(DynamoModel):
     by_semester = CoursesBySemester()
     by_instructor = CoursesByInstructor()
     by_code = CoursesByCode()
+    with_waitlist = CoursesWithWaitlist()
 
     @property
     def seats_available(self) -> int:
-        return max(0, int(self.capacity) - int(self.enrolled_count))
+        return seats_available(
+            capacity=int(self.capacity),
+            enrolled_count=int(self.enrolled_count),
+            waitlisted_count=int(self.waitlisted_count or 0),
+        )
+
+
+def seats_available(*, capacity: int, enrolled_count: int, waitlisted_count: int) -> int:
+    """Seats a new student could take: none while anyone waits, since a freed seat is theirs."""
+    return 0 if waitlisted_count > 0 else max(0, capacity - enrolled_count)

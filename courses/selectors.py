@@ -20,10 +20,10 @@ from courseproject.caching.entities import cached_entities, cached_entity, fill_
 from courseproject.caching.pages import cached_page
 from courseproject.dynamo.batch import batch_get
 from courses.hot_semesters import note_semester_read
-from courses.models import Course
+from courses.models import Course, seats_available
 from courses.serializers import course_representation
 
-SEAT_ATTRIBUTES = ["course_id", "revision", "enrolled_count", "capacity"]
+SEAT_ATTRIBUTES = ["course_id", "revision", "enrolled_count", "capacity", "waitlisted_count", "waitlist_capacity"]
 
 
 def course_by_id(*, course_id: str) -> Course | None:
@@ -44,7 +44,18 @@ def course_or_404(*, course_id: str) -> Course:
 
 
 def seats_payload(course: Course) -> bytes:
-    return dumps({"enrolled_count": int(course.enrolled_count), "capacity": int(course.capacity)})
+    return dumps(
+        {
+            "enrolled_count": int(course.enrolled_count),
+            "capacity": int(course.capacity),
+            "waitlisted_count": int(course.waitlisted_count or 0),
+            "waitlist_capacity": int(course.waitlist_capacity),
+        }
+    )
+
+
+def seats_counts(seats: dict[str, int]) -> dict[str, int]:
+    return {name: seats[name] for name in ("capacity", "enrolled_count", "waitlisted_count")}
 
 
 def _load_seats(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
@@ -69,9 +80,8 @@ def with_current_seats(courses: list[dict[str, Any]], *, from_cache: bool) -> li
         payload = seat_payloads.get(course["course_id"])
         if payload is not None:
             seats = orjson.loads(payload)
-            course["capacity"] = seats["capacity"]
-            course["enrolled_count"] = seats["enrolled_count"]
-            course["seats_available"] = max(0, seats["capacity"] - seats["enrolled_count"])
+            course.update(seats)
+            course["seats_available"] = seats_available(**seats_counts(seats))
     return courses
 
 

@@ -11,10 +11,12 @@ from courseproject.api.fields import BoundedListField, IdField, TextField
 from courseproject.api.rendering import isoformat
 from courseproject.api.schema import PageQuerySerializer
 from courseproject.ids import MAX_SEMESTER_ID
-from courses.models import Course
+from courses.models import DEFAULT_WAITLIST_CAPACITY, Course
 
 COURSE_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 -]{0,18}[A-Z0-9]$")
 MAX_CAPACITY = 10_000
+# A waitlist is read whole for each promotion and each position: bounded.
+MAX_WAITLIST_CAPACITY = 1_000
 MAX_CREDITS = 30
 MAX_DEPARTMENT_ID = 9_999
 
@@ -34,6 +36,8 @@ def course_representation(course: Course) -> dict[str, Any]:
         "capacity": int(course.capacity),
         "enrolled_count": int(course.enrolled_count),
         "seats_available": course.seats_available,
+        "waitlist_capacity": int(course.waitlist_capacity),
+        "waitlisted_count": int(course.waitlisted_count or 0),
         "created_at": isoformat(course.created_at),
         "updated_at": isoformat(course.updated_at),
     }
@@ -93,7 +97,9 @@ class CourseSerializer(serializers.Serializer):
     prerequisites = serializers.ListField(child=serializers.CharField())
     capacity = serializers.IntegerField()
     enrolled_count = serializers.IntegerField()
-    seats_available = serializers.IntegerField()
+    seats_available = serializers.IntegerField(help_text="0 while anyone is on the waitlist: a freed seat is theirs.")
+    waitlist_capacity = serializers.IntegerField(help_text="How many may wait for a seat; 0 means no waitlist.")
+    waitlisted_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -130,6 +136,9 @@ class CourseCreateSerializer(serializers.Serializer):
     department_id = serializers.IntegerField(min_value=1, max_value=MAX_DEPARTMENT_ID)
     credits = serializers.IntegerField(min_value=0, max_value=MAX_CREDITS)
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
+    waitlist_capacity = serializers.IntegerField(
+        min_value=0, max_value=MAX_WAITLIST_CAPACITY, required=False, default=DEFAULT_WAITLIST_CAPACITY
+    )
     meetings = meetings_field(required=False, default=list)
     prerequisites = PrerequisitesField(required=False, default=list)
     # Admins name the instructor; an instructor always creates their own course.
@@ -143,6 +152,7 @@ class CourseUpdateSerializer(serializers.Serializer):
     department_id = serializers.IntegerField(min_value=1, max_value=MAX_DEPARTMENT_ID, required=False)
     credits = serializers.IntegerField(min_value=0, max_value=MAX_CREDITS, required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY, required=False)
+    waitlist_capacity = serializers.IntegerField(min_value=0, max_value=MAX_WAITLIST_CAPACITY, required=False)
     meetings = meetings_field(required=False)
     prerequisites = PrerequisitesField(required=False)
     instructor_id = IdField(required=False)

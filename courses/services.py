@@ -13,7 +13,7 @@ from accounts.selectors import user_by_id
 from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from courseproject.background.events import announce
 from courseproject.ids import new_id
-from courses.models import Course
+from courses.models import DEFAULT_WAITLIST_CAPACITY, Course
 from courses.permissions import ensure_can_manage
 from courses.selectors import course_by_id, course_or_404
 from courses.serializers import course_representation
@@ -27,6 +27,7 @@ UPDATABLE_FIELDS = (
     "department_id",
     "credits",
     "capacity",
+    "waitlist_capacity",
     "meetings",
     "prerequisites",
     "instructor_id",
@@ -78,6 +79,7 @@ def create_course(
     department_id: int,
     credits: int,
     capacity: int,
+    waitlist_capacity: int = DEFAULT_WAITLIST_CAPACITY,
     description: str = "",
     meetings: list[dict[str, Any]] | None = None,
     prerequisites: list[str] | None = None,
@@ -112,6 +114,7 @@ def create_course(
         instructor_id=instructor_id,
         credits=credits,
         capacity=capacity,
+        waitlist_capacity=waitlist_capacity,
         meetings=meetings or [],
         prerequisites=prerequisites or [],
         enrolled_count=0,
@@ -142,10 +145,15 @@ def _explain_failed_write(
     if current is None:
         raise NotFoundError("Course not found.", code="course_not_found")
     ensure_can_manage(actor, instructor_id=current.instructor_id)
-    if deleting and current.enrolled_count > 0:
+    if deleting and (current.enrolled_count > 0 or current.waitlisted_count > 0):
         raise ConflictError(
-            f"{_students_enrolled(int(current.enrolled_count))}; drop them before deleting the course.",
+            f"{_students_enrolled(int(current.enrolled_count))} and {int(current.waitlisted_count)} waiting; "
+            "drop them and clear the waitlist before deleting the course.",
             code="course_has_enrollments",
+            context={
+                "enrolled_count": int(current.enrolled_count),
+                "waitlisted_count": int(current.waitlisted_count),
+            },
         )
     if renames and current.enrolled_count > 0:
         raise ConflictError(
@@ -206,8 +214,11 @@ def update_course(*, actor: Actor, course_id: str, changes: dict[str, Any]) -> C
         # Checked by DynamoDB against the live counter, so a concurrent enroll cannot slip past.
         condition &= Course.enrolled_count <= capacity
 
+    now = timezone.now()
     actions = [getattr(Course, field).set(value) for field, value in changes.items()]
-    actions += [Course.updated_at.set(timezone.now()), Course.revision.add(1)]
+    actions += [Course.updated_at.set(now), Course.revision.add(1)]
+    if capacity is not None and capacity > course.capacity:
+        actions.append(Course.seat_freed_at.set(Course.seat_freed_at | now))  # the waitlist's lag runs from here
     if changed & RULES_FIELDS:
         actions.append(Course.rules_revision.add(1))
     try:
@@ -237,7 +248,11 @@ def delete_course(*, actor: Actor, course_id: str) -> None:
     course = course_or_404(course_id=course_id)
     ensure_can_manage(actor, instructor_id=course.instructor_id)
     before = course_representation(course)
-    condition = Course.course_id.exists() & (Course.enrolled_count == 0)
+    condition = (
+        Course.course_id.exists()
+        & (Course.enrolled_count == 0)
+        & (Course.waitlisted_count.does_not_exist() | (Course.waitlisted_count == 0))
+    )
     if not actor.is_admin:
         condition &= Course.instructor_id == actor.user_id
     try:

@@ -28,9 +28,9 @@ from courseproject.dynamo.transactions import commit_transaction
 from courses.selectors import courses_with_code
 from enrollments.completion_csv import CHANGES, ImportReport, ImportRow, Outcome
 from enrollments.completions import announce_completed, mark_completed
+from enrollments.events import announce_transcript_recorded
 from enrollments.models import Enrollment, EnrollmentStatus, Transcript, enrollment_id_for, transcript_key
 from enrollments.records import MAX_ROUNDS, pause_before_round, write_transcript
-from enrollments.signals import announce_transcript_recorded
 from semesters.models import Semester
 
 # Enrollment updates per transaction, leaving room for the transcript.

@@ -24,6 +24,7 @@ from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from courses.permissions import ensure_can_manage
 from courses.selectors import course_or_404
+from enrollments.events import announce_enrollment_change, announce_transcript_recorded
 from enrollments.models import (
     TRANSFER_SEMESTER,
     Enrollment,
@@ -34,7 +35,6 @@ from enrollments.models import (
 )
 from enrollments.records import MAX_ROUNDS, condition_failed, pause_before_round, write_transcript
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import announce_enrollment_change, announce_transcript_recorded
 from semesters.selectors import semester_by_id
 
 

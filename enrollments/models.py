@@ -1,4 +1,5 @@
-"""The Enrollments table (one record per student and course, kept after a drop), and the two records
+"""The Enrollments table (one record per student and course, kept after a drop; a place on the
+course's waitlist is the same record with status `waitlisted`), and the two records
 per student that the registration rules read and that enroll and drop keep in the same transaction:
 a Schedule per semester (enrolled courses with their credits and meetings) and a Transcript
 (what the student has taken, for prerequisites)."""
@@ -17,6 +18,23 @@ class EnrollmentStatus(StrEnum):
     ENROLLED = "enrolled"
     DROPPED = "dropped"
     COMPLETED = "completed"
+    WAITLISTED = "waitlisted"
+    # Left the waitlist (the student, or an admin removing them), skipped at promotion because the
+    # student no longer qualified (`skip_reason`), or still waiting at the add deadline.
+    WAITLIST_LEFT = "waitlist_left"
+    WAITLIST_SKIPPED = "waitlist_skipped"
+    WAITLIST_EXPIRED = "waitlist_expired"
+
+
+# Statuses from which a student may enroll or join the waitlist again (at its end).
+ENDED_STATUSES = frozenset(
+    {
+        EnrollmentStatus.DROPPED,
+        EnrollmentStatus.WAITLIST_LEFT,
+        EnrollmentStatus.WAITLIST_SKIPPED,
+        EnrollmentStatus.WAITLIST_EXPIRED,
+    }
+)
 
 
 def enrollment_id_for(*, user_id: str, course_id: str) -> str:
@@ -46,6 +64,18 @@ class EnrollmentsByCourse(GlobalSecondaryIndex["Enrollment"]):
     enrolled_at = UTCDateTimeAttribute(range_key=True)
 
 
+class WaitlistByCourse(GlobalSecondaryIndex["Enrollment"]):
+    """A course's waitlist in join order. Sparse: only a waiting enrollment carries
+    `waitlist_course_id`, so the index holds exactly the people waiting."""
+
+    class Meta:
+        index_name = "WaitlistByCourse"
+        projection = AllProjection()
+
+    waitlist_course_id = UnicodeAttribute(hash_key=True)
+    waitlist_sequence = NumberAttribute(range_key=True)
+
+
 class Enrollment(DynamoModel):
     class Meta(TableMeta):
         table_name = table_name("Enrollments")
@@ -58,9 +88,19 @@ class Enrollment(DynamoModel):
     enrolled_at = UTCDateTimeAttribute()
     dropped_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
+    # The place taken in the course's waitlist (its sequence at the join), kept after a promotion so
+    # the order can be checked; `waitlist_course_id` only while waiting (the sparse index's key).
+    waitlist_sequence = NumberAttribute(null=True)
+    waitlist_course_id = UnicodeAttribute(null=True)
+    waitlisted_at = UTCDateTimeAttribute(null=True)
+    promoted_at = UTCDateTimeAttribute(null=True)
+    # When the seat the student was promoted into had been freed (promotion lag = promoted_at - this).
+    seat_freed_at = UTCDateTimeAttribute(null=True)
+    skip_reason = UnicodeAttribute(null=True)
 
     by_user = EnrollmentsByUser()
     by_course = EnrollmentsByCourse()
+    waitlist_by_course = WaitlistByCourse()
 
 
 class Schedule(DynamoModel):
@@ -76,6 +116,9 @@ class Schedule(DynamoModel):
     semester_id = NumberAttribute(range_key=True)
     courses = JSONAttribute(default=dict)
     enrolled_credits = NumberAttribute(default=0)
+    # Course id -> waitlist sequence of the courses the student waits for (they count toward neither
+    # credits nor conflicts; kept here, on the same version, for the per-semester waitlist limit).
+    waitlists = JSONAttribute(default=dict)
     version = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(null=True)
 

@@ -24,6 +24,8 @@ from semesters.models import Semester
 # Rounds of read, check and write when the student's own records changed in between (their other
 # requests racing this one). Each round lets at least one of the racing requests through.
 MAX_ROUNDS = 20
+# Joins of one course's waitlist also race each other for its sequence number: one wins each round.
+JOIN_ROUNDS = 100
 
 
 def pause_before_round(round_number: int) -> None:
@@ -69,18 +71,25 @@ def write_schedule(
     user_id: str,
     semester_id: int,
     read: Schedule | None,
-    courses: dict[str, Any],
+    courses: dict[str, Any] | None = None,
+    waitlists: dict[str, int] | None = None,
     now: datetime,
 ) -> None:
-    """Write the schedule with these courses, if it is still the version the rules read.
+    """Write the schedule with these courses and waitlists (None: as read), if it is still the
+    version the rules read.
 
     An update, not a put, like every item of the enroll and drop transactions: PynamoDB sends puts
     before updates, and the callers read cancellation reasons by the order they added items in."""
     condition = Schedule.user_id.does_not_exist() if read is None else Schedule.version == int(read.version)
+    if courses is None:
+        courses = read.courses if read is not None else {}
+    if waitlists is None:
+        waitlists = (read.waitlists or {}) if read is not None else {}
     transaction.update(
         Schedule(user_id, semester_id),
         actions=[
             Schedule.courses.set(courses),
+            Schedule.waitlists.set(waitlists),
             Schedule.enrolled_credits.set(enrolled_credits(courses)),
             Schedule.version.set((int(read.version) if read is not None else 0) + 1),
             Schedule.updated_at.set(now),

@@ -21,6 +21,7 @@ from courses.permissions import ensure_can_manage
 from courses.selectors import cached_course, cached_courses
 from enrollments.models import Enrollment, EnrollmentStatus, Schedule, Transcript, enrollment_id_for
 from enrollments.serializers import enrollment_representation
+from enrollments.waitlist_order import waitlist_positions, waitlisted_user_ids
 from semesters.models import Semester
 
 
@@ -29,7 +30,18 @@ def enrollment_for_student(*, user_id: str, course_id: str) -> dict[str, Any]:
         enrollment = Enrollment.get(enrollment_id_for(user_id=user_id, course_id=course_id), consistent_read=True)
     except Enrollment.DoesNotExist:
         raise NotFoundError("You have no enrollment in this course.", code="not_enrolled") from None
-    return enrollment_representation(enrollment)
+    return with_waitlist_positions([enrollment_representation(enrollment)], user_id=user_id)[0]
+
+
+def with_waitlist_positions(entries: list[dict[str, Any]], *, user_id: str) -> list[dict[str, Any]]:
+    """Lay the student's current waitlist positions over their waitlisted entries (in place): they
+    move as others leave or are promoted, so pages are cached without them."""
+    waiting = [entry for entry in entries if entry["status"] == EnrollmentStatus.WAITLISTED]
+    if waiting:
+        positions = waitlist_positions(user_id=user_id, course_ids=[entry["course_id"] for entry in waiting])
+        for entry in waiting:
+            entry["waitlist_position"] = positions.get(entry["course_id"])
+    return entries
 
 
 def _student_enrollments_page(
@@ -84,37 +96,47 @@ def enrollments_for_student_json(
     courses = cached_courses(course_ids=[entry["course_id"] for entry in page["results"]])
     for entry in page["results"]:
         entry["course"] = courses.get(entry["course_id"])
+    with_waitlist_positions(page["results"], user_id=user_id)
     return dumps(page)
 
 
-def _roster_page(*, course_id: str, limit: int, cursor: str | None) -> bytes:
-    page = query_page(
-        Enrollment.by_course,
-        course_id,
-        filter_condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
-        scope=f"roster:{course_id}",
-        limit=limit,
-        cursor=cursor,
-    )
+def _roster_page(*, course_id: str, status: str, limit: int, cursor: str | None) -> bytes:
+    if status == EnrollmentStatus.WAITLISTED:
+        page = query_page(
+            Enrollment.waitlist_by_course, course_id, scope=f"waitlist:{course_id}", limit=limit, cursor=cursor
+        )
+    else:
+        page = query_page(
+            Enrollment.by_course,
+            course_id,
+            filter_condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
+            scope=f"roster:{course_id}",
+            limit=limit,
+            cursor=cursor,
+        )
     return dumps(page.map(lambda enrollments: [enrollment_representation(item) for item in enrollments]).as_response())
 
 
-def roster_json(*, actor: Actor, course_id: str, limit: int, cursor: str | None) -> bytes:
-    """The students enrolled in a course, in enrollment order, for its instructor or an admin."""
+def roster_json(*, actor: Actor, course_id: str, status: str, limit: int, cursor: str | None) -> bytes:
+    """The students enrolled in a course in enrollment order, or waiting for it in waitlist order, for
+    its instructor or an admin."""
     course = cached_course(course_id=course_id)
     ensure_can_manage(actor, instructor_id=course["instructor_id"])
     page_json, _ = cached_page(
-        keys.roster(course_id=course_id, limit=limit, cursor=cursor),
+        keys.roster(course_id=course_id, status=status, limit=limit, cursor=cursor),
         generation_key=keys.roster_generation(course_id),
-        load=lambda: _roster_page(course_id=course_id, limit=limit, cursor=cursor),
+        load=lambda: _roster_page(course_id=course_id, status=status, limit=limit, cursor=cursor),
     )
     page = orjson.loads(page_json)
     students = cached_profiles(user_ids=[entry["user_id"] for entry in page["results"]])
+    waiting = waitlisted_user_ids(course_id=course_id) if status == EnrollmentStatus.WAITLISTED else []
     for entry in page["results"]:
         student = students.get(entry["user_id"])
         entry["student"] = (
             {"user_id": student["user_id"], "name": student["name"], "email": student["email"]} if student else None
         )
+        if entry["user_id"] in waiting:
+            entry["waitlist_position"] = waiting.index(entry["user_id"]) + 1
     return dumps(page)
 
 

@@ -23,6 +23,9 @@ def enrollment_representation(enrollment: Enrollment) -> dict[str, Any]:
         "status": enrollment.status,
         "enrolled_at": isoformat(enrollment.enrolled_at),
         "dropped_at": isoformat(enrollment.dropped_at),
+        # Laid over by the selectors for a waiting student (it changes as others leave or are promoted).
+        "waitlist_position": None,
+        "skip_reason": enrollment.skip_reason,
     }
 
 
@@ -32,8 +35,16 @@ class EnrollmentSerializer(serializers.Serializer):
     course_id = serializers.CharField()
     semester_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=[status.value for status in EnrollmentStatus])
-    enrolled_at = serializers.DateTimeField()
+    enrolled_at = serializers.DateTimeField(help_text="When the student enrolled, or joined the waitlist.")
     dropped_at = serializers.DateTimeField(allow_null=True)
+    waitlist_position = serializers.IntegerField(
+        allow_null=True, help_text="While waitlisted, the place on the course's waitlist (1 is next); else null."
+    )
+    skip_reason = serializers.ChoiceField(
+        choices=["time_conflict", "credit_limit_exceeded", "registration_closed", "prerequisites_missing"],
+        allow_null=True,
+        help_text="Why a waitlisted student was passed over when a seat freed (status waitlist_skipped).",
+    )
 
 
 class EnrollmentWithCourseSerializer(EnrollmentSerializer):
@@ -52,6 +63,16 @@ class RosterEntrySerializer(EnrollmentSerializer):
 
 class EnrollSerializer(serializers.Serializer):
     course_id = IdField()
+    waitlist = serializers.BooleanField(
+        required=False, default=False, help_text="On a full course, join its waitlist instead of answering 409."
+    )
+
+
+class RosterQuerySerializer(PageQuerySerializer):
+    status = serializers.ChoiceField(
+        choices=[EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value],
+        default=EnrollmentStatus.ENROLLED.value,
+    )
 
 
 class CompletionsSerializer(serializers.Serializer):

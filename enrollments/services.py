@@ -9,22 +9,29 @@ transcript are written on the condition that their `version` is still the one th
 the same student's requests race, one wins and the others read again and re-check the rules, so
 the credit limit, time conflicts and prerequisites hold under concurrency, not only one request at
 a time.
+
+Joining and leaving a waitlist take the same path (enrollments/waitlist.py has their transactions);
+a direct enroll is conditioned on nobody waiting, so a seat freed while anyone waits is theirs.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Actor
 from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from courseproject.api.rendering import isoformat
 from courses.selectors import cached_course
-from enrollments.models import Enrollment, EnrollmentStatus
-from enrollments.records import MAX_ROUNDS, pause_before_round, read_student_records
+from enrollments.events import announce_enrollment_change
+from enrollments.models import Enrollment, EnrollmentStatus, Schedule
+from enrollments.records import JOIN_ROUNDS, MAX_ROUNDS, StudentRecords, pause_before_round, read_student_records
 from enrollments.rules import check_enroll_rules
 from enrollments.serializers import enrollment_representation
-from enrollments.signals import announce_enrollment_change
 from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, not_enrolled
+from enrollments.waitlist import LEFT, commit_join, commit_waitlist_exit
 
 
 def _schedule_too_busy() -> ConflictError:
@@ -38,10 +45,20 @@ def _schedule_too_busy() -> ConflictError:
 
 
 def enroll(
-    *, actor: Actor, course_id: str, student_id: str | None = None, override_reason: str | None = None
+    *,
+    actor: Actor,
+    course_id: str,
+    student_id: str | None = None,
+    override_reason: str | None = None,
+    waitlist: bool = False,
 ) -> EnrollResult:
-    """Enroll the acting student (or, for an admin, `student_id`); enrolling again while enrolled
-    returns the existing record before any rule is checked, so a retried request never fails on one.
+    """Enroll the acting student (or, for an admin, `student_id`); enrolling again while enrolled or
+    waitlisted returns the existing record before any rule is checked, so a retried request never
+    fails on one.
+
+    With `waitlist`, a course with no seat for a new student (all taken, or someone already waiting
+    for a freed one) puts the student at the end of its waitlist instead of answering course_full;
+    the rules are checked all the same, then the waitlist's own limits.
 
     An admin may enroll a student past the window, prerequisite, conflict and credit rules (never
     past capacity) by giving `override_reason`, which the audit log keeps.
@@ -57,17 +74,13 @@ def enroll(
     # The semester never changes, so the cached course is good enough to find it; everything the
     # rules read comes from the consistent BatchGetItem below.
     semester_id = int(cached_course(course_id=course_id)["semester_id"])
-    for round_number in range(MAX_ROUNDS):
+    # Joins take the course's waitlist sequence in turn: more rounds, as many join one course at once.
+    for round_number in range(JOIN_ROUNDS if waitlist else MAX_ROUNDS):
         if round_number:
-            pause_before_round(round_number)
+            pause_before_round(min(round_number, 4) if waitlist else round_number)
         records = read_student_records(user_id=user_id, course_id=course_id, semester_id=semester_id)
-        if records.course is None:
-            raise NotFoundError("Course not found.", code="course_not_found")
-        existing = records.enrollment
-        if existing is not None and existing.status == EnrollmentStatus.ENROLLED:
-            return EnrollResult(enrollment=existing, created=False)
-        if existing is not None and existing.status == EnrollmentStatus.COMPLETED:
-            raise ConflictError("You have completed this course already.", code="already_completed")
+        if (existing := _existing_enrollment(records)) is not None:
+            return existing
         now = timezone.now()
         if override_reason is None:
             check_enroll_rules(
@@ -77,11 +90,13 @@ def enroll(
                 transcript=records.transcript,
                 now=now,
             )
-        result = commit_enroll(user_id=user_id, records=records, semester_id=semester_id, now=now)
+        result, action = _commit_enroll_or_join(
+            user_id=user_id, records=records, semester_id=semester_id, now=now, waitlist=waitlist
+        )
         if result is not None:
             if result.created:
                 announce_enrollment_change(
-                    action="enrolled",
+                    action=action,
                     actor_id=actor.user_id,
                     enrollment=result.enrollment,
                     before=None,
@@ -91,14 +106,54 @@ def enroll(
     raise _schedule_too_busy()
 
 
+def _existing_enrollment(records: StudentRecords) -> EnrollResult | None:
+    """What an enroll answers before any rule: the record it already has, or why it cannot have one."""
+    if records.course is None:
+        raise NotFoundError("Course not found.", code="course_not_found")
+    existing = records.enrollment
+    if existing is not None and existing.status in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED):
+        return EnrollResult(enrollment=existing, created=False)
+    if existing is not None and existing.status == EnrollmentStatus.COMPLETED:
+        raise ConflictError("You have completed this course already.", code="already_completed")
+    return None
+
+
+def _commit_enroll_or_join(
+    *, user_id: str, records: StudentRecords, semester_id: int, now: datetime, waitlist: bool
+) -> tuple[EnrollResult | None, str]:
+    """Take the seat, or with `waitlist` a place at the end of a full course's waitlist; the result
+    (None: read again) and the action to announce."""
+    if waitlist and records.course.seats_available == 0:
+        check_waitlist_limit(records.schedule)
+        return commit_join(user_id=user_id, records=records, semester_id=semester_id, now=now), "waitlisted"
+    try:
+        return commit_enroll(user_id=user_id, records=records, semester_id=semester_id, now=now), "enrolled"
+    except ConflictError as refusal:
+        if waitlist and refusal.code == "course_full":
+            return None, "enrolled"  # the last seat went meanwhile: read again and join the waitlist
+        raise
+
+
+def check_waitlist_limit(schedule: Schedule | None) -> None:
+    waiting = len((schedule.waitlists or {}) if schedule is not None else {})
+    limit = settings.MAX_WAITLISTS_PER_SEMESTER
+    if waiting >= limit:
+        raise ConflictError(
+            f"You are on {waiting} waitlists this semester, the most allowed; leave one to join another.",
+            code="waitlist_limit_reached",
+            context={"max_waitlists": limit},
+        )
+
+
 # --- Drop ----------------------------------------------------------------------------------------
 
 
 def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
-    """Drop a student's enrollment; the record stays with status `dropped` and frees the seat.
+    """Drop a student's enrollment (the record stays with status `dropped` and frees the seat), or take
+    them off the course's waitlist (`waitlist_left`; no seat changes hands).
 
-    A student drops their own enrollment until the semester's drop deadline; an admin (through the
-    admin site) may drop anyone's, also after it.
+    A student drops their own enrollment until the semester's drop deadline, and leaves a waitlist
+    whenever they like; an admin (through the admin site) may do either for anyone, at any time.
     """
     if actor.user_id != user_id and not actor.is_admin:
         # Someone else's enrollment does not exist as far as the caller may know.
@@ -112,6 +167,16 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
             pause_before_round(round_number)
         records = read_student_records(user_id=user_id, course_id=course_id, semester_id=semester_id)
         enrollment = records.enrollment
+        if enrollment is not None and enrollment.status == EnrollmentStatus.WAITLISTED:
+            before = enrollment_representation(enrollment)
+            try:
+                left = commit_waitlist_exit(records=records, outcome=LEFT, now=timezone.now())
+            except NotFoundError:
+                continue  # promoted or skipped meanwhile: read again
+            if left is not None:
+                announce_enrollment_change(action=LEFT.action, actor_id=actor.user_id, enrollment=left, before=before)
+                return left
+            continue
         if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
             raise not_enrolled()
         now = timezone.now()

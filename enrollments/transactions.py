@@ -19,7 +19,7 @@ from pynamodb.transactions import TransactWrite
 from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
-from enrollments.models import Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
+from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
 from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_schedule, write_transcript
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,19 @@ class EnrollResult:
     created: bool
 
 
-def _rules_unchanged(course: Course) -> Any:
+def course_full(course: Course) -> ConflictError:
+    """No seat for a new student (none free, or someone waits for it); says whether the waitlist has room."""
+    waitlist_open = int(course.waitlisted_count or 0) < int(course.waitlist_capacity)
+    detail = "This course is full." + (" Its waitlist has room." if waitlist_open else "")
+    return ConflictError(detail, code="course_full", context={"waitlist_open": waitlist_open})
+
+
+def nobody_waiting() -> Any:
+    """A direct enroll's condition: a seat freed while anyone waits is theirs."""
+    return Course.waitlisted_count.does_not_exist() | (Course.waitlisted_count == 0)
+
+
+def rules_unchanged(course: Course) -> Any:
     """The course still has the credits, meetings and prerequisites the rules were checked against."""
     read = int(course.rules_revision or 0)
     if read == 0:  # also a course written before the attribute existed
@@ -99,13 +111,17 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
                 Enrollment.updated_at.set(now),
                 Enrollment.dropped_at.remove(),
             ],
-            condition=Enrollment.enrollment_id.does_not_exist() | (Enrollment.status == EnrollmentStatus.DROPPED.value),
+            condition=Enrollment.enrollment_id.does_not_exist() | Enrollment.status.is_in(*ENDED_STATUSES),
             return_values=ALL_OLD,
         )
         transaction.update(
             Course(course.course_id),
-            actions=[Course.enrolled_count.add(1), Course.revision.add(1)],
-            condition=Course.course_id.exists() & (Course.enrolled_count < Course.capacity) & _rules_unchanged(course),
+            # Nobody waits (or the seat would be theirs), so no freed seat is left waiting to be measured.
+            actions=[Course.enrolled_count.add(1), Course.revision.add(1), Course.seat_freed_at.remove()],
+            condition=Course.course_id.exists()
+            & (Course.enrolled_count < Course.capacity)
+            & nobody_waiting()
+            & rules_unchanged(course),
             return_values=ALL_OLD,
         )
         _write_student_records(
@@ -124,7 +140,7 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
         reasons = error.cancellation_reasons
         if (already := condition_failed(reasons, ENROLLMENT)) is not None and already.raw_item:
             existing = Enrollment.from_raw_data(already.raw_item)
-            if existing.status == EnrollmentStatus.ENROLLED:
+            if existing.status in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED):
                 return EnrollResult(enrollment=existing, created=False)
             return None  # completed meanwhile, or another state: read again and decide
         if (course_reason := condition_failed(reasons, COURSE)) is not None:
@@ -133,10 +149,10 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
             current = Course.from_raw_data(course_reason.raw_item)
             rules_moved = int(current.rules_revision or 0) != int(course.rules_revision or 0)
             records_moved = condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT)
-            if int(current.enrolled_count) < int(current.capacity) or rules_moved or records_moved:
+            if current.seats_available > 0 or rules_moved or records_moved:
                 # The rules come before the seat: what they read changed, so read again and check them first.
                 return None
-            raise ConflictError("This course is full.", code="course_full") from None
+            raise course_full(current) from None
         if condition_failed(reasons, SCHEDULE) or condition_failed(reasons, TRANSCRIPT):
             return None
         raise
@@ -176,7 +192,12 @@ def commit_drop(*, records: StudentRecords, semester_id: int, now: datetime) -> 
         )
         transaction.update(
             Course(course_id),
-            actions=[Course.enrolled_count.add(-1), Course.revision.add(1)],
+            actions=[
+                Course.enrolled_count.add(-1),
+                Course.revision.add(1),
+                # The earliest seat still free: a promotion's lag is measured from it.
+                Course.seat_freed_at.set(Course.seat_freed_at | now),
+            ],
             condition=Course.course_id.exists() & (Course.enrolled_count > 0),
         )
         _write_student_records(

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsStudent
 from courseproject.api.rendering import JsonBytesResponse
-from courseproject.api.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
+from courseproject.api.schema import PAGE_PARAMETERS, error_response, page_of
 from enrollments import completions, selectors, services
 from enrollments.models import EnrollmentStatus
 from enrollments.serializers import (
@@ -25,6 +25,7 @@ from enrollments.serializers import (
     EnrollSerializer,
     MyEnrollmentsQuerySerializer,
     RosterEntrySerializer,
+    RosterQuerySerializer,
     enrollment_representation,
 )
 
@@ -57,20 +58,29 @@ class EnrollmentViewSet(viewsets.ViewSet):
             409: error_response(
                 "The first rule that fails, in this order: registration_closed (with registration_opens_at and "
                 "add_deadline), prerequisites_missing (missing_prerequisites), time_conflict "
-                "(conflicting_course_id), credit_limit_exceeded (credit_limit, enrolled_credits), course_full; "
-                "also already_completed, transaction_conflict"
+                "(conflicting_course_id), credit_limit_exceeded (credit_limit, enrolled_credits), course_full "
+                "(waitlist_open: whether waitlist: true would join the waitlist); with waitlist: true, then "
+                "waitlist_full (waitlist_capacity), waitlist_limit_reached (max_waitlists); also "
+                "already_completed, transaction_conflict"
             ),
         },
-        summary="Enroll in a course (201 new, 200 if already enrolled, before any rule)",
+        summary=(
+            "Enroll in a course, or with waitlist: true join its waitlist when it is full (201 new, status "
+            "enrolled or waitlisted; 200 if already enrolled or waitlisted, before any rule)"
+        ),
     )
     def create(self, request: Request) -> Response:
         serializer = EnrollSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.enroll(actor=request.user, course_id=serializer.validated_data["course_id"])
-        return Response(
-            enrollment_representation(result.enrollment),
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        result = services.enroll(
+            actor=request.user,
+            course_id=serializer.validated_data["course_id"],
+            waitlist=serializer.validated_data["waitlist"],
         )
+        body = selectors.with_waitlist_positions(
+            [enrollment_representation(result.enrollment)], user_id=result.enrollment.user_id
+        )[0]
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(
         responses={200: EnrollmentSerializer, 404: error_response("not_enrolled")},
@@ -83,9 +93,9 @@ class EnrollmentViewSet(viewsets.ViewSet):
         responses={
             204: None,
             404: error_response("not_enrolled"),
-            409: error_response("drop_deadline_passed (with drop_deadline)"),
+            409: error_response("drop_deadline_passed (with drop_deadline); leaving a waitlist has no deadline"),
         },
-        summary="Drop a course",
+        summary="Drop a course, or leave its waitlist",
     )
     def destroy(self, request: Request, course_id: str) -> Response:
         services.drop(actor=request.user, user_id=request.user.user_id, course_id=course_id)
@@ -121,17 +131,26 @@ class EnrollmentViewSet(viewsets.ViewSet):
 # (No docstring: drf-spectacular would publish it as the operation's description.)
 class CourseRosterView(APIView):
     @extend_schema(
-        parameters=PAGE_PARAMETERS,
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=[EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value],
+                description="enrolled (default): in enrollment order; waitlisted: the waitlist in order.",
+            ),
+            *PAGE_PARAMETERS,
+        ],
         responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
-        summary="The students enrolled in a course (its instructor or an admin)",
+        summary="The students enrolled in a course, or waiting for it (its instructor or an admin)",
     )
     def get(self, request: Request, course_id: str) -> HttpResponse:
-        query = PageQuerySerializer(data=request.query_params)
+        query = RosterQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return JsonBytesResponse(
             selectors.roster_json(
                 actor=request.user,
                 course_id=course_id,
+                status=query.validated_data["status"],
                 limit=query.validated_data["limit"],
                 cursor=query.validated_data.get("cursor"),
             )

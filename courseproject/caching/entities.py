@@ -78,6 +78,11 @@ def put_entity(key: CacheKey, *, revision: int, payload: bytes) -> None:
     _store_entities([(key, revision, payload, key.ttl)], write_through=True)
 
 
+def put_entities(entities: list[tuple[CacheKey, int, bytes]]) -> None:
+    """put_entity for several, in one round trip."""
+    _store_entities([(key, revision, payload, key.ttl) for key, revision, payload in entities], write_through=True)
+
+
 def fill_entities(entities: list[tuple[CacheKey, int, bytes]]) -> None:
     """Store values a reader loaded with consistent reads (cache warming, seats seen on a miss)."""
     _store_entities([(key, revision, payload, key.ttl) for key, revision, payload in entities])

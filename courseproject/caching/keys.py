@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-SCHEMA_VERSION = "v2"
+SCHEMA_VERSION = "v3"
 
 # Families of values, each with a TTL (seconds) from settings.CACHE_TTLS.
 COURSE_DETAIL = "course_detail"
 COURSE_SEATS = "course_seats"
+COURSE_WAITLIST = "course_waitlist"
 COURSE_LIST = "course_list"
 INSTRUCTOR_COURSES = "instructor_courses"
 MY_ENROLLMENTS = "my_enrollments"
@@ -27,6 +28,7 @@ SEMESTER_LIST = "semester_list"
 FAMILIES = (
     COURSE_DETAIL,
     COURSE_SEATS,
+    COURSE_WAITLIST,
     COURSE_LIST,
     INSTRUCTOR_COURSES,
     MY_ENROLLMENTS,
@@ -71,6 +73,11 @@ def course_detail(course_id: str) -> CacheKey:
 
 def course_seats(course_id: str) -> CacheKey:
     return CacheKey(COURSE_SEATS, _key("seats", course_id))
+
+
+def course_waitlist(course_id: str) -> CacheKey:
+    """The user ids waiting for a course, in join order (students' positions are read from it)."""
+    return CacheKey(COURSE_WAITLIST, _key("waitlist", course_id))
 
 
 def user_profile(user_id: str) -> CacheKey:
@@ -120,8 +127,9 @@ def my_enrollments_generation(user_id: str) -> str:
     return _key("gen", "enrollments", user_id)
 
 
-def roster(*, course_id: str, limit: int, cursor: str | None) -> CacheKey:
-    return CacheKey(ROSTER, _key("roster", course_id, limit, _digest(cursor)))
+def roster(*, course_id: str, status: str = "enrolled", limit: int, cursor: str | None) -> CacheKey:
+    """A page of the course's enrolled students, or of its waitlist (status "waitlisted")."""
+    return CacheKey(ROSTER, _key("roster", course_id, status, limit, _digest(cursor)))
 
 
 def roster_generation(course_id: str) -> str:

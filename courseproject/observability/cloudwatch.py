@@ -73,6 +73,12 @@ def metric_data(deltas: dict[str, int]) -> list[dict[str, Any]]:
         {"MetricName": "CacheMisses", "Dimensions": dimensions, "Value": misses, "Unit": "Count"},
         {"MetricName": "Requests", "Dimensions": dimensions, "Value": deltas.get("request:count", 0), "Unit": "Count"},
         {
+            "MetricName": "WaitlistPromotions",
+            "Dimensions": dimensions,
+            "Value": deltas.get("waitlist:promoted", 0),
+            "Unit": "Count",
+        },
+        {
             "MetricName": "Requests5xx",
             "Dimensions": dimensions,
             "Value": deltas.get("request:status:5xx", 0),
@@ -116,6 +122,20 @@ def _cloudwatch_client() -> Any:
     if _cloudwatch is None:
         _cloudwatch = boto3.client("cloudwatch", region_name=settings.AWS_REGION)
     return _cloudwatch
+
+
+def push_stalled_seat_age(seconds: float) -> None:
+    """The waitlist sweep's figure: how long the oldest free seat someone waits for has been free.
+    Its alarm also fires when no figure arrives (the sweep, or the workers, stopped)."""
+    if not settings.CLOUDWATCH_METRICS_ENABLED:
+        return
+    dimensions = [{"Name": "Environment", "Value": settings.DEPLOY_ENVIRONMENT}]
+    _cloudwatch_client().put_metric_data(
+        Namespace=settings.CLOUDWATCH_NAMESPACE,
+        MetricData=[
+            {"MetricName": "WaitlistStalledSeatAge", "Dimensions": dimensions, "Value": seconds, "Unit": "Seconds"}
+        ],
+    )
 
 
 def push_metrics() -> int:

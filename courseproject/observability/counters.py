@@ -96,6 +96,16 @@ def record_request(*, duration_ms: float, status: int) -> None:
         _pending[f"request:status:{status // 100}xx"] += 1
 
 
+def record_waitlist_outcome(outcome: str, *, lag_ms: float | None = None) -> None:
+    """A waitlist place ended (promoted, waitlist_skipped, waitlist_expired); a promotion's lag is how
+    long its seat had been free."""
+    _ensure_flusher()
+    with _lock:
+        _pending[f"waitlist:{outcome}"] += 1
+        if lag_ms is not None:
+            _pending["waitlist:lag_ms_sum"] += round(lag_ms)
+
+
 def _start_flusher() -> None:
     """One flushing thread per process; started again in a forked child, which has no threads."""
     global _flusher_pid

@@ -53,4 +53,15 @@ def prometheus_text() -> str:
         lines.append(
             f'course_requests_total{{status="{status_class}"}} {counters.get(f"request:status:{status_class}", 0)}'
         )
+    lines += [
+        "# HELP course_waitlist_outcomes_total Waitlist places ended, by outcome, all processes.",
+        "# TYPE course_waitlist_outcomes_total counter",
+    ]
+    for outcome in ("promoted", "waitlist_skipped", "waitlist_expired"):
+        lines.append(f'course_waitlist_outcomes_total{{outcome="{outcome}"}} {counters.get(f"waitlist:{outcome}", 0)}')
+    lines += [
+        "# HELP course_waitlist_promotion_lag_seconds_sum Time seats stood free before a promotion took them.",
+        "# TYPE course_waitlist_promotion_lag_seconds_sum counter",
+        f"course_waitlist_promotion_lag_seconds_sum {counters.get('waitlist:lag_ms_sum', 0) / 1000}",
+    ]
     return "\n".join(lines) + "\n"

@@ -223,6 +223,7 @@ CACHE_TTLS = {
     for family, default in {
         "course_detail": 3600,
         "course_seats": 3600,
+        "course_waitlist": 3600,
         "course_list": 600,
         "instructor_courses": 600,
         "my_enrollments": 600,
@@ -290,6 +291,18 @@ BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 30.0)
 # --- Background work ---------------------------------------------------------------------------
 
 OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, minimum=1)
+# Promotions from waitlists run on a queue of their own (and, in `make run` and production, a worker
+# of their own), so that a backlog of emails and audit records never delays a freed seat.
+WAITLIST_QUEUE = "waitlist"
+CELERY_TASK_ROUTES = {
+    "enrollments.promote_waitlist": {"queue": WAITLIST_QUEUE},
+    "enrollments.sweep_waitlists": {"queue": WAITLIST_QUEUE},
+}
+# The sweep promotes wherever a seat is free and someone waits (a promotion whose task was lost),
+# and expires waitlists at their semester's add deadline.
+WAITLIST_SWEEP_INTERVAL_SECONDS = env_int("WAITLIST_SWEEP_INTERVAL_SECONDS", 30, minimum=5)
+# Waitlists one student may be on at once in one semester.
+MAX_WAITLISTS_PER_SEMESTER = env_int("MAX_WAITLISTS_PER_SEMESTER", 5, minimum=0)
 
 
 # Semester ids are year * 10 + term (courseproject/ids.py). The admin's course list opens on the
