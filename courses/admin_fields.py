@@ -1,6 +1,6 @@
 """The course form's meetings and prerequisites in the admin: text a person types (one meeting a line,
 codes separated by commas), parsed into the API's shape and validated by the API's serializer, with
-messages that say which line or code is wrong."""
+messages that say which line or code is wrong; and the course's counts as the admin's pages show them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 
 from courseproject.adminsite.forms import error_messages
+from courses.models import Course
 from courses.serializers import MAX_MEETINGS, MAX_PREREQUISITES, CourseUpdateSerializer
 
 # "MON WED 09:00-10:15": the days, then start and end; spaces around the dash and commas between days are fine.
@@ -27,6 +28,14 @@ def meetings_as_text(meetings: list[dict[str, Any]], *, separator: str = "\n") -
 
 def prerequisites_as_text(prerequisites: list[str]) -> str:
     return ", ".join(prerequisites)
+
+
+def waitlist_as_text(course: Course) -> str:
+    """Who waits of how many may, like "3 of 20"; a waitlist closed (capacity 0) says so."""
+    waiting, capacity = int(course.waitlisted_count or 0), int(course.waitlist_capacity)
+    if capacity == 0:
+        return f"{waiting}, closed to new students (capacity 0)" if waiting else "none (capacity 0)"
+    return f"{waiting} of {capacity}"
 
 
 def _validated_by_api(field: str, value: list[Any], *, item_label: Callable[[int], str]) -> list[Any]:

@@ -1,5 +1,6 @@
 """A course's pages in the admin: add, change and delete, through the course services, with the
-API's serializers validating what the form sends."""
+API's serializers validating what the form sends. The change page also shows the panels other apps
+register for it (the enrollments app's waitlist), so this module never imports them."""
 
 from __future__ import annotations
 
@@ -14,23 +15,33 @@ from accounts.admin_sign_in import actor_of
 from accounts.selectors import cached_profiles, user_by_email_or_id
 from courseproject.adminsite.forms import FormPage, after_save, form_page
 from courseproject.adminsite.pages import missing_object_redirect, render_confirmation
+from courseproject.adminsite.panels import page_panels
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.errors import DomainError
 from courses import services
-from courses.admin_fields import MeetingsTextField, PrerequisitesTextField, meetings_as_text, prerequisites_as_text
-from courses.models import Course
+from courses.admin_fields import (
+    MeetingsTextField,
+    PrerequisitesTextField,
+    meetings_as_text,
+    prerequisites_as_text,
+    waitlist_as_text,
+)
+from courses.models import DEFAULT_WAITLIST_CAPACITY, Course
 from courses.selectors import course_by_id
 from courses.serializers import (
     MAX_CAPACITY,
     MAX_CREDITS,
     MAX_DEPARTMENT_ID,
     MAX_SEMESTER_ID,
+    MAX_WAITLIST_CAPACITY,
     CourseCreateSerializer,
     CourseUpdateSerializer,
 )
 
 # Service errors (by code or by API field) that belong to one field of the course form.
 ERROR_FIELDS = {"capacity_below_enrolled": "capacity", "instructor_id": "instructor"}
+# The page of a course that other apps add panels to (courseproject/adminsite/panels.py).
+CHANGE_PAGE = "courses_course_change"
 
 
 class CourseForm(forms.Form):
@@ -50,6 +61,14 @@ class CourseForm(forms.Form):
     capacity = forms.IntegerField(
         min_value=1, max_value=MAX_CAPACITY, help_text="Cannot be set below the number of students enrolled."
     )
+    waitlist_capacity = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_WAITLIST_CAPACITY,
+        initial=DEFAULT_WAITLIST_CAPACITY,
+        help_text="How many students may wait for a seat once the course is full (0: no waitlist). "
+        "Lowering it keeps the students already waiting.",
+    )
     meetings = MeetingsTextField()
     prerequisites = PrerequisitesTextField()
     instructor = forms.CharField(max_length=254, help_text="The instructor's email or user id.")
@@ -66,6 +85,8 @@ class CourseChangeForm(CourseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["semester_id"]  # fixed for life: shown read-only
+        # Shown filled in with the course's: only the add form leaves it to the API's default.
+        self.fields["waitlist_capacity"].required = True
 
 
 def _initial(course: Course) -> dict[str, Any]:
@@ -77,6 +98,7 @@ def _initial(course: Course) -> dict[str, Any]:
         "department_id": int(course.department_id),
         "credits": int(course.credits),
         "capacity": int(course.capacity),
+        "waitlist_capacity": int(course.waitlist_capacity),
         "meetings": meetings_as_text(course.meetings or []),
         "prerequisites": prerequisites_as_text(course.prerequisites or []),
         "instructor": profile["email"] if profile else course.instructor_id,
@@ -85,6 +107,8 @@ def _initial(course: Course) -> dict[str, Any]:
 
 def _service_fields(cleaned: dict[str, Any]) -> dict[str, Any]:
     fields = {name: value for name, value in cleaned.items() if name != "instructor"}
+    if fields.get("waitlist_capacity") is None:
+        fields.pop("waitlist_capacity", None)  # left empty on the add form: the API's default
     fields["instructor_id"] = cleaned["instructor"]
     return fields
 
@@ -187,6 +211,7 @@ def course_change(request: HttpRequest, course_id: str) -> HttpResponse:
                     "Enrolled",
                     f"{int(course.enrolled_count)} of {int(course.capacity)} ({course.seats_available} seats left)",
                 ),
+                ("Waitlist", waitlist_as_text(course)),
                 *([("Credits and meetings", note)] if (note := _schedules_note(course)) else []),
                 ("Created", course.created_at),
                 ("Updated", course.updated_at),
@@ -198,6 +223,7 @@ def course_change(request: HttpRequest, course_id: str) -> HttpResponse:
                 ("History", admin_url("audit_auditrecord_changelist", query={"entity": f"course:{course_id}"})),
             ],
             delete_url=admin_url("courses_course_delete", course_id),
+            panels=lambda: page_panels(CHANGE_PAGE, request, course),
         ),
     )
 

@@ -26,7 +26,7 @@ from courseproject.adminsite.site import admin_site
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.pagination import Page
 from courseproject.ids import GENERATED_ID_PATTERN, neighbouring_semesters
-from courses.admin_fields import meetings_as_text, prerequisites_as_text
+from courses.admin_fields import meetings_as_text, prerequisites_as_text, waitlist_as_text
 from courses.models import Course
 from courses.selectors import (
     course_by_id,
@@ -96,6 +96,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
                 int(course.capacity),
                 int(course.enrolled_count),
                 course.seats_available,
+                waitlist_as_text(course),
             ],
             url=admin_url("courses_course_change", course.course_id),
             key=course.course_id,
@@ -123,6 +124,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
             "Capacity",
             "Enrolled",
             "Seats",
+            "Waitlist",
         ],
         rows=rows,
         next_cursor=page.next_cursor,

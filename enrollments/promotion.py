@@ -72,7 +72,7 @@ class FillReport:
 def _decide(records: Any, *, now: datetime) -> WaitlistOutcome:
     """Promote the head if the enroll rules still pass on the student's enrolled courses; else skip
     them with the first rule that fails. Past the add deadline the whole waitlist expires."""
-    if records.semester is not None and now >= records.semester.add_deadline:
+    if records.semester is not None and records.semester.add_deadline_passed(now):
         return EXPIRED
     try:
         check_enroll_rules(
@@ -217,7 +217,7 @@ def sweep_waitlists() -> SweepReport:
             _forget_empty_waitlist(course)
             continue
         semester = semesters.get(int(course.semester_id))
-        if semester is not None and now >= semester.add_deadline:
+        if semester is not None and semester.add_deadline_passed(now):
             report.add(expire_waitlist(course_id=course.course_id))
         elif int(course.enrolled_count) < int(course.capacity):
             if course.seat_freed_at is not None:

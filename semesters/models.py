@@ -46,5 +46,9 @@ class Semester(DynamoModel):
         """Open from the opening instant itself up to and including the add deadline."""
         return self.registration_opens_at <= at <= self.add_deadline
 
+    def add_deadline_passed(self, at: datetime) -> bool:
+        """Nobody is added from here on: the waitlists expire."""
+        return at > self.add_deadline
+
     def drop_deadline_passed(self, at: datetime) -> bool:
         return at > self.drop_deadline

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from courseproject.adminsite.pages import render_page
+from courseproject.adminsite.panels import Panel
 from courseproject.api.errors import DomainError
 
 SavedObject = TypeVar("SavedObject")
@@ -33,6 +34,9 @@ class FormPage:
     can_add_another: bool = False
     can_continue: bool = True
     submit_label: str = "Save"
+    # Tables under the form (registration_admin/panel.html), built only when the page is shown, not
+    # for a save that leaves it.
+    panels: Callable[[], Sequence[Panel]] | None = None
 
 
 def form_page(
@@ -118,6 +122,7 @@ def render_form(request: HttpRequest, *, form: forms.Form, page: FormPage) -> Te
         can_add_another=page.can_add_another,
         can_continue=page.can_continue,
         submit_label=page.submit_label,
+        panels=page.panels() if page.panels is not None else [],
     )
 
 
