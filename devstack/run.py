@@ -96,7 +96,19 @@ def main() -> int:
         manage("seed_demo")
         manage("backfill_semesters")
 
-        supervisor.start(celery_worker(hostname="worker", log_path=LOG_DIR / "celery-worker.log", env=env))
+        supervisor.start(
+            celery_worker(hostname="worker", queues="celery", log_path=LOG_DIR / "celery-worker.log", env=env)
+        )
+        # Promotions from waitlists on a worker of their own (settings.WAITLIST_QUEUE).
+        supervisor.start(
+            celery_worker(
+                hostname="waitlist",
+                queues=settings.WAITLIST_QUEUE,
+                concurrency=1,
+                log_path=LOG_DIR / "celery-waitlist.log",
+                env=env,
+            )
+        )
         supervisor.start(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env))
         supervisor.start(gunicorn_server(port=http_port, log_path=LOG_DIR / "gunicorn.log", env=env))
 
@@ -112,7 +124,8 @@ def main() -> int:
             f"  Sign in as   admin@demo.edu, instructor1@demo.edu or student1@demo.edu "
             f"(password {DEMO_PASSWORD!r})\n"
             f"  Emails       {RUN_DIR.relative_to(ROOT)}/emails/\n"
-            f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (gunicorn.log, celery-worker.log, celery-beat.log, "
+            f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (gunicorn.log, celery-worker.log, celery-waitlist.log, "
+            f"celery-beat.log, "
             f"dynamodb.log, redis.log, redis-broker.log)\n"
             f"A service that stops is restarted. Press Ctrl-C to stop everything.\n",
             flush=True,

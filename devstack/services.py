@@ -239,11 +239,22 @@ def gunicorn_server(*, port: int, log_path: Path, env: dict[str, str]) -> Manage
     )
 
 
+# Every queue: one worker takes it all (tests, benchmarks). `make run` and production give the waitlist
+# queue a worker of its own, so a backlog of emails never delays a promotion.
+ALL_QUEUES = "celery,waitlist"
+
+
 def celery_worker(
-    *, hostname: str, log_path: Path, env: dict[str, str], ready: Callable[[], bool] | None = None
+    *,
+    hostname: str,
+    log_path: Path,
+    env: dict[str, str],
+    ready: Callable[[], bool] | None = None,
+    queues: str = ALL_QUEUES,
+    concurrency: int = 2,
 ) -> ManagedProcess:
     return ManagedProcess(
-        name="Celery worker",
+        name=f"Celery worker ({queues})",
         argv=[
             str(VENV_BIN / "celery"),
             "-A",
@@ -251,8 +262,10 @@ def celery_worker(
             "worker",
             "--loglevel",
             "INFO",
+            "--queues",
+            queues,
             "--concurrency",
-            "2",
+            str(concurrency),
             "--hostname",
             f"{hostname}@%h",
             "--without-gossip",

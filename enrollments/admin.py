@@ -3,7 +3,8 @@ student through the drop service (the seat is freed, the student emailed, the ch
 roster exports as CSV (a course's, or the selected courses' from the course list). The registration
 rules' pages live beside it: enrolling a student, with or without an override (admin_enroll.py);
 completions and their CSV import (admin_completions.py); a student's schedules, transcript and
-transfer credit (admin_student.py)."""
+transfer credit (admin_student.py); a course's waitlist on its page, and removing a student from it
+(admin_waitlist.py)."""
 
 from __future__ import annotations
 
@@ -23,16 +24,19 @@ from courseproject.adminsite.lists import (
     render_list,
 )
 from courseproject.adminsite.pages import missing_object_redirect, render_confirmation
+from courseproject.adminsite.panels import register_panel
 from courseproject.adminsite.params import InvalidFilter, cursor_param, id_param, text_param
 from courseproject.adminsite.site import ListAction, Section, admin_site
 from courseproject.adminsite.urls import admin_path, admin_url
 from courseproject.api.errors import DomainError
 from courseproject.api.pagination import Page
+from courses.admin_forms import CHANGE_PAGE as COURSE_CHANGE_PAGE
 from courses.selectors import cached_courses, course_by_id
 from enrollments import services
 from enrollments.admin_completions import course_completions, import_completions
 from enrollments.admin_enroll import enroll_student
 from enrollments.admin_student import student_page, student_tools, transfer_credit
+from enrollments.admin_waitlist import REMOVE_PAGE, remove_url, waitlist_panel, waitlist_remove
 from enrollments.exports import roster_csv_response, roster_filename
 from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.selectors import enrollment_models_for_course, enrollment_models_for_student
@@ -42,6 +46,8 @@ STATUSES = [status.value for status in EnrollmentStatus]
 
 
 def _drop_link(request: HttpRequest, enrollment: Enrollment) -> list[tuple[str, str]]:
+    if enrollment.status == EnrollmentStatus.WAITLISTED:
+        return [("Remove from waitlist…", remove_url(user_id=enrollment.user_id, course_id=enrollment.course_id))]
     if enrollment.status != EnrollmentStatus.ENROLLED:
         return []
     query = {"user": enrollment.user_id, "course": enrollment.course_id, "next": request.get_full_path()}
@@ -222,6 +228,7 @@ admin_site.register_list_action(
     "courses_course_changelist",
     ListAction(name="export_rosters", label="Export rosters of selected courses as CSV", run=export_rosters),
 )
+register_panel(COURSE_CHANGE_PAGE, waitlist_panel)
 admin_site.register_section(
     Section(
         app_label="enrollments",
@@ -244,6 +251,7 @@ admin_site.register_section(
                 "enrollments_student_transfer_credit",
             ),
             admin_path("courses/course/<id:course_id>/completions/", course_completions, "courses_course_completions"),
+            admin_path("courses/course/<id:course_id>/waitlist/remove/", waitlist_remove, REMOVE_PAGE),
             # Under the course it exports, where the course pages link to it.
             admin_path("courses/course/<id:course_id>/roster.csv", course_roster_csv, "courses_course_roster_csv"),
         ],

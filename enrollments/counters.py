@@ -100,7 +100,9 @@ def check_counters(
     """Compare every counter (of `semesters`, or all) with the records, repair the differences with
     `fix`, and hand each item with differences to `on_item` as it is done."""
     courses = {course.course_id: course for course in _scan(Course, Course.semester_id, semesters)}
-    schedules = {(item.user_id, int(item.semester_id)): item for item in _scan(Schedule, Schedule.semester_id, semesters)}
+    schedules = {
+        (item.user_id, int(item.semester_id)): item for item in _scan(Schedule, Schedule.semester_id, semesters)
+    }
     counts = count_records(semesters)  # after the counters: see the module's docstring
     report = CounterReport(courses=len(courses), schedules=len(schedules), enrollments=counts.enrollments)
     for course in courses.values():

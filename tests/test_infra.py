@@ -157,6 +157,16 @@ def test_the_template_alarms_on_what_the_runbook_covers():
     assert watched["DynamoDBThrottleAlarm"] == {"ThrottledRequests"}
     assert watched["CacheEvictionsAlarm"] == {"Evictions"}
     assert watched["CacheMemoryAlarm"] == watched["BrokerMemoryAlarm"] == {"DatabaseMemoryUsagePercentage"}
+    assert watched["WaitlistPromotionLagAlarm"] == {"WaitlistStalledSeatAge"}  # pushed by the waitlist sweep
+    lag = alarms["WaitlistPromotionLagAlarm"]
+    assert (lag["Namespace"], lag["Dimensions"][0]["Name"], lag["Statistic"], lag["Period"]) == (
+        "CourseRegistration",
+        "Environment",
+        "Maximum",
+        60,
+    )
+    assert (lag["Threshold"], lag["EvaluationPeriods"], lag["DatapointsToAlarm"]) == (120, 2, 2)
+    assert lag["TreatMissingData"] == "breaching"  # no figure: the sweep or its workers stopped
     runbook = (ROOT / "docs" / "deploy.md").read_text()
     for name, alarm in alarms.items():
         assert alarm["AlarmName"]["Fn::Sub"].removeprefix("${EnvironmentName}-") in runbook, (

@@ -43,5 +43,8 @@ class Command(BaseCommand):
         summary = f"{checked}: {report.differences} differences ({outcome})."
         self.stdout.write(self.style.SUCCESS(summary) if not report.unfixed else self.style.WARNING(summary))
         if report.unfixed:
-            advice = "run again" if fix else "run with --fix to repair them"
+            if not fix:
+                advice = "run with --fix to repair them"
+            else:
+                advice = "run again" if report.changed == report.unfixed else "see the lines above"
             raise CommandError(f"{report.unfixed} differences left; {advice}.", returncode=1)
