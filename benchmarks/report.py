@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.endpoints import ENROLL_P50_BUDGET, KEY_ENDPOINTS, enroll_p50_growth
+from benchmarks.rush_report import format_ms, measured_ms, rush_phase_lines
 
 # The marker block of each kind of run, named after its make target.
 MARKER_NAMES = {"bench": "bench", "scale": "bench-scale"}
@@ -96,10 +97,6 @@ def ensure_docs_file_has_markers(path: Path, kind: str) -> None:
         raise MarkerError(f"{path} does not exist (BENCH_DOCS_FILE=off writes no docs file)") from None
     except MarkerError as error:
         raise MarkerError(f"{path}: {error}") from None
-
-
-def format_ms(value: float) -> str:
-    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
 
 
 def format_ratio(baseline: float, value: float) -> str:
@@ -227,8 +224,9 @@ def key_endpoint_lines(results: dict[str, Any]) -> list[str]:
     lines.append("|---|---|---|---|" + ("---|---|" if before else ""))
     for key, (_, label) in KEY_ENDPOINTS.items():
         now, then = figures.get(key), earlier.get(key)
-        row = f"| {label} | {now['requests'] if now else 0} | {_ms(now, 'p50_ms')} | {_ms(now, 'p99_ms')} |"
-        lines.append(row + (f" {_ms(then, 'p50_ms')} | {_ms(then, 'p99_ms')} |" if before else ""))
+        requests = now["requests"] if now else 0
+        row = f"| {label} | {requests} | {measured_ms(now, 'p50_ms')} | {measured_ms(now, 'p99_ms')} |"
+        lines.append(row + (f" {measured_ms(then, 'p50_ms')} | {measured_ms(then, 'p99_ms')} |" if before else ""))
     if before is None:
         lines.append("\nNo earlier run to compare with (BENCH_BEFORE_JSON names one's bench.json).")
         return lines
@@ -240,38 +238,6 @@ def key_endpoint_lines(results: dict[str, Any]) -> list[str]:
         f"of {ENROLL_P50_BUDGET:.2f}x)"
     )
     lines.append(f"\nBefore: the run of {before['finished_at']} (`{before['source']}`). Enroll p50: {verdict}.")
-    return lines
-
-
-def _ms(figures: dict[str, Any] | None, key: str) -> str:
-    """A latency, or n/a where nothing was measured (no such endpoint, no request in a phase)."""
-    return format_ms(figures[key]) if figures and figures.get("requests", 1) else "n/a"
-
-
-def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
-    """The rush's first seconds after the opening, apart from the steady state after them."""
-    if "opening" not in rush:
-        return []
-    lines = [
-        "",
-        f"Registration opened at {rush['opens_at']}; the first {rush['opening_seconds']} s after it on their own "
-        "(each request timed by the locustfile; nearest-rank percentiles):",
-        "",
-        "| phase | enrolls | enroll p50 | enroll p99 | browse requests | browse p50 | browse p99 | 5xx |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for phase, label in (("opening", f"first {rush['opening_seconds']} s"), ("steady", "after them")):
-        figures = rush[phase]
-        enroll, browse = figures["enroll"], figures["browse"]
-        lines.append(
-            f"| {label} | {enroll['requests']} | {_ms(enroll, 'p50_ms')} | {_ms(enroll, 'p99_ms')} "
-            f"| {browse['requests']} | {_ms(browse, 'p50_ms')} | {_ms(browse, 'p99_ms')} | {figures['server_errors']} |"
-        )
-    answers = ", ".join(f"{answer}: {count}" for answer, count in rush["enroll_answers"].items()) or "none"
-    lines.append(
-        f"\nEnroll answers: {answers}; {rush['enrolls_before_opening']} sent before the opening; "
-        f"oversold courses: {rush['seat_check']['oversold']}."
-    )
     return lines
 
 

@@ -32,6 +32,7 @@ OPENING_SECONDS = 10
 LOCUST_START_SECONDS = 5
 MARGIN_SECONDS = 3
 ENROLL = "POST POST /enrollments (rush)"
+DROP = "DELETE DELETE /enrollments/{id} (rush)"
 
 
 def measure_rush(stack: BenchStack) -> dict[str, Any]:
@@ -104,7 +105,9 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
         f"  first {OPENING_SECONDS} s: enroll p99 {phases['opening']['enroll']['p99_ms']:.0f} ms, "
         f"browse p99 {phases['opening']['browse']['p99_ms']:.0f} ms, "
         f"{phases['opening']['server_errors']} server errors; oversold courses: {seat_check['oversold']}, "
-        f"counter mismatches: {seat_check['counter_mismatches']}, full: {seat_check['full']}/{len(popular)}",
+        f"counter mismatches: {seat_check['counter_mismatches']}, full: {seat_check['full']}/{len(popular)}; "
+        f"waitlists: {seat_check['promotions']} promotions, lag p99 {seat_check['promotion_lag_p99_ms']} ms, "
+        f"{seat_check['out_of_order']} out of order",
         flush=True,
     )
     return {
@@ -116,6 +119,7 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
         "free_seats_before": seats,
         "browse": combine(browse_rows) if browse_rows else None,
         "enroll_requests": enroll_row["requests"],
+        "drop_requests": rows.get(DROP, {"requests": 0})["requests"],
         "enroll_failures": enroll_row["failures"],
         "all_failures": rows["Aggregated"]["failures"],
         "exceptions": rows["Aggregated"]["exceptions"],

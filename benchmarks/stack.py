@@ -20,6 +20,7 @@ import redis
 from benchmarks.variables import BenchVariables
 from devstack.services import (
     ROOT,
+    WAITLIST_QUEUE,
     ManagedProcess,
     celery_worker,
     dynamodb_local,
@@ -96,7 +97,20 @@ class BenchStack:
         self.supervisor.stop(service)
 
     def start_worker(self) -> None:
-        self.start_service(celery_worker(hostname="bench", log_path=self.log_dir / "celery-worker.log", env=self.env()))
+        """The workers as production runs them: one for emails and audit records, one for promotions."""
+        env = self.env()
+        self.start_service(
+            celery_worker(hostname="bench", queues="celery", log_path=self.log_dir / "celery-worker.log", env=env)
+        )
+        self.start_service(
+            celery_worker(
+                hostname="bench-waitlist",
+                queues=WAITLIST_QUEUE,
+                concurrency=1,
+                log_path=self.log_dir / "celery-waitlist.log",
+                env=env,
+            )
+        )
 
     def gunicorn(self, *, name: str, cache_enabled: bool) -> ManagedProcess:
         """A gunicorn of its own for one measurement, logging to logs/gunicorn-<name>.log."""

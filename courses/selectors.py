@@ -43,6 +43,10 @@ def course_or_404(*, course_id: str) -> Course:
 # --- Seats ---------------------------------------------------------------------------------------
 
 
+# What a seats entry holds: the counts that change with enrollments and waitlists, and their limits.
+SEAT_FIELDS = ("enrolled_count", "capacity", "waitlisted_count", "waitlist_capacity")
+
+
 def seats_payload(course: Course) -> bytes:
     return dumps(
         {
@@ -54,8 +58,9 @@ def seats_payload(course: Course) -> bytes:
     )
 
 
-def seats_counts(seats: dict[str, int]) -> dict[str, int]:
-    return {name: seats[name] for name in ("capacity", "enrolled_count", "waitlisted_count")}
+def seats_payload_of(representation: dict[str, Any]) -> bytes:
+    """The seats entry of a course representation (course_representation's)."""
+    return dumps({field: representation[field] for field in SEAT_FIELDS})
 
 
 def _load_seats(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
@@ -81,7 +86,11 @@ def with_current_seats(courses: list[dict[str, Any]], *, from_cache: bool) -> li
         if payload is not None:
             seats = orjson.loads(payload)
             course.update(seats)
-            course["seats_available"] = seats_available(**seats_counts(seats))
+            course["seats_available"] = seats_available(
+                capacity=seats["capacity"],
+                enrolled_count=seats["enrolled_count"],
+                waitlisted_count=seats["waitlisted_count"],
+            )
     return courses
 
 

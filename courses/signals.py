@@ -16,6 +16,7 @@ from courseproject.api.rendering import dumps
 from courseproject.caching import keys
 from courseproject.caching.entities import put_entity, put_tombstone
 from courseproject.caching.pages import bump_generations
+from courses.selectors import seats_payload_of
 
 course_changed = Signal()
 
@@ -43,6 +44,6 @@ def refresh_course_caches(
         put_entity(
             keys.course_seats(course_id),
             revision=revision,
-            payload=dumps({"enrolled_count": after["enrolled_count"], "capacity": after["capacity"]}),
+            payload=seats_payload_of(after),
         )
     bump_generations(*sorted(generations))

@@ -20,6 +20,7 @@ from demo.logins import DEMO_PASSWORD
 from devstack.services import (
     ROOT,
     RUN_DIR,
+    WAITLIST_QUEUE,
     ServiceError,
     celery_beat,
     celery_worker,
@@ -103,7 +104,7 @@ def main() -> int:
         supervisor.start(
             celery_worker(
                 hostname="waitlist",
-                queues=settings.WAITLIST_QUEUE,
+                queues=WAITLIST_QUEUE,
                 concurrency=1,
                 log_path=LOG_DIR / "celery-waitlist.log",
                 env=env,

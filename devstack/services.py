@@ -239,9 +239,9 @@ def gunicorn_server(*, port: int, log_path: Path, env: dict[str, str]) -> Manage
     )
 
 
-# Every queue: one worker takes it all (tests, benchmarks). `make run` and production give the waitlist
-# queue a worker of its own, so a backlog of emails never delays a promotion.
-ALL_QUEUES = "celery,waitlist"
+# Tests take every queue with one worker; `make run`, the benchmark and production give promotions their own.
+WAITLIST_QUEUE = "waitlist"  # settings.WAITLIST_QUEUE (tests/test_settings.py checks they agree)
+ALL_QUEUES = f"celery,{WAITLIST_QUEUE}"
 
 
 def celery_worker(
@@ -257,19 +257,8 @@ def celery_worker(
         name=f"Celery worker ({queues})",
         argv=[
             str(VENV_BIN / "celery"),
-            "-A",
-            "courseproject",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--queues",
-            queues,
-            "--concurrency",
-            str(concurrency),
-            "--hostname",
-            f"{hostname}@%h",
-            "--without-gossip",
-            "--without-mingle",
+            *f"-A courseproject worker --loglevel INFO --queues {queues} --concurrency {concurrency}".split(),
+            *f"--hostname {hostname}@%h --without-gossip --without-mingle".split(),
         ],
         ready=ready,
         log_path=log_path,

@@ -9,6 +9,7 @@ MGET (what is missing, in one BatchGetItem), as the rosters embed them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,6 @@ from courseproject.adminsite.lists import Row
 from courseproject.adminsite.pages import missing_object_redirect, render_confirmation
 from courseproject.adminsite.panels import Panel
 from courseproject.adminsite.params import id_param
-from courseproject.adminsite.times import university_time
 from courseproject.adminsite.urls import admin_url
 from courseproject.api.errors import DomainError, NotFoundError
 from courses.admin_fields import waitlist_as_text
@@ -97,7 +97,7 @@ def waitlist_remove(request: HttpRequest, course_id: str) -> HttpResponse:
     back = admin_url("courses_course_change", course_id)
     user_id = id_param(request.GET, "user")
     students = cached_profiles(user_ids=[user_id]) if user_id else {}
-    # Checked again when confirmed: a student promoted meanwhile is enrolled, and drop would drop them.
+    # A student promoted meanwhile is enrolled: the page says so (and leave_waitlist would refuse).
     entry = _waiting_entry(user_id=user_id, course_id=course_id) if user_id in students else None
     if entry is None:
         messages.error(request, "That student is not on this course's waitlist (any more).")
@@ -105,7 +105,7 @@ def waitlist_remove(request: HttpRequest, course_id: str) -> HttpResponse:
     student, name = students[user_id], f"{course.course_code} {course.title}"
     if request.method == "POST":
         try:
-            services.drop(actor=actor_of(request), user_id=user_id, course_id=course_id)
+            services.leave_waitlist(actor=actor_of(request), user_id=user_id, course_id=course_id)
         except DomainError as error:
             messages.error(request, str(error.detail))
         else:
@@ -124,7 +124,7 @@ def waitlist_remove(request: HttpRequest, course_id: str) -> HttpResponse:
         "place, and the students behind them move up. They are not emailed.",
         details=[
             ("Position", f"{position} of {int(course.waitlisted_count or 0)}" if position else "-"),
-            ("Joined at", university_time(entry["enrolled_at"])),
+            ("Joined at", datetime.fromisoformat(entry["enrolled_at"])),
         ],
         confirm_label="Yes, remove the student",
         cancel_url=back,

@@ -223,5 +223,8 @@ def sweep_waitlists() -> SweepReport:
             if course.seat_freed_at is not None:
                 stalled = (now - course.seat_freed_at).total_seconds()
                 report.stalled_seat_seconds = max(report.stalled_seat_seconds, stalled)
-            report.add(fill_freed_seats(course_id=course.course_id))
+            try:
+                report.add(fill_freed_seats(course_id=course.course_id))
+            except RetryLater as wait:
+                logger.info("Waitlist sweep: %s; the next sweep tries again", wait)
     return report

@@ -31,7 +31,7 @@ from enrollments.records import JOIN_ROUNDS, MAX_ROUNDS, StudentRecords, pause_b
 from enrollments.rules import check_enroll_rules
 from enrollments.serializers import enrollment_representation
 from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, not_enrolled
-from enrollments.waitlist import LEFT, commit_join, commit_waitlist_exit
+from enrollments.waitlist import LEFT, commit_join, commit_waitlist_exit, not_waiting
 
 
 def _schedule_too_busy() -> ConflictError:
@@ -168,13 +168,11 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
         records = read_student_records(user_id=user_id, course_id=course_id, semester_id=semester_id)
         enrollment = records.enrollment
         if enrollment is not None and enrollment.status == EnrollmentStatus.WAITLISTED:
-            before = enrollment_representation(enrollment)
             try:
-                left = commit_waitlist_exit(records=records, outcome=LEFT, now=timezone.now())
+                left = _leave(actor=actor, records=records)
             except NotFoundError:
-                continue  # promoted or skipped meanwhile: read again
+                continue  # promoted or skipped meanwhile: read again (a promoted student drops)
             if left is not None:
-                announce_enrollment_change(action=LEFT.action, actor_id=actor.user_id, enrollment=left, before=before)
                 return left
             continue
         if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
@@ -195,3 +193,32 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
             announce_enrollment_change(action="dropped", actor_id=actor.user_id, enrollment=enrollment, before=before)
             return enrollment
     raise _schedule_too_busy()
+
+
+def leave_waitlist(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
+    """Take a student off a course's waitlist (the student, or an admin removing them), and nothing
+    else: a student promoted meanwhile keeps the seat (404 not_waitlisted)."""
+    if actor.user_id != user_id and not actor.is_admin:
+        raise not_waiting()
+    try:
+        semester_id = int(cached_course(course_id=course_id)["semester_id"])
+    except NotFoundError:
+        raise not_waiting() from None
+    for round_number in range(MAX_ROUNDS):
+        if round_number:
+            pause_before_round(round_number)
+        records = read_student_records(user_id=user_id, course_id=course_id, semester_id=semester_id)
+        if records.enrollment is None or records.enrollment.status != EnrollmentStatus.WAITLISTED:
+            raise not_waiting()
+        if (left := _leave(actor=actor, records=records)) is not None:
+            return left
+    raise _schedule_too_busy()
+
+
+def _leave(*, actor: Actor, records: StudentRecords) -> Enrollment | None:
+    """One attempt; None when the student's schedule changed meanwhile (read again)."""
+    before = enrollment_representation(records.enrollment)
+    left = commit_waitlist_exit(records=records, outcome=LEFT, now=timezone.now())
+    if left is not None:
+        announce_enrollment_change(action=LEFT.action, actor_id=actor.user_id, enrollment=left, before=before)
+    return left

@@ -8,7 +8,10 @@ Each enroller signs in, reads the semester (BENCH_RUSH_SEMESTER) and sleeps unti
 `registration_opens_at`; an admin sets that to a few seconds after the last user will have spawned
 (benchmarks/scenarios.py does). The enrollers are students 1..BENCH_RUSH_USERS; set
 BENCH_BROWSER_FIRST_STUDENT above that so the browsers are other students. BENCH_RUSH_ATTEMPTS
-(default 5): popular courses each enroller tries.
+(default 5): popular courses each enroller tries; BENCH_RUSH_WAITLIST_SHARE (0.5): the share of
+enrollers who join a full course's waitlist (`waitlist: true`); BENCH_RUSH_DROP_SHARE (0.1): the
+share of seats won that are dropped again, at a random moment of the next BENCH_RUSH_DROP_WITHIN
+seconds (30), so freed seats go to the waitlists during the run.
 
 With BENCH_RUSH_LOG set, every request is also written to BENCH_RUSH_LOG.<pid>.jsonl (start time,
 name, milliseconds, status, error code), so the runner can tell the first seconds after the opening
@@ -37,17 +40,21 @@ RUSH_COURSES = [course for course in os.environ.get("BENCH_RUSH_COURSES", "").sp
 RUSH_ATTEMPTS = int(os.environ.get("BENCH_RUSH_ATTEMPTS", "5"))
 RUSH_SEMESTER = os.environ.get("BENCH_RUSH_SEMESTER", "")
 RUSH_LOG = os.environ.get("BENCH_RUSH_LOG", "")
+RUSH_WAITLIST_SHARE = float(os.environ.get("BENCH_RUSH_WAITLIST_SHARE", "0.5"))
+RUSH_DROP_SHARE = float(os.environ.get("BENCH_RUSH_DROP_SHARE", "0.1"))
+RUSH_DROP_WITHIN = float(os.environ.get("BENCH_RUSH_DROP_WITHIN", "30"))
 _rusher_numbers = itertools.count(1)
 
 
 class RushStudent(SignedInUser):
     """Registration opens: signs in, waits for the opening, enrolls into a few of the popular courses
-    as fast as it can, then checks its enrollments and stops. A refusal (409: the course is full, or
-    a registration rule) is an expected answer."""
+    as fast as it can (or joins their waitlists), checks its enrollments, and drops some of the seats
+    it won. A refusal (409: the course is full, or a registration rule) is an expected answer."""
 
     # Spawned first and in this number; the other users are StudentUsers (browsers).
     fixed_count = int(os.environ.get("BENCH_RUSH_USERS", "300"))
     done = False
+    drops: list[tuple[float, str]] = []
 
     def wait_time(self) -> float:
         # Quick while enrolling; then like a student watching the page.
@@ -57,6 +64,7 @@ class RushStudent(SignedInUser):
         number = next(_rusher_numbers)
         self.sign_in(f"student{1 + (number - 1) % STUDENTS}@demo.edu")
         self.targets = random.sample(RUSH_COURSES, min(RUSH_ATTEMPTS, len(RUSH_COURSES)))
+        self.joins_waitlists = random.random() < RUSH_WAITLIST_SHARE
         if RUSH_SEMESTER:
             semester = self.get(f"/semesters/{RUSH_SEMESTER}", "GET /semesters/{id} (rush)")
             if semester:
@@ -68,14 +76,19 @@ class RushStudent(SignedInUser):
 
     @task
     def enroll_next(self) -> None:
-        if not self.targets:
+        if self.targets:
+            self.enroll(self.targets.pop())
+        elif not self.done:
             self.done = True
-            self.get("/enrollments/me", "GET /enrollments/me (rush)")
-            return
-        course_id = self.targets.pop()
+            self.plan_drops()
+        elif self.drops and time.time() >= self.drops[0][0]:
+            self.drop(self.drops.pop(0)[1])
+
+    def enroll(self, course_id: str) -> None:
+        # Like a student who, finding the course full, joins its waitlist (BENCH_RUSH_WAITLIST_SHARE of them).
         with self.client.post(
             f"{API}/enrollments",
-            json={"course_id": course_id},
+            json={"course_id": course_id, "waitlist": self.joins_waitlists},
             headers=self.headers,
             name="POST /enrollments (rush)",
             catch_response=True,
@@ -83,6 +96,27 @@ class RushStudent(SignedInUser):
             if response.status_code == 409:
                 response.success()
             elif response.status_code not in (200, 201):
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+
+    def plan_drops(self) -> None:
+        """Each seat won is dropped with probability BENCH_RUSH_DROP_SHARE, at a random moment of the
+        next BENCH_RUSH_DROP_WITHIN seconds: freed seats go to the waitlists during the run."""
+        mine = self.get("/enrollments/me", "GET /enrollments/me (rush)") or {"results": []}
+        won = [entry["course_id"] for entry in mine["results"] if entry["status"] == "enrolled"]
+        self.drops = sorted(
+            (time.time() + random.uniform(1, RUSH_DROP_WITHIN), course_id)
+            for course_id in won
+            if course_id in RUSH_COURSES and random.random() < RUSH_DROP_SHARE
+        )
+
+    def drop(self, course_id: str) -> None:
+        with self.client.delete(
+            f"{API}/enrollments/{course_id}",
+            headers=self.headers,
+            name="DELETE /enrollments/{id} (rush)",
+            catch_response=True,
+        ) as response:
+            if response.status_code not in (204, 404):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
 
 

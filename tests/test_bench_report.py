@@ -18,10 +18,10 @@ from benchmarks.report import (
     ensure_docs_file_has_markers,
     key_endpoint_lines,
     replace_between_markers,
-    rush_phase_lines,
     update_docs_file,
 )
 from benchmarks.rush import rush_phases
+from benchmarks.rush_report import rush_phase_lines
 from benchmarks.variables import DOCS_FILE, BenchVariables
 from devstack.services import ROOT
 

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 
-from devstack.services import ROOT
+from django.conf import settings
+
+from devstack.services import ROOT, WAITLIST_QUEUE
 
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "courseproject.settings.production",
@@ -101,3 +103,8 @@ def test_a_university_time_zone_leaves_the_process_in_utc():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Asia/Tokyo", "UTC", "UTC"]
+
+
+def test_the_waitlist_workers_devstack_starts_take_the_queue_promotions_are_routed_to():
+    assert WAITLIST_QUEUE == settings.WAITLIST_QUEUE
+    assert settings.CELERY_TASK_ROUTES["enrollments.promote_waitlist"] == {"queue": WAITLIST_QUEUE}

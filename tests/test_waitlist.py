@@ -11,8 +11,10 @@ import pytest
 import time_machine
 from django.core import mail
 
+from courseproject.api.errors import NotFoundError
 from courses import services as course_services
 from courses.models import Course
+from enrollments import services as enrollment_services
 from enrollments.models import Enrollment, Schedule, enrollment_id_for
 from tests.conftest import course_owner
 from tests.registration import DROP_DEADLINE, DURING_REGISTRATION, client_of, windowed_semester
@@ -61,6 +63,16 @@ class TestJoining:
         assert join(second, course).json()["waitlist_position"] == 2
         shown = course_json(first, course)
         assert (shown["waitlisted_count"], shown["seats_available"], shown["waitlist_capacity"]) == (2, 0, 20)
+
+    def test_cached_lists_and_details_show_the_waitlist_also_after_an_edit(self, instructor, make_person, full_course):
+        course, _ = full_course
+        join(make_person(), course)
+        course_services.update_course(actor=course_owner(course), course_id=course.course_id, changes={"title": "New"})
+        for _ in range(2):  # a miss, then a hit with the seats laid over
+            listed = instructor.client.get("/api/courses", {"semester_id": course.semester_id}).json()["results"]
+            detail = course_json(instructor, course)
+            for shown in (listed[0], detail):
+                assert (shown["title"], shown["waitlisted_count"], shown["seats_available"]) == ("New", 1, 0)
 
     def test_without_waitlist_true_a_full_course_is_409_and_says_whether_the_waitlist_has_room(
         self, student, full_course
@@ -255,3 +267,15 @@ class TestPromotion:
         roster = instructor.client.get(f"/api/courses/{course.course_id}/enrollments").json()["results"]
         assert {entry["user_id"] for entry in roster} == {holders[1].user_id, waiting[0].user_id}
         assert waiting[0].client.get(f"/api/courses/{course.course_id}/enrollments").status_code == 403
+
+
+def test_taking_someone_off_a_waitlist_never_drops_them_from_a_seat_they_were_promoted_into(
+    admin, make_person, full_course
+):
+    course, holders = full_course
+    waiter = make_person()
+    join(waiter, course)
+    drop(holders[0], course)  # the waiter is promoted
+    with pytest.raises(NotFoundError):
+        enrollment_services.leave_waitlist(actor=admin.actor, user_id=waiter.user_id, course_id=course.course_id)
+    assert waiter.client.get(f"/api/enrollments/{course.course_id}").json()["status"] == "enrolled"

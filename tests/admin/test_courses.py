@@ -171,7 +171,7 @@ class TestCourseForms:
         course = make_course()
         enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
         response = admin_client.post(f"{COURSES}{course.course_id}/delete/", {"post": "yes"}, follow=True)
-        assert any("drop them before deleting" in message for message in messages_of(response))
+        assert any("drop them and clear the waitlist before deleting" in message for message in messages_of(response))
         assert Course.get(course.course_id).enrolled_count == 1
 
 

@@ -71,7 +71,6 @@ class TestWaitlistOnTheCoursePage:
         for _ in range(4):
             enrollment_services.enroll(actor=make_person().actor, course_id=course.course_id, waitlist=True)
         with_seven = calls_for_the_page()
-        print("OPS", with_seven)
         assert with_seven == with_three  # no read per student
         assert "Query" in with_seven
         assert "Scan" not in with_seven
@@ -206,11 +205,13 @@ class TestWaitlistCapacityOnTheForms:
         assert admin_client.post(f"{COURSES}add/", self.form(instructor, waitlist_capacity=5)).status_code == 302
         course = next(iter(Course.by_instructor.query(instructor.user_id)))
         assert course.waitlist_capacity == 5
+        assert instructor.client.get(f"/api/courses/{course.course_id}").json()["waitlist_capacity"] == 5
         form = admin_client.get(change_page(course)).context["form"].initial
         assert form["waitlist_capacity"] == 5
         response = admin_client.post(change_page(course), form | {"description": "", "waitlist_capacity": 0})
         assert response.status_code == 302
         assert Course.get(course.course_id).waitlist_capacity == 0
+        assert instructor.client.get(f"/api/courses/{course.course_id}").json()["waitlist_capacity"] == 0
         assert "none (capacity 0)" in text(admin_client.get(change_page(course)))
 
     def test_add_left_empty_takes_the_apis_default(self, admin_client, instructor):

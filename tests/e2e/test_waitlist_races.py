@@ -142,6 +142,17 @@ def test_drops_enrolls_joins_and_leaves_at_once_keep_the_line(gunicorn_url, cele
     # leave raced their own promotion dropped the seat instead, which the line then took too.)
     assert Course.get(course.course_id, consistent_read=True).enrolled_count == course.capacity
     assert len(promoted) >= 3
+    # Every position shown (cached, written through by whichever process changed the line) is the
+    # student's rank in join order, whichever gunicorn process answers.
+    line = sorted(
+        (record for record in records_of(course.course_id) if record.status == EnrollmentStatus.WAITLISTED),
+        key=lambda record: int(record.waitlist_sequence),
+    )
+    sessions = {session.get(f"{gunicorn_url}/api/auth/me").json()["user_id"]: session for session in waiting + joiners}
+    for rank, record in enumerate(line, start=1):
+        for _ in range(3):  # three requests, likely three processes
+            shown = sessions[record.user_id].get(f"{url}/{course.course_id}").json()
+            assert (shown["status"], shown["waitlist_position"]) == ("waitlisted", rank)
 
 
 @pytest.mark.parametrize("trial", range(FAULT_TRIALS))
