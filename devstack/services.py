@@ -239,8 +239,7 @@ def gunicorn_server(*, port: int, log_path: Path, env: dict[str, str]) -> Manage
     )
 
 
-# Tests take every queue with one worker; `make run`, the benchmark and production give promotions their own.
-WAITLIST_QUEUE = "waitlist"  # settings.WAITLIST_QUEUE (tests/test_settings.py checks they agree)
+WAITLIST_QUEUE = "waitlist"  # settings.WAITLIST_QUEUE; tests take every queue with one worker, make run two
 ALL_QUEUES = f"celery,{WAITLIST_QUEUE}"
 
 

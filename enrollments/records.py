@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from courseproject.api.errors import ConflictError
@@ -113,6 +114,38 @@ def write_transcript(
         ],
         condition=condition,
     )
+
+
+# What a new enrollment or waitlist place starts without: a record is reused after a drop or a leave.
+_CLEARED_ON_START = (
+    "dropped_at",
+    "promoted_at",
+    "seat_freed_at",
+    "skip_reason",
+    "waitlisted_at",
+    "waitlist_sequence",
+    "waitlist_course_id",
+)
+
+
+def start_enrollment(
+    *, user_id: str, course_id: str, semester_id: int, status: str, now: datetime, **attributes: Any
+) -> tuple[Enrollment, list[Action]]:
+    """The record a new enrollment (or place on a waitlist) starts as, and the update actions that
+    write it over whatever an earlier one of the same student and course left."""
+    values = {
+        "user_id": user_id,
+        "course_id": course_id,
+        "semester_id": semester_id,
+        "status": status,
+        "enrolled_at": now,
+        "updated_at": now,
+        **attributes,
+    }
+    enrollment = Enrollment(enrollment_id_for(user_id=user_id, course_id=course_id), **values)
+    actions = [getattr(Enrollment, name).set(value) for name, value in values.items()]
+    actions += [getattr(Enrollment, name).remove() for name in _CLEARED_ON_START if name not in values]
+    return enrollment, actions
 
 
 def enrolled_credits(courses: dict[str, Any]) -> int:

@@ -19,8 +19,15 @@ from pynamodb.transactions import TransactWrite
 from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
-from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
-from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_schedule, write_transcript
+from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, transcript_key
+from enrollments.records import (
+    StudentRecords,
+    condition_failed,
+    schedule_entry,
+    start_enrollment,
+    write_schedule,
+    write_transcript,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +86,12 @@ def not_enrolled() -> NotFoundError:
 def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, now: datetime) -> EnrollResult | None:
     """The transaction; None when the schedule or transcript changed since they were read (read again)."""
     course = records.course
-    enrollment = Enrollment(
-        enrollment_id=enrollment_id_for(user_id=user_id, course_id=course.course_id),
+    enrollment, enrollment_actions = start_enrollment(
         user_id=user_id,
         course_id=course.course_id,
         semester_id=semester_id,
         status=EnrollmentStatus.ENROLLED.value,
-        enrolled_at=now,
-        dropped_at=None,
-        updated_at=now,
+        now=now,
     )
     schedule_courses = {
         **(records.schedule.courses if records.schedule else {}),
@@ -102,15 +106,7 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
     def build(transaction: TransactWrite) -> None:
         transaction.update(
             Enrollment(enrollment.enrollment_id),
-            actions=[
-                Enrollment.user_id.set(user_id),
-                Enrollment.course_id.set(course.course_id),
-                Enrollment.semester_id.set(semester_id),
-                Enrollment.status.set(EnrollmentStatus.ENROLLED.value),
-                Enrollment.enrolled_at.set(now),
-                Enrollment.updated_at.set(now),
-                Enrollment.dropped_at.remove(),
-            ],
+            actions=enrollment_actions,
             condition=Enrollment.enrollment_id.does_not_exist() | Enrollment.status.is_in(*ENDED_STATUSES),
             return_values=ALL_OLD,
         )

@@ -30,8 +30,15 @@ from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.background.models import OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course, waitlist_shard_of
-from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, enrollment_id_for, transcript_key
-from enrollments.records import StudentRecords, condition_failed, schedule_entry, write_schedule, write_transcript
+from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, transcript_key
+from enrollments.records import (
+    StudentRecords,
+    condition_failed,
+    schedule_entry,
+    start_enrollment,
+    write_schedule,
+    write_transcript,
+)
 from enrollments.transactions import EnrollResult, rules_unchanged
 
 # Positions of the items in the waitlist transactions, for reading cancellation reasons.
@@ -91,15 +98,13 @@ def commit_join(*, user_id: str, records: StudentRecords, semester_id: int, now:
     if int(course.waitlisted_count or 0) >= int(course.waitlist_capacity):
         raise waitlist_full(course)
     sequence = int(course.waitlist_sequence or 0) + 1
-    enrollment = Enrollment(
-        enrollment_id=enrollment_id_for(user_id=user_id, course_id=course.course_id),
+    enrollment, enrollment_actions = start_enrollment(
         user_id=user_id,
         course_id=course.course_id,
         semester_id=semester_id,
         status=EnrollmentStatus.WAITLISTED.value,
-        enrolled_at=now,
+        now=now,
         waitlisted_at=now,
-        updated_at=now,
         waitlist_sequence=sequence,
         waitlist_course_id=course.course_id,
     )
@@ -108,21 +113,7 @@ def commit_join(*, user_id: str, records: StudentRecords, semester_id: int, now:
     def build(transaction: TransactWrite) -> None:
         transaction.update(
             Enrollment(enrollment.enrollment_id),
-            actions=[
-                Enrollment.user_id.set(user_id),
-                Enrollment.course_id.set(course.course_id),
-                Enrollment.semester_id.set(semester_id),
-                Enrollment.status.set(EnrollmentStatus.WAITLISTED.value),
-                Enrollment.enrolled_at.set(now),
-                Enrollment.waitlisted_at.set(now),
-                Enrollment.updated_at.set(now),
-                Enrollment.waitlist_sequence.set(sequence),
-                Enrollment.waitlist_course_id.set(course.course_id),
-                Enrollment.dropped_at.remove(),
-                Enrollment.promoted_at.remove(),
-                Enrollment.seat_freed_at.remove(),
-                Enrollment.skip_reason.remove(),
-            ],
+            actions=enrollment_actions,
             condition=Enrollment.enrollment_id.does_not_exist() | Enrollment.status.is_in(*ENDED_STATUSES),
             return_values=ALL_OLD,
         )

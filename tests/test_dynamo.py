@@ -85,6 +85,7 @@ class TestCreateIndexes:
         assert f"plan  add index CoursesByCode to {bare_courses_table}" in dry_run.getvalue()
         assert f"plan  add index CoursesByInstructor to {bare_courses_table}" in dry_run.getvalue()
         assert f"plan  add index CoursesBySemester to {bare_courses_table}" in dry_run.getvalue()
+        assert f"plan  add index CoursesWithWaitlist to {bare_courses_table}" in dry_run.getvalue()
         assert describe_table(bare_courses_table).get("GlobalSecondaryIndexes") is None
 
         course = make_course()  # written before the index exists: the backfill must pick it up
@@ -95,6 +96,7 @@ class TestCreateIndexes:
             "CoursesByCode": "ACTIVE",
             "CoursesByInstructor": "ACTIVE",
             "CoursesBySemester": "ACTIVE",
+            "CoursesWithWaitlist": "ACTIVE",
         }
         assert [found.course_id for found in Course.by_semester.query(course.semester_id)] == [course.course_id]
 
@@ -113,6 +115,7 @@ class TestCreateIndexes:
         assert [index["IndexName"] for index in enrollments["GlobalSecondaryIndexes"]] == [
             "EnrollmentsByCourse",
             "EnrollmentsByUser",
+            "WaitlistByCourse",
         ]
         assert enrollments["GlobalSecondaryIndexes"][1]["KeySchema"] == [
             {"AttributeName": "user_id", "KeyType": "HASH"},

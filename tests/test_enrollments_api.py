@@ -46,7 +46,11 @@ class TestEnroll:
         assert enroll(make_person(Role.STUDENT), course.course_id).status_code == 201
         response = enroll(make_person(Role.STUDENT), course.course_id)
         assert response.status_code == 409
-        assert response.json() == {"detail": "This course is full.", "code": "course_full"}
+        assert response.json() == {
+            "detail": "This course is full. Its waitlist has room.",
+            "code": "course_full",
+            "waitlist_open": True,
+        }
 
     def test_an_unknown_course_is_404(self, student):
         response = enroll(student, "does-not-exist")

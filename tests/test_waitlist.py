@@ -232,6 +232,14 @@ class TestPromotion:
         promoted = Enrollment.get(enrollment_id_for(user_id=first.user_id, course_id=course.course_id))
         assert promoted.promoted_at is not None and promoted.seat_freed_at <= promoted.promoted_at
         assert course.course_id in Schedule.get(first.user_id, course.semester_id, consistent_read=True).courses
+        # Dropped and enrolled again directly, the record starts afresh: no trace of the promotion.
+        assert drop(first, course).status_code == 204
+        assert enroll(first, course).status_code == 409  # the freed seat went to `second`
+        drop(holders[1], course)
+        drop(third, course)  # promoted into the seat holders[1] freed, and dropping it
+        assert enroll(first, course).status_code == 201
+        again = Enrollment.get(enrollment_id_for(user_id=first.user_id, course_id=course.course_id))
+        assert (again.promoted_at, again.waitlist_sequence, again.seat_freed_at) == (None, None, None)
 
     def test_a_capacity_raise_promotes_as_many_as_it_adds(self, make_person, full_course):
         course, _ = full_course

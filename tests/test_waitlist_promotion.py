@@ -88,7 +88,8 @@ class TestSkipping:
         assert (skipped_json["status"], skipped_json["skip_reason"]) == ("waitlist_skipped", "time_conflict")
         # Once the conflict is gone the student may join again, at the end of the line.
         assert client_of(first).delete(f"/api/enrollments/{clash.course_id}").status_code == 204
-        assert post(first, course, waitlist=True).json()["waitlist_position"] == 1
+        rejoined = post(first, course, waitlist=True).json()
+        assert (rejoined["status"], rejoined["waitlist_position"], rejoined["skip_reason"]) == ("waitlisted", 1, None)
 
     def test_a_student_over_the_credit_limit_since_joining_is_skipped(self, waiting_line, make_course):
         course, holder, first, second = waiting_line(credit_limit=6)

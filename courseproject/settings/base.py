@@ -379,7 +379,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": ["student", "instructor", "admin"],
-        "EnrollmentStatusEnum": ["enrolled", "dropped", "completed"],
+        "EnrollmentStatusEnum": [
+            "enrolled",
+            "dropped",
+            "completed",
+            "waitlisted",
+            "waitlist_left",
+            "waitlist_skipped",
+            "waitlist_expired",
+        ],
+        "RosterStatusEnum": ["enrolled", "waitlisted"],
+        "SkipReasonEnum": ["time_conflict", "credit_limit_exceeded", "registration_closed", "prerequisites_missing"],
         "HealthStatusEnum": ["ok", "degraded", "down"],
         "DependencyStatusEnum": ["ok", "unavailable"],
     },
