@@ -1,5 +1,5 @@
 """A course's waitlist in the admin: a panel on the course's page with who waits, in join order, and
-"Remove from waitlist…", which asks, then takes the student off through the drop service with the
+"Remove from waitlist…", which asks, then takes the student off through the waitlist service with the
 admin as the actor (status `waitlist_left`, the students behind move up, the removal audited).
 
 Reads: the waitlist is one Query of the sparse WaitlistByCourse index (after a consistent read of the
