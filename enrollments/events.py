@@ -8,7 +8,8 @@ enrollment_changed(sender=Enrollment, user_id, course_id, semester_id, action, a
     representation after the change, before the one it replaced (None when it was created).
     event_id, when given, names the change: receivers derive the ids of the tasks they queue from
     it, so announcing one change twice (a waitlist outcome's follow-up, repeated after its worker
-    died) sends no second email and writes no second audit record.
+    died) sends no second email and writes no second audit record. seat_for_waitlist (a drop): the
+    seat it freed may be wanted by the course's waitlist, so a promoter should look.
 
 transcript_recorded(sender=Transcript, user_id, actor_id, courses, source)
     Sent after courses were written into a student's transcript without an enrollment of theirs
@@ -42,6 +43,7 @@ def announce_enrollment_change(
     before: dict[str, Any] | None,
     override_reason: str | None = None,
     event_id: str | None = None,
+    seat_for_waitlist: bool = False,
 ) -> None:
     """Send enrollment_changed for a committed change of `enrollment` (its state after the change)."""
     announce(
@@ -56,6 +58,7 @@ def announce_enrollment_change(
         enrollment=enrollment_representation(enrollment),
         override_reason=override_reason,
         event_id=event_id,
+        seat_for_waitlist=seat_for_waitlist,
     )
 
 

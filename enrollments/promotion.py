@@ -17,7 +17,8 @@ sweep (every WAITLIST_SWEEP_INTERVAL_SECONDS, over the sparse CoursesWithWaitlis
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from courseproject.observability.counters import record_waitlist_outcome
 from courses.models import WAITLIST_SHARDS, Course
 from enrollments.events import announce_enrollment_change
 from enrollments.models import Enrollment, EnrollmentStatus
-from enrollments.records import read_student_records
+from enrollments.records import StudentRecords, read_student_records
 from enrollments.rules import check_enroll_rules
 from enrollments.serializers import enrollment_representation
 from enrollments.waitlist import (
@@ -60,16 +61,18 @@ class FillReport:
     promoted: int = 0
     skipped: int = 0
     expired: int = 0
-    lags_ms: list[float] = field(default_factory=list)
 
     def add(self, other: FillReport) -> None:
         self.promoted += other.promoted
         self.skipped += other.skipped
         self.expired += other.expired
-        self.lags_ms += other.lags_ms
 
 
-def _decide(records: Any, *, now: datetime) -> WaitlistOutcome:
+# What a promoter does with the head of the line, given their records and the time.
+OutcomeChoice = Callable[[StudentRecords, datetime], WaitlistOutcome]
+
+
+def _decide(records: StudentRecords, now: datetime) -> WaitlistOutcome:
     """Promote the head if the enroll rules still pass on the student's enrolled courses; else skip
     them with the first rule that fails. Past the add deadline the whole waitlist expires."""
     if records.semester is not None and records.semester.add_deadline_passed(now):
@@ -83,7 +86,7 @@ def _decide(records: Any, *, now: datetime) -> WaitlistOutcome:
     return PROMOTED
 
 
-def _commit_outcome(entry: Enrollment, outcome_for: Any, *, report: FillReport) -> bool | None:
+def _commit_outcome(entry: Enrollment, outcome_for: OutcomeChoice, *, report: FillReport) -> bool | None:
     """Read the waiting student's records, decide with `outcome_for(records, now)`, commit and follow
     up. True when an outcome was committed, False when the place had ended already (read the
     waitlist again), None when no seat was free after all."""
@@ -116,10 +119,12 @@ def _commit_outcome(entry: Enrollment, outcome_for: Any, *, report: FillReport) 
     if ended is None:
         return False
     follow_up_outcome(**follow_up, enrollment=ended)
+    lag_ms = None
+    if outcome == PROMOTED and ended.seat_freed_at is not None:
+        lag_ms = (ended.promoted_at - ended.seat_freed_at).total_seconds() * 1000
+    record_waitlist_outcome(outcome.action, lag_ms=lag_ms)
     if outcome == PROMOTED:
         report.promoted += 1
-        if ended.seat_freed_at is not None:
-            report.lags_ms.append((ended.promoted_at - ended.seat_freed_at).total_seconds() * 1000)
     elif outcome == EXPIRED:
         report.expired += 1
     else:
@@ -135,10 +140,6 @@ def follow_up_outcome(
     announce_enrollment_change(
         action=action, actor_id=WAITLIST_ACTOR, enrollment=enrollment, before=before, event_id=event_id
     )
-    lag_ms = None
-    if action == "promoted" and enrollment.seat_freed_at is not None and enrollment.promoted_at is not None:
-        lag_ms = (enrollment.promoted_at - enrollment.seat_freed_at).total_seconds() * 1000
-    record_waitlist_outcome(action, lag_ms=lag_ms)
     try:
         OutboxEvent(f"{event_id}:{FOLLOW_UP_TASK}").delete()
     except DeleteError:
@@ -162,7 +163,7 @@ def fill_freed_seats(*, course_id: str) -> FillReport:
             # Someone may wait ahead of the head the index shows: never skip the queue.
             raise RetryLater(f"the waitlist index of {course_id} is behind its counter")
         head = order.entries[0]
-        if _commit_outcome(head, lambda records, now: _decide(records, now=now), report=report) is None:
+        if _commit_outcome(head, _decide, report=report) is None:
             return report
     return report
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import Actor
 from courseproject.api.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from courseproject.api.rendering import isoformat
+from courses.models import Course
 from courses.selectors import cached_course
 from enrollments.events import announce_enrollment_change
 from enrollments.models import Enrollment, EnrollmentStatus, Schedule
@@ -190,9 +191,24 @@ def drop(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:
             enrollment.status = EnrollmentStatus.DROPPED.value
             enrollment.dropped_at = now
             enrollment.updated_at = now
-            announce_enrollment_change(action="dropped", actor_id=actor.user_id, enrollment=enrollment, before=before)
+            announce_enrollment_change(
+                action="dropped",
+                actor_id=actor.user_id,
+                enrollment=enrollment,
+                before=before,
+                seat_for_waitlist=_someone_may_wait(records.course),
+            )
             return enrollment
     raise _schedule_too_busy()
+
+
+def _someone_may_wait(course: Course | None) -> bool:
+    """Whether the seat a drop frees may be wanted by the waitlist: someone waited when the drop read
+    the course, or it was full, so someone may have joined since (a join needs a full course or a
+    waitlist). Otherwise the seat is anyone's and no promoter need look; in the rare interleaving
+    where the course filled and someone joined between the drop's read and its commit, the sweep
+    gives them the seat."""
+    return course is None or int(course.waitlisted_count or 0) > 0 or int(course.enrolled_count) >= int(course.capacity)
 
 
 def leave_waitlist(*, actor: Actor, user_id: str, course_id: str) -> Enrollment:

@@ -69,9 +69,9 @@ def queue_enrollment_email(
     )
 
 
-def promote_into_freed_seat(*, course_id: str, action: str, **_: Any) -> None:
-    """A drop freed a seat: the waitlist's promoter takes it from here (a no-op if nobody waits)."""
-    if action == "dropped":
+def promote_into_freed_seat(*, course_id: str, action: str, seat_for_waitlist: bool = False, **_: Any) -> None:
+    """A drop freed a seat someone may wait for: the waitlist's promoter takes it from here."""
+    if action == "dropped" and seat_for_waitlist:
         dispatch(promote_waitlist, event_id=new_event_id(), course_id=course_id)
 
 

@@ -182,6 +182,15 @@ class TestLostPromotions:
         for event in outbox_tasks_for(course.course_id):
             event.delete()
 
+    def test_a_drop_from_a_course_nobody_can_be_waiting_for_queues_no_promotion(
+        self, broker_down, make_course, student
+    ):
+        course = make_course(capacity=5)
+        assert post(student, course).status_code == 201
+        assert client_of(student).delete(f"/api/enrollments/{course.course_id}").status_code == 204
+        queued = {event.task_name for event in outbox_tasks_for(course.course_id)}
+        assert "enrollments.promote_waitlist" not in queued
+
     def test_promoters_racing_for_one_seat_promote_one_student_once(self, broker_down, waiting_line):
         course, holder, first, second = waiting_line()
         client_of(holder).delete(f"/api/enrollments/{course.course_id}")
