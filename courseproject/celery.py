@@ -22,7 +22,7 @@ def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     )
     sender.add_periodic_task(
         settings.WAITLIST_SWEEP_INTERVAL_SECONDS,
-        sender.signature("enrollments.sweep_waitlists", kwargs={"event_id": "sweep"}),
+        sender.signature("enrollments.sweep_waitlists"),
         name="sweep waitlists",
     )
     if settings.CLOUDWATCH_METRICS_ENABLED:

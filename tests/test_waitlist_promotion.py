@@ -5,6 +5,7 @@ happens once however often it runs. Tasks run inline here."""
 
 from __future__ import annotations
 
+import inspect
 import threading
 from datetime import timedelta
 
@@ -246,3 +247,14 @@ class TestFollowUpOnce:
         assert FOLLOW_UP_TASK not in {event.task_name for event in outbox_tasks_for(course.course_id)}
         for event in outbox_tasks_for(course.course_id):
             event.delete()
+
+
+def test_every_periodic_task_takes_what_beat_sends_it():
+    """Beat's schedule (courseproject/celery.py) against the tasks' signatures: a task beat could not
+    call would fail every time, quietly, in the worker."""
+    celery_app.loader.import_default_modules()
+    schedule = celery_app.conf.beat_schedule
+    assert "enrollments.sweep_waitlists" in {entry["task"] for entry in schedule.values()}
+    for entry in schedule.values():
+        task = celery_app.tasks[entry["task"]]
+        inspect.signature(task.run).bind(*entry.get("args", ()), **entry.get("kwargs", {}))
