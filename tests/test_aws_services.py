@@ -14,6 +14,7 @@ from moto.ses.models import ses_backends
 
 from courseproject.observability import cloudwatch as cloudwatch_push
 from courseproject.observability.tasks import push_metrics
+from enrollments.tasks import sweep_waitlists
 
 
 class TestCloudWatchPush:
@@ -49,6 +50,26 @@ class TestCloudWatchPush:
 
             assert total("Requests") == 5
             assert total("CacheHits") >= 5  # each detail read: the course and its seats
+            cloudwatch_push._cloudwatch = None
+
+    def test_the_waitlist_sweep_sends_the_age_of_the_oldest_free_seat_someone_waits_for(self, settings):
+        """What the waitlist-promotion-lag alarm watches (infra/stack.yaml): one datum per sweep."""
+        settings.CLOUDWATCH_METRICS_ENABLED = True
+        with mock_aws():
+            cloudwatch_push._cloudwatch = None
+            sweep_waitlists.run()
+            cloudwatch = boto3.client("cloudwatch", region_name=settings.AWS_REGION)
+            [point] = cloudwatch.get_metric_statistics(
+                Namespace="CourseRegistration",
+                MetricName="WaitlistStalledSeatAge",
+                Statistics=["Maximum", "SampleCount"],
+                Dimensions=[{"Name": "Environment", "Value": settings.DEPLOY_ENVIRONMENT}],
+                StartTime=datetime.now(UTC) - timedelta(minutes=5),
+                EndTime=datetime.now(UTC) + timedelta(minutes=5),
+                Period=3600,
+            )["Datapoints"]
+            assert (point["SampleCount"], point["Unit"]) == (1.0, "Seconds")
+            assert point["Maximum"] >= 0
             cloudwatch_push._cloudwatch = None
 
     def test_nothing_is_sent_when_disabled(self, settings):
