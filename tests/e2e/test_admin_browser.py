@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -74,6 +75,12 @@ class Visit:
         self.snap("index")
 
     def text(self) -> str:
+        """The page's text; after a click that navigates, the old page's body may go stale under us."""
+        for _ in range(50):
+            try:
+                return self.driver.find_element(By.TAG_NAME, "body").text
+            except StaleElementReferenceException:
+                time.sleep(0.1)
         return self.driver.find_element(By.TAG_NAME, "body").text
 
 
