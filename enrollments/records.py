@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -19,7 +20,7 @@ from courseproject.api.errors import ConflictError
 from courseproject.dynamo.batch import batch_get_items
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
-from enrollments.models import Enrollment, Schedule, Transcript, enrollment_id_for
+from enrollments.models import ENDED_STATUSES, Enrollment, Schedule, Transcript, enrollment_id_for
 from semesters.models import Semester
 
 # Rounds of read, check and write when the student's own records changed in between (their other
@@ -146,6 +147,17 @@ def start_enrollment(
     actions = [getattr(Enrollment, name).set(value) for name, value in values.items()]
     actions += [getattr(Enrollment, name).remove() for name in _CLEARED_ON_START if name not in values]
     return enrollment, actions
+
+
+def write_started_enrollment(transaction: TransactWrite, *, enrollment: Enrollment, actions: list[Action]) -> None:
+    """The enrollment item of an enroll or a join: written only over no record or an ended one, and
+    returning the old item, so a retry that finds the record answers what it holds."""
+    transaction.update(
+        Enrollment(enrollment.enrollment_id),
+        actions=actions,
+        condition=Enrollment.enrollment_id.does_not_exist() | Enrollment.status.is_in(*ENDED_STATUSES),
+        return_values=ALL_OLD,
+    )
 
 
 def enrolled_credits(courses: dict[str, Any]) -> int:

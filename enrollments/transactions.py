@@ -19,13 +19,14 @@ from pynamodb.transactions import TransactWrite
 from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
-from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, transcript_key
+from enrollments.models import Enrollment, EnrollmentStatus, transcript_key
 from enrollments.records import (
     StudentRecords,
     condition_failed,
     schedule_entry,
     start_enrollment,
     write_schedule,
+    write_started_enrollment,
     write_transcript,
 )
 
@@ -104,12 +105,7 @@ def commit_enroll(*, user_id: str, records: StudentRecords, semester_id: int, no
         transcript_entries[key] = EnrollmentStatus.ENROLLED.value
 
     def build(transaction: TransactWrite) -> None:
-        transaction.update(
-            Enrollment(enrollment.enrollment_id),
-            actions=enrollment_actions,
-            condition=Enrollment.enrollment_id.does_not_exist() | Enrollment.status.is_in(*ENDED_STATUSES),
-            return_values=ALL_OLD,
-        )
+        write_started_enrollment(transaction, enrollment=enrollment, actions=enrollment_actions)
         transaction.update(
             Course(course.course_id),
             # Nobody waits (or the seat would be theirs), so no freed seat is left waiting to be measured.

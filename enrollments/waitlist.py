@@ -30,19 +30,20 @@ from courseproject.api.errors import ConflictError, NotFoundError
 from courseproject.background.models import OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
 from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course, waitlist_shard_of
-from enrollments.models import ENDED_STATUSES, Enrollment, EnrollmentStatus, transcript_key
+from enrollments.models import Enrollment, EnrollmentStatus, transcript_key
 from enrollments.records import (
     StudentRecords,
     condition_failed,
     schedule_entry,
     start_enrollment,
     write_schedule,
+    write_started_enrollment,
     write_transcript,
 )
-from enrollments.transactions import EnrollResult, rules_unchanged
 
-# Positions of the items in the waitlist transactions, for reading cancellation reasons.
-ENROLLMENT, COURSE, SCHEDULE, TRANSCRIPT = range(4)
+# The items' positions are the enroll transaction's (ENROLLMENT, COURSE, SCHEDULE, TRANSCRIPT).
+from enrollments.transactions import COURSE, ENROLLMENT, SCHEDULE, TRANSCRIPT, EnrollResult, rules_unchanged
+
 # The task an outcome's outbox item runs (enrollments.tasks.follow_up_waitlist_outcome).
 FOLLOW_UP_TASK = "enrollments.follow_up_waitlist_outcome"
 
@@ -111,12 +112,7 @@ def commit_join(*, user_id: str, records: StudentRecords, semester_id: int, now:
     waitlists = {**((records.schedule.waitlists or {}) if records.schedule else {}), course.course_id: sequence}
 
     def build(transaction: TransactWrite) -> None:
-        transaction.update(
-            Enrollment(enrollment.enrollment_id),
-            actions=enrollment_actions,
-            condition=Enrollment.enrollment_id.does_not_exist() | Enrollment.status.is_in(*ENDED_STATUSES),
-            return_values=ALL_OLD,
-        )
+        write_started_enrollment(transaction, enrollment=enrollment, actions=enrollment_actions)
         transaction.update(
             Course(course.course_id),
             actions=[
