@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 
 from accounts import services
-from accounts.admin_sign_in import AdminLoginForm, actor_of, sign_in
+from accounts.admin_sign_in import AdminLoginForm, actor_of, sign_in, sign_out
 from accounts.models import Role, User
 from accounts.selectors import user_by_email_or_id, user_by_id, users_with_role
 from accounts.serializers import ProfileUpdateSerializer, RegisterSerializer
@@ -190,7 +190,7 @@ def user_change(request: HttpRequest, user_id: str) -> HttpResponse:
     )
 
 
-admin_site.use_sign_in(form_class=AdminLoginForm, sign_in=sign_in)
+admin_site.use_sign_in(form_class=AdminLoginForm, sign_in=sign_in, sign_out=sign_out)
 admin_site.register_section(
     Section(
         app_label="accounts",

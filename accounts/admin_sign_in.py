@@ -3,16 +3,18 @@ to use this form by accounts/admin.py; settings name the middleware).
 
 Users stay in DynamoDB; Django's auth models and database are not used. An admin signs in at
 /admin/login/ with the email and password of a DynamoDB user whose role is `admin`. The session
-(a signed cookie, so any app instance can read it and nothing is stored server-side) holds the
-user id and a hash of the password hash. Every admin request reads the user again (one
-consistent GetItem), so a demotion, a deactivation or a password change ends admin access at once.
-Students and instructors are refused with the same message as a wrong password, and attempts are
-throttled like the API's login (LOGIN_THROTTLE_RATE, per client address and email).
+cookie (signed, `SameSite=Strict`) holds the user id, the id of a `SignIn` item, the user's token
+version and a hash of the password hash. Every admin request reads the user and the sign-in again
+(two consistent GetItems), so signing out (which marks the sign-in ended: a copied cookie stops
+working too), a demotion, a deactivation, a password change or "sign out everywhere" ends admin
+access at once. Students and instructors are refused with the same message as a wrong password;
+attempts are throttled like the API's sign-in, and audited, successes and failures.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 from typing import Any
 
 from django import forms
@@ -23,13 +25,17 @@ from django.middleware.csrf import rotate_token
 from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 
-from accounts.models import Actor, Role, User
-from accounts.selectors import user_by_id
-from accounts.services import authenticate
-from accounts.throttling import LoginRateThrottle
+from accounts.models import Actor, Role, SignInKind, User
+from accounts.selectors import sign_in_by_id, user_by_id
+from accounts.services import check_credentials
+from accounts.sign_ins import announce_sign_in, end_sign_in, start_sign_in
+from accounts.throttling import login_wait_seconds, record_login_failure
+from courseproject.api.client import client_address
 
 SESSION_USER_KEY = "_admin_user_id"
 SESSION_HASH_KEY = "_admin_auth_hash"
+SESSION_SIGN_IN_KEY = "_admin_sign_in_id"
+SESSION_VERSION_KEY = "_admin_token_version"
 
 
 class AdminPrincipal:
@@ -81,14 +87,26 @@ def session_auth_hash(password_hash: str) -> str:
     return salted_hmac("courseproject.adminsite.session", password_hash, algorithm="sha256").hexdigest()
 
 
+def _session_holds(request: HttpRequest, user: User | None) -> bool:
+    sign_in_id = request.session.get(SESSION_SIGN_IN_KEY)
+    if user is None or not isinstance(sign_in_id, str):
+        return False
+    sign_in = sign_in_by_id(sign_in_id=sign_in_id)
+    return (
+        sign_in is not None
+        and sign_in.revoked_at is None
+        and sign_in.user_id == user.user_id
+        and request.session.get(SESSION_VERSION_KEY) == int(user.token_version)
+        and hmac.compare_digest(str(request.session.get(SESSION_HASH_KEY, "")), session_auth_hash(user.password_hash))
+    )
+
+
 def principal_for(request: HttpRequest) -> AdminPrincipal | AnonymousUser:
     user_id = request.session.get(SESSION_USER_KEY)
     if not user_id:
         return AnonymousUser()
     user = user_by_id(user_id=user_id)
-    if user is None or not hmac.compare_digest(
-        request.session.get(SESSION_HASH_KEY, ""), session_auth_hash(user.password_hash)
-    ):
+    if not _session_holds(request, user):
         request.session.flush()
         return AnonymousUser()
     return AdminPrincipal(user)
@@ -103,21 +121,23 @@ class AdminAuthenticationMiddleware(AuthenticationMiddleware):
 
 
 def sign_in(request: HttpRequest, user: User) -> None:
+    admin_sign_in = start_sign_in(user, kind=SignInKind.ADMIN, client_address=client_address(request))
     # A new session key and CSRF token on sign-in, against session fixation.
     request.session.cycle_key()
     request.session[SESSION_USER_KEY] = user.user_id
     request.session[SESSION_HASH_KEY] = session_auth_hash(user.password_hash)
+    request.session[SESSION_SIGN_IN_KEY] = admin_sign_in.sign_in_id
+    request.session[SESSION_VERSION_KEY] = int(user.token_version)
     rotate_token(request)
     request.user = AdminPrincipal(user)
 
 
-class _ThrottleRequest:
-    """What LoginRateThrottle reads of a request, for a form post instead of a DRF request."""
-
-    def __init__(self, request: HttpRequest, email: str) -> None:
-        self.META = request.META
-        self.headers = request.headers
-        self.data = {"email": email}
+def sign_out(request: HttpRequest) -> None:
+    """End the session's sign-in server-side, so the cookie is worthless even if it was copied."""
+    sign_in_id = request.session.get(SESSION_SIGN_IN_KEY)
+    admin_sign_in = sign_in_by_id(sign_in_id=sign_in_id) if isinstance(sign_in_id, str) else None
+    if admin_sign_in is not None and admin_sign_in.user_id == request.session.get(SESSION_USER_KEY):
+        end_sign_in(admin_sign_in, client_address=client_address(request))
 
 
 class AdminLoginForm(forms.Form):
@@ -142,12 +162,24 @@ class AdminLoginForm(forms.Form):
         email, password = cleaned.get("username"), cleaned.get("password")
         if not email or not password:
             return cleaned
-        throttle = LoginRateThrottle()
-        if self.request is not None and not throttle.allow_request(_ThrottleRequest(self.request, email), None):
-            wait = int(throttle.wait() or 60)
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled", params={"wait": wait})
-        user = authenticate(email=email, password=password)
-        if user is None or user.role != Role.ADMIN:
+        # The API's two sign-in limits (per address, failures per account), before the password hash.
+        wait = login_wait_seconds(client_address=client_address(self.request), email=email) if self.request else 0
+        if wait:
+            raise forms.ValidationError(
+                self.error_messages["throttled"], code="throttled", params={"wait": math.ceil(wait)}
+            )
+        user, valid = check_credentials(email=email, password=password)
+        if not valid:
+            record_login_failure(email=email)
+        if not valid or user is None or user.role != Role.ADMIN:
+            if self.request is not None:
+                announce_sign_in(
+                    user_id=user.user_id if user else None,
+                    action="sign_in_failed",
+                    kind=SignInKind.ADMIN,
+                    client_address=client_address(self.request),
+                    email=None if user else email.strip().lower()[:254],
+                )
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         self.user = user
         return cleaned

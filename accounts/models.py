@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from courseproject.dynamo.models import DynamoModel, TableMeta, table_name
 
@@ -26,6 +32,8 @@ class Actor:
 
     user_id: str
     role: str
+    # False only for a student who has not confirmed their email yet (EMAIL_VERIFICATION_REQUIRED).
+    email_verified: bool = True
 
     is_authenticated = True
 
@@ -40,16 +48,6 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
-
-
-class UsersByEmail(GlobalSecondaryIndex["User"]):
-    """Login: find the user (and password hash) for an email in one Query."""
-
-    class Meta:
-        index_name = "UsersByEmail"
-        projection = AllProjection()
-
-    email = UnicodeAttribute(hash_key=True)
 
 
 class UsersByRole(GlobalSecondaryIndex["User"]):
@@ -74,12 +72,17 @@ class User(DynamoModel):
     role = UnicodeAttribute(default=Role.STUDENT.value)
     password_hash = UnicodeAttribute()
     is_active = BooleanAttribute(default=True)
+    # Self-registered students confirm their email; users created by admins (and those created before
+    # verification existed, which read the default) are verified.
+    email_verified = BooleanAttribute(default=True)
+    # Every token and admin session carries the version it was issued under; bumping it (password
+    # change or reset, deactivation, role change, "sign out everywhere") ends them all.
+    token_version = NumberAttribute(default=0)
     # Bumped by every write: cached profiles compare it to never go backwards.
     revision = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
-    by_email = UsersByEmail()
     by_role = UsersByRole()
 
 
@@ -95,3 +98,33 @@ class UserEmail(DynamoModel):
 
     email = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()
+
+
+class SignInKind(StrEnum):
+    API = "api"
+    ADMIN = "admin"
+
+
+class SignIn(DynamoModel):
+    """One sign-in: an API refresh-token family or an admin session, revocable on its own.
+
+    API refresh tokens rotate on every use: the item holds the current token's id and the one it
+    replaced, so a reused older token is recognised (and revokes the user's tokens) while two tabs
+    refreshing at once within the grace period both get the current one. DynamoDB's TTL removes the
+    item after the longest the sign-in could live.
+    """
+
+    class Meta(TableMeta):
+        table_name = table_name("SignIns")
+
+    sign_in_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    token_version = NumberAttribute()
+    refresh_jti = UnicodeAttribute(null=True)
+    previous_jti = UnicodeAttribute(null=True)
+    rotated_at = UTCDateTimeAttribute(null=True)
+    client_address = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute()

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from accounts.models import User, UserEmail
+from accounts.models import SignIn, User, UserEmail
 from accounts.serializers import user_profile
 from courseproject.api.errors import NotFoundError
 from courseproject.api.pagination import Page, query_page
@@ -30,8 +30,9 @@ def user_by_id(*, user_id: str) -> User | None:
 def user_by_email(*, email: str) -> User | None:
     """Login's lookup: the email claim, then the user, both read consistently.
 
-    The UsersByEmail index would answer in one Query, but a GSI is eventually consistent, so a
-    student who registers and signs in at once could be told their account does not exist.
+    An index by email would answer in one Query, but a GSI is eventually consistent, so a student
+    who registers and signs in at once could be told their account does not exist (and an index
+    projecting the user would copy password hashes).
     """
     try:
         claim = UserEmail.get(normalize_email(email), consistent_read=True)
@@ -59,6 +60,13 @@ def profile_json(*, user_id: str) -> bytes:
     if payload is None:
         raise NotFoundError("User not found.", code="user_not_found")
     return payload
+
+
+def sign_in_by_id(*, sign_in_id: str) -> SignIn | None:
+    try:
+        return SignIn.get(sign_in_id, consistent_read=True)
+    except SignIn.DoesNotExist:
+        return None
 
 
 def _load_profiles(user_ids: list[str]) -> dict[str, tuple[int, bytes]]:

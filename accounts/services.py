@@ -1,47 +1,90 @@
-"""Writes of users: registration with a unique email, sign-in, token refresh, profile changes."""
+"""Writes of users: registration with a unique email, sign-in, profile and role changes, and the token
+version whose bump ends every sign-in of a user (sign_ins.py keeps the sign-ins themselves)."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from accounts.models import Actor, Role, User, UserEmail
-from accounts.selectors import normalize_email, user_by_email, user_by_id
-from accounts.serializers import user_account, user_profile
+from accounts.models import Actor, Role, SignInKind, User, UserEmail
+from accounts.selectors import normalize_email, user_by_email
+from accounts.serializers import user_account
+from accounts.sign_ins import announce_sign_in, api_sign_in
 from accounts.signals import user_changed
-from accounts.tokens import TokenError, decode_token, issue_token
+from accounts.tasks import send_account_email as send_account_email_task
+from accounts.user_writes import update_user, user_or_404
 from courseproject.api.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
-    NotFoundError,
     PermissionDeniedError,
 )
+from courseproject.background.dispatch import dispatch, new_event_id
 from courseproject.background.events import announce
 from courseproject.dynamo.transactions import commit_transaction
 from courseproject.ids import new_id
 
 
-def _validate_password(password: str) -> None:
+class _NoModelFields:
+    def get_field(self, name: str) -> None:
+        raise FieldDoesNotExist(name)  # the validator then names the attribute itself
+
+
+class _PasswordOwner:
+    """What Django's UserAttributeSimilarityValidator reads of a user."""
+
+    _meta = _NoModelFields()
+
+    def __init__(self, *, email: str, name: str) -> None:
+        self.email = email
+        self.username = email.split("@", maxsplit=1)[0]
+        self.first_name = name
+
+
+def validate_new_password(password: str, *, email: str, name: str, field: str = "password") -> None:
     try:
-        validate_password(password)
+        validate_password(password, user=_PasswordOwner(email=email, name=name))
     except DjangoValidationError as error:
-        raise InvalidInputError(" ".join(error.messages), code="password_invalid", field="password") from None
+        raise InvalidInputError(" ".join(error.messages), code="password_invalid", field=field) from None
+
+
+def _check_email_domain(email: str) -> None:
+    allowed = settings.ALLOWED_EMAIL_DOMAINS
+    if allowed and email.rpartition("@")[2] not in allowed:
+        raise InvalidInputError(
+            f"Register with your university email address ({', '.join(allowed)}).",
+            code="email_domain_not_allowed",
+            field="email",
+        )
 
 
 def register_user(
-    *, email: str, password: str, name: str, role: Role = Role.STUDENT, actor_id: str | None = None
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: Role = Role.STUDENT,
+    actor_id: str | None = None,
+    self_registered: bool = False,
 ) -> User:
-    """Create a user; the email claim and the user item are written in one transaction."""
+    """Create a user; the email claim and the user item are written in one transaction.
+
+    A student registering themselves (`self_registered`, the API's registration) must use an allowed
+    domain and, when EMAIL_VERIFICATION_REQUIRED, confirm the address from the email sent here before
+    enrolling. Users an admin creates (the admin, create_user, imports) are taken as verified.
+    """
     email = normalize_email(email)
-    _validate_password(password)
+    if self_registered:
+        _check_email_domain(email)
+    validate_new_password(password, email=email, name=name)
     now = timezone.now()
     user = User(
         user_id=new_id(),
@@ -50,6 +93,8 @@ def register_user(
         role=Role(role).value,
         password_hash=make_password(password),
         is_active=True,
+        email_verified=not self_registered,
+        token_version=0,
         revision=1,
         created_at=now,
         updated_at=now,
@@ -76,101 +121,66 @@ def register_user(
         before=None,
         after=user_account(user),
     )
+    if self_registered and settings.EMAIL_VERIFICATION_REQUIRED:
+        send_account_email(user, kind="verify_email")
     return user
+
+
+def send_account_email(user: User, *, kind: str) -> None:
+    """Queue an email with a link (verify_email, password_reset). The worker builds the link's token
+    when it sends, so no secret travels in the task's arguments or rests in the outbox."""
+    dispatch(send_account_email_task, event_id=new_event_id(), kind=kind, user_id=user.user_id)
 
 
 # Compared against when the email is unknown, so both paths cost one hash (no user enumeration by timing).
 _DUMMY_PASSWORD_HASH: str | None = None
 
 
-def authenticate(*, email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+def check_credentials(*, email: str, password: str) -> tuple[User | None, bool]:
+    """The user with this email (None if unknown) and whether the password is theirs and they are
+    active. Costs one password hash either way, so timing does not tell which emails exist."""
     global _DUMMY_PASSWORD_HASH
     user = user_by_email(email=email)
     if user is None:
         if _DUMMY_PASSWORD_HASH is None:
             _DUMMY_PASSWORD_HASH = make_password(uuid.uuid4().hex)
         check_password(password, _DUMMY_PASSWORD_HASH)
-        return None
-    if not check_password(password, user.password_hash) or not user.is_active:
-        return None
-    return user
+        return None, False
+    return user, bool(check_password(password, user.password_hash) and user.is_active)
 
 
-def sign_in(*, email: str, password: str) -> dict[str, object]:
-    """Access and refresh tokens with the profile, or 401 invalid_credentials."""
-    user = authenticate(email=email, password=password)
-    if user is None:
+def sign_in(*, email: str, password: str, client_address: str) -> dict[str, object]:
+    """Access and refresh tokens with the profile, or 401 invalid_credentials; both are audited."""
+    user, valid = check_credentials(email=email, password=password)
+    if user is None or not valid:
+        announce_sign_in(
+            user_id=user.user_id if user else None,
+            action="sign_in_failed",
+            kind=SignInKind.API,
+            client_address=client_address,
+            email=None if user else normalize_email(email)[:254],
+        )
         raise AuthenticationError()
-    return {
-        "access": issue_token(user_id=user.user_id, role=user.role, token_type="access"),
-        "refresh": issue_token(user_id=user.user_id, role=user.role, token_type="refresh"),
-        "user": user_profile(user),
-    }
-
-
-def refresh_access_token(*, refresh_token: str) -> str:
-    """A new access token; the user is read again so deactivation and role changes take effect."""
-    try:
-        claims = decode_token(refresh_token, expected_type="refresh")
-    except TokenError as error:
-        raise AuthenticationError(error.detail, code=error.code) from None
-    user = user_by_id(user_id=claims.user_id)
-    if user is None or not user.is_active:
-        raise AuthenticationError("This account is not active.", code="token_invalid")
-    return issue_token(user_id=user.user_id, role=user.role, token_type="access")
+    return api_sign_in(user, client_address=client_address)
 
 
 def update_profile(*, user_id: str, name: str, actor_id: str) -> User:
-    return _update_user(_user_or_404(user_id), [User.name.set(name.strip())], actor_id=actor_id)
-
-
-def _user_or_404(user_id: str) -> User:
-    user = user_by_id(user_id=user_id)
-    if user is None:
-        raise NotFoundError("User not found.", code="user_not_found")
-    return user
-
-
-def _update_user(user: User, actions: list[Action], *, actor_id: str) -> User:
-    """Apply `actions` to a user read just before, bump its revision and announce the change."""
-    before = user_account(user)
-    try:
-        user.update(
-            actions=[*actions, User.updated_at.set(timezone.now()), User.revision.add(1)],
-            condition=User.user_id.exists(),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFoundError("User not found.", code="user_not_found") from None
-        raise
-    announce(
-        user_changed,
-        sender=User,
-        user_id=user.user_id,
-        action="updated",
-        actor_id=actor_id,
-        revision=int(user.revision),
-        before=before,
-        after=user_account(user),
-    )
-    return user
+    return update_user(user_or_404(user_id), [User.name.set(name.strip())], actor_id=actor_id)
 
 
 def change_user(*, actor: Actor, user_id: str, name: str, role: Role, is_active: bool) -> User:
     """An admin changes a user's name, role or active flag (promoting, demoting, deactivating).
 
-    Access tokens carry the role, so API requests see a new role or a deactivation when the user's
-    access token expires (JWT_ACCESS_LIFETIME_SECONDS); refreshing it re-reads the user at once.
+    A new role or a deactivation bumps the token version: the user's tokens and admin sessions end at
+    their next request, and they sign in again under the new role.
     """
     if not actor.is_admin:
         raise PermissionDeniedError("Only admins can change users.")
-    user = _user_or_404(user_id)
+    user = user_or_404(user_id)
     if user_id == actor.user_id and (Role(role) != Role.ADMIN or not is_active):
         # The last admin could otherwise lock everyone out of the admin site.
         raise InvalidInputError("You cannot remove your own admin access.", code="own_access", field="role")
-    return _update_user(
-        user,
-        [User.name.set(name.strip()), User.role.set(Role(role).value), User.is_active.set(is_active)],
-        actor_id=actor.user_id,
-    )
+    actions = [User.name.set(name.strip()), User.role.set(Role(role).value), User.is_active.set(is_active)]
+    if Role(role).value != user.role or bool(is_active) != bool(user.is_active):
+        actions.append(User.token_version.add(1))
+    return update_user(user, actions, actor_id=actor.user_id)

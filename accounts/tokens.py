@@ -1,8 +1,9 @@
 """JWT access and refresh tokens (HS256).
 
-An access token carries the user id and role, so authenticating a request costs no DynamoDB read.
-The price: a role change or deactivation reaches a user's open sessions when their access token
-expires (JWT_ACCESS_LIFETIME_SECONDS), because refresh re-reads the user.
+Both carry the user's token version (`ver`) and their sign-in's id (`sid`). An access token also
+carries the role, but authentication checks the version against the cached user entry on every
+request (accounts/authentication.py), so bumping the version ends every token at once. A refresh
+token's `jti` is the one its sign-in expects next: refresh tokens rotate on every use.
 """
 
 from __future__ import annotations
@@ -31,9 +32,24 @@ class TokenClaims:
     user_id: str
     role: str
     token_type: TokenType
+    token_version: int
+    sign_in_id: str
+    jti: str
 
 
-def issue_token(*, user_id: str, role: str, token_type: TokenType) -> str:
+def new_token_id() -> str:
+    return uuid.uuid4().hex
+
+
+def issue_token(
+    *,
+    user_id: str,
+    role: str,
+    token_type: TokenType,
+    token_version: int,
+    sign_in_id: str,
+    jti: str | None = None,
+) -> str:
     lifetime = settings.JWT_ACCESS_LIFETIME_SECONDS if token_type == "access" else settings.JWT_REFRESH_LIFETIME_SECONDS
     now = datetime.now(UTC)
     payload = {
@@ -41,9 +57,11 @@ def issue_token(*, user_id: str, role: str, token_type: TokenType) -> str:
         "sub": user_id,
         "role": role,
         "type": token_type,
+        "ver": token_version,
+        "sid": sign_in_id,
         "iat": now,
         "exp": now + timedelta(seconds=lifetime),
-        "jti": uuid.uuid4().hex,
+        "jti": jti or new_token_id(),
     }
     return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
 
@@ -55,12 +73,23 @@ def decode_token(token: str, *, expected_type: TokenType) -> TokenClaims:
             settings.JWT_SIGNING_KEY,
             algorithms=[ALGORITHM],
             issuer=settings.JWT_ISSUER,
-            options={"require": ["exp", "iat", "sub", "type", "iss"]},
+            options={"require": ["exp", "iat", "sub", "type", "iss", "ver", "sid", "jti"]},
         )
     except jwt.ExpiredSignatureError:
         raise TokenError("The token has expired.", "token_expired") from None
     except jwt.PyJWTError:
         raise TokenError("The token is not valid.", "token_invalid") from None
-    if payload.get("type") != expected_type or not isinstance(payload.get("sub"), str):
+    fields = (payload.get("sub"), payload.get("sid"), payload.get("jti"))
+    if payload.get("type") != expected_type or not all(isinstance(value, str) for value in fields):
         raise TokenError(f"This is not an {expected_type} token.", "token_invalid")
-    return TokenClaims(user_id=payload["sub"], role=str(payload.get("role", "")), token_type=expected_type)
+    version = payload.get("ver")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TokenError("The token is not valid.", "token_invalid")
+    return TokenClaims(
+        user_id=payload["sub"],
+        role=str(payload.get("role", "")),
+        token_type=expected_type,
+        token_version=version,
+        sign_in_id=payload["sid"],
+        jti=payload["jti"],
+    )

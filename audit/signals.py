@@ -94,3 +94,23 @@ def audit_semester_change(*, semester_id: int, action: str, actor_id: str, befor
 
 def audit_user_change(*, user_id: str, action: str, actor_id: str, before: Any, after: Any, **_: Any) -> None:
     _queue(entity_type="user", entity_id=user_id, action=action, actor_id=actor_id, before=before, after=after)
+
+
+def audit_sign_in_event(*, user_id: str | None, action: str, actor_id: str, detail: dict[str, Any], **_: Any) -> None:
+    """Sign-ins and their ends in the user's history; a failed sign-in with an unknown email under
+    that email (its `actor_id` is the client address, which finds everything one address tried)."""
+    entity_type, entity_id = ("user", user_id) if user_id else ("email", str(detail.get("email", "unknown")))
+    _queue(entity_type=entity_type, entity_id=entity_id, action=action, actor_id=actor_id, before=None, after=detail)
+
+
+def audit_roster_export(*, actor_id: str, course_ids: list[str], channel: str, **_: Any) -> None:
+    """A roster export carries students' personal data out of the system: whose, and who took it."""
+    for course_id in course_ids:
+        _queue(
+            entity_type="course",
+            entity_id=course_id,
+            action="roster_exported",
+            actor_id=actor_id,
+            before=None,
+            after={"channel": channel},
+        )

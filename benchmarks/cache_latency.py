@@ -65,7 +65,13 @@ def client_for(base_url: str, email: str) -> Client:
     if user is None:
         raise SystemExit(f"{email} does not exist: run this against `make run` (demo data).")
     parsed = urlparse(base_url)
-    token = issue_token(user_id=user.user_id, role=user.role, token_type="access")
+    token = issue_token(
+        user_id=user.user_id,
+        role=user.role,
+        token_type="access",
+        token_version=int(user.token_version),
+        sign_in_id="cache-latency",
+    )
     return Client(parsed.hostname or "127.0.0.1", parsed.port or 80, token)
 
 

@@ -217,11 +217,11 @@ def course_roster_csv(request: HttpRequest, course_id: str) -> HttpResponse:
         return missing_object_redirect(
             request, name="Course", object_id=course_id, list_url=admin_url("courses_course_changelist")
         )
-    return roster_csv_response([course_id], filename=roster_filename(course))
+    return roster_csv_response([course_id], filename=roster_filename(course), actor_id=actor_of(request).user_id)
 
 
 def export_rosters(request: HttpRequest, course_ids: list[str]) -> HttpResponse:
-    return roster_csv_response(course_ids, filename="rosters.csv")
+    return roster_csv_response(course_ids, filename="rosters.csv", actor_id=actor_of(request).user_id)
 
 
 admin_site.register_list_action(

@@ -16,6 +16,10 @@ transcript_recorded(sender=Transcript, user_id, actor_id, courses, source)
     changing: transfer credit, or rows of a completion import the student was not enrolled for.
     courses is a list of {course_code, semester_id} (semester_id 0 for transfer credit); source is
     "transfer_credit" or "completion_import".
+
+roster_exported(sender=Enrollment, actor_id, course_ids, channel)
+    Sent when rosters (students' names and emails) leave the system as a CSV file; channel is
+    "admin".
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from enrollments.serializers import enrollment_representation
 
 enrollment_changed = Signal()
 transcript_recorded = Signal()
+roster_exported = Signal()
 
 # The actions of a place on a waitlist changing: the course's waitlist order changes with them.
 WAITLIST_ACTIONS = frozenset({"waitlisted", "waitlist_left", "promoted", "waitlist_skipped", "waitlist_expired"})

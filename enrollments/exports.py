@@ -1,5 +1,6 @@
 """Rosters as CSV for the admin: streamed a page of 100 students at a time, so a large course (or many
-selected courses) never sits whole in memory, and the first rows leave before the last are read."""
+selected courses) never sits whole in memory, and the first rows leave before the last are read.
+Every export is in the audit log (roster_exported)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from django.http import StreamingHttpResponse
 
 from accounts.selectors import cached_profiles
+from courseproject.background.events import announce
 from courses.models import Course
 from courses.selectors import course_by_id
-from enrollments.models import EnrollmentStatus
+from enrollments.events import roster_exported
+from enrollments.models import Enrollment, EnrollmentStatus
 from enrollments.selectors import enrollment_models_for_course
 
 ROSTER_COLUMNS = ["course_code", "semester_id", "course_id", "student_name", "student_email", "user_id", "enrolled_at"]
@@ -71,7 +74,8 @@ def _rosters(course_ids: list[str]) -> Iterator[list[Any]]:
             yield from roster_rows(course)
 
 
-def roster_csv_response(course_ids: list[str], *, filename: str) -> StreamingHttpResponse:
+def roster_csv_response(course_ids: list[str], *, filename: str, actor_id: str) -> StreamingHttpResponse:
+    announce(roster_exported, sender=Enrollment, actor_id=actor_id, course_ids=list(course_ids), channel="admin")
     response = StreamingHttpResponse(_csv_lines(_rosters(course_ids)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

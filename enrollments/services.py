@@ -67,6 +67,10 @@ def enroll(
     if actor.is_admin and student_id is not None:
         user_id = student_id
     elif actor.is_student and student_id in (None, actor.user_id):
+        if settings.EMAIL_VERIFICATION_REQUIRED and not actor.email_verified:
+            raise PermissionDeniedError(
+                "Confirm your email address (the link we emailed you) before you enroll.", code="email_unverified"
+            )
         user_id = actor.user_id
     else:
         raise PermissionDeniedError("Only students can enroll in courses.")

@@ -167,11 +167,20 @@ class Person:
         return Actor(user_id=self.user.user_id, role=self.user.role)
 
 
+def access_token(user: User) -> str:
+    """An access token under the user's current token version, as a sign-in would issue."""
+    return issue_token(
+        user_id=user.user_id,
+        role=user.role,
+        token_type="access",
+        token_version=int(user.token_version),
+        sign_in_id="test-sign-in",
+    )
+
+
 def authenticated_client(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {issue_token(user_id=user.user_id, role=user.role, token_type='access')}"
-    )
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user)}")
     return client
 
 

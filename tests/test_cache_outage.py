@@ -99,6 +99,33 @@ class TestRedisOutage:
         assert elapsed < 20 * settings.CACHES["default"]["OPTIONS"]["SOCKET_TIMEOUT"] / 2
         time.sleep(3)
 
+    def test_a_revoked_token_is_refused_while_redis_is_down(self, own_redis, make_person, make_course):
+        server, _ = own_redis
+        course = make_course()
+        student = make_person(Role.STUDENT)
+        url = f"/api/courses/{course.course_id}"
+        assert student.client.get(url).status_code == 200
+        server.stop()
+        # Revoked while Redis is away: the write-through misses, the check reads DynamoDB.
+        assert student.client.post("/api/auth/logout", {"all": True}, format="json").status_code == 204
+        for _ in range(3):
+            assert student.client.get(url).status_code == 401
+            assert (
+                student.client.post("/api/enrollments", {"course_id": course.course_id}, format="json").status_code
+                == 401
+            )
+
+    def test_a_revocation_redis_missed_holds_when_redis_answers_again(self, own_redis, make_person, make_course):
+        """The cached token version must not let a revoked token back in after a partition."""
+        course = make_course()
+        student = make_person(Role.STUDENT)
+        url = f"/api/courses/{course.course_id}"
+        assert student.client.get(url).status_code == 200
+        get_redis_connection("default").client_pause(1500, all=True)
+        assert student.client.post("/api/auth/logout", {"all": True}, format="json").status_code == 204
+        time.sleep(1.6)
+        assert student.client.get(url).status_code == 401
+
     def test_writes_and_sign_in_succeed_while_redis_is_down(self, own_redis, make_person, make_course):
         server, _ = own_redis
         course = make_course()

@@ -63,12 +63,26 @@ class RegistrationAdminSite(AdminSite):
         self.recent_actions: Callable[[HttpRequest], dict[str, Any]] | None = None
         # Who may sign in and how: set by accounts/admin.py (use_sign_in), which owns the users.
         self._sign_in: Callable[[HttpRequest, Any], None] | None = None
+        self._sign_out: Callable[[HttpRequest], None] | None = None
 
-    def use_sign_in(self, *, form_class: type[forms.Form], sign_in: Callable[[HttpRequest, Any], None]) -> None:
-        """The login form (taking the request and the POST data; `get_user()` after validation) and
-        what signing that user in means."""
+    def use_sign_in(
+        self,
+        *,
+        form_class: type[forms.Form],
+        sign_in: Callable[[HttpRequest, Any], None],
+        sign_out: Callable[[HttpRequest], None],
+    ) -> None:
+        """The login form (taking the request and the POST data; `get_user()` after validation), what
+        signing that user in means, and what ending the session means server-side."""
         self.login_form = form_class
         self._sign_in = sign_in
+        self._sign_out = sign_out
+
+    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Django's LogoutView signs out on POST only (a GET link must not); it then flushes the cookie.
+        if request.method == "POST" and self._sign_out is not None:
+            self._sign_out(request)
+        return super().logout(request, extra_context)
 
     def register_section(self, section: Section) -> None:
         self._sections.append(section)

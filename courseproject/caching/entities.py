@@ -14,6 +14,7 @@ from collections.abc import Callable
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
+from courseproject.caching import riders
 from courseproject.caching.connection import gate
 from courseproject.caching.entries import (
     acquire_lock,
@@ -118,11 +119,15 @@ def cached_entity(key: CacheKey, *, load: EntityLoad) -> tuple[bytes | None, boo
     client = gate.client()
     entry = None
     if client is not None:
+        rider = riders.take()
         try:
-            entry = decode(client.get(key.name))
+            raw, *rider_value = client.mget(key.name, *([rider.key] if rider else []))
         except RedisError as error:
             gate.failed(error)
-            client = None
+            client, raw, rider_value = None, None, [None]
+        if rider is not None:
+            rider.settle(rider_value[0])
+        entry = decode(raw)
     if client is None:
         return load_payload(), False
 

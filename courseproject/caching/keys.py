@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-SCHEMA_VERSION = "v3"
+SCHEMA_VERSION = "v4"
 
 # Families of values, each with a TTL (seconds) from settings.CACHE_TTLS.
 COURSE_DETAIL = "course_detail"
@@ -23,6 +23,7 @@ INSTRUCTOR_COURSES = "instructor_courses"
 MY_ENROLLMENTS = "my_enrollments"
 ROSTER = "roster"
 USER_PROFILE = "user_profile"
+USER_AUTH = "user_auth"
 SEMESTER = "semester"
 SEMESTER_LIST = "semester_list"
 FAMILIES = (
@@ -34,6 +35,7 @@ FAMILIES = (
     MY_ENROLLMENTS,
     ROSTER,
     USER_PROFILE,
+    USER_AUTH,
     SEMESTER,
     SEMESTER_LIST,
 )
@@ -82,6 +84,11 @@ def course_waitlist(course_id: str) -> CacheKey:
 
 def user_profile(user_id: str) -> CacheKey:
     return CacheKey(USER_PROFILE, _key("user", user_id))
+
+
+def user_auth(user_id: str) -> CacheKey:
+    """What authentication checks on every request: token version, active flag, role, verification."""
+    return CacheKey(USER_AUTH, _key("auth", user_id))
 
 
 def semester(semester_id: int) -> CacheKey:
@@ -146,3 +153,9 @@ def lock(key: CacheKey) -> str:
 def hot_semesters() -> str:
     """Semesters browsed lately, scored by when (courses/warming.py keeps them warm)."""
     return _key("metrics", "hot-semesters")
+
+
+def throttle_bucket(scope: str, ident: str) -> str:
+    """A rate limit's token bucket (courseproject/throttling.py): one per scope and client address,
+    user or email digest."""
+    return _key("throttle", scope, ident)

@@ -16,6 +16,7 @@ from django.conf import settings
 from redis import Redis
 from redis.exceptions import RedisError
 
+from courseproject.caching import riders
 from courseproject.caching.connection import bump_generation, gate, invalidate
 from courseproject.caching.entries import (
     Entry,
@@ -85,18 +86,33 @@ def _load_and_store_page(
     return payload, bool(stored)
 
 
+def _read_page(client: Redis, key: CacheKey, generation_key: str) -> tuple[bytes | None, bytes] | None:
+    """The page and its list's generation in one round trip, with the request's rider (its token
+    check) if it has one; None if Redis failed."""
+    rider = riders.take()
+    try:
+        raw, generation, *rider_value = client.mget(key.name, generation_key, *([rider.key] if rider else []))
+    except RedisError as error:
+        gate.failed(error)
+        if rider is not None:
+            rider.settle(None)
+        return None
+    if rider is not None:
+        rider.settle(rider_value[0])
+    try:
+        return raw, generation if generation is not None else _current_generation(client, generation_key)
+    except RedisError as error:
+        gate.failed(error)
+        return None
+
+
 def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]) -> tuple[bytes, bool]:
     """The JSON bytes of a list page and whether they came from Redis (current), else loaded once."""
     client = gate.client()
-    if client is None:
+    read = _read_page(client, key, generation_key) if client is not None else None
+    if read is None:
         return load(), False
-    try:
-        raw, generation = client.mget(key.name, generation_key)
-        if generation is None:
-            generation = _current_generation(client, generation_key)
-    except RedisError as error:
-        gate.failed(error)
-        return load(), False
+    raw, generation = read
 
     def is_current(entry: Entry) -> bool:
         return entry.generation == generation

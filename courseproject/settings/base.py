@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ImproperlyConfigured
 
 from courseproject.ids import semester_of
+from courseproject.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -61,6 +62,16 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate such as 30/min or 20/15min (courseproject/rates.py), checked now."""
+    raw = env_str(name, default) or default
+    try:
+        parse_rate(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from None
+    return raw
 
 
 def env_time_zone(name: str, default: str) -> str:
@@ -111,6 +122,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "courseproject.observability.request_log.RequestMetricsMiddleware",
+    # Cache-Control: no-store on every API answer, errors included (profiles, enrollments, rosters, tokens).
+    "courseproject.api.no_store.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,6 +136,8 @@ MIDDLEWARE = [
     "courseproject.adminsite.outage.AdminOutageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: settles a read's token check that no cached read took before the answer leaves.
+    "accounts.authentication.TokenCheckMiddleware",
 ]
 
 ROOT_URLCONF = "courseproject.urls"
@@ -154,14 +169,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Admin sessions are signed cookies: every app instance can read them and no table or cache holds
-# them. They last ADMIN_SESSION_SECONDS; signing out, a password change, a demotion or a
-# deactivation ends them (accounts/admin_sign_in.py). Only /admin/ ever receives them.
+# Admin sessions are signed cookies naming a SignIn item, which every admin request reads: signing
+# out ends it server-side, and a password change, a demotion, a deactivation or "sign out
+# everywhere" ends it too (accounts/admin_sign_in.py). They last ADMIN_SESSION_SECONDS. Only /admin/
+# ever receives them, and never from another site's page (SameSite=Strict).
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_SECONDS", 8 * 3600, minimum=60)
 SESSION_COOKIE_PATH = "/admin/"
 SESSION_COOKIE_NAME = "admin_session"
+SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_PATH = "/admin/"
+CSRF_COOKIE_SAMESITE = "Strict"
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
 # The API has no trailing slashes; redirecting a POST would lose its body.
@@ -207,7 +225,8 @@ CACHES = {
                 "max_connections": env_int("REDIS_MAX_CONNECTIONS", 50, minimum=1),
                 "protocol": 2,
             },
-            # A Redis outage must slow requests down, not fail them (throttling fails open).
+            # A Redis outage must slow requests down, not fail them. (Throttles talk to Redis through
+            # courseproject/throttling.py, which counts in memory while Redis is away.)
             "IGNORE_EXCEPTIONS": True,
         },
     }
@@ -229,6 +248,7 @@ CACHE_TTLS = {
         "my_enrollments": 600,
         "roster": 300,
         "user_profile": 3600,
+        "user_auth": 3600,
         "semester": 3600,
         "semester_list": 600,
     }.items()
@@ -243,8 +263,10 @@ CACHE_ERROR_LOG_INTERVAL_SECONDS = env_float("CACHE_ERROR_LOG_INTERVAL_SECONDS",
 CACHE_GSI_SETTLE_SECONDS = env_int("CACHE_GSI_SETTLE_SECONDS", 2)
 # How long a request waits for another process to load a missing key before loading it itself.
 CACHE_LOCK_WAIT_SECONDS = env_float("CACHE_LOCK_WAIT_SECONDS", 1.0)
-# If set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>".
+# If set, GET /metrics requires "Authorization: Bearer <METRICS_TOKEN>". METRICS_ENABLED=false
+# answers 404 instead (production's default without a token).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 
 # The broker is its own Redis: the cache's evicts keys under memory pressure, a broker must never.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6393/0")
@@ -320,6 +342,8 @@ CLOUDWATCH_NAMESPACE = env_str("CLOUDWATCH_NAMESPACE", "CourseRegistration")
 CLOUDWATCH_PUSH_INTERVAL_SECONDS = env_int("CLOUDWATCH_PUSH_INTERVAL_SECONDS", 60, minimum=10)
 DEPLOY_ENVIRONMENT = env_str("DEPLOY_ENVIRONMENT", "local")
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 7 * 365, minimum=1)
+# `manage.py seed_demo` may run (production refuses it: its accounts have a published password).
+SEED_DEMO_ALLOWED = True
 
 # --- Email -------------------------------------------------------------------------------------
 
@@ -342,12 +366,38 @@ JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
 JWT_ACCESS_LIFETIME_SECONDS = env_int("JWT_ACCESS_LIFETIME_SECONDS", 15 * 60, minimum=30)
 JWT_REFRESH_LIFETIME_SECONDS = env_int("JWT_REFRESH_LIFETIME_SECONDS", 7 * 24 * 3600, minimum=60)
 JWT_ISSUER = env_str("JWT_ISSUER", "course-registration")
+# Two refreshes with one refresh token this close together (two tabs) both succeed; a rotated token
+# used later revokes every sign-in of the user. At most 10 s: longer would help a thief.
+REFRESH_REUSE_GRACE_SECONDS = min(env_int("REFRESH_REUSE_GRACE_SECONDS", 10, minimum=0), 10)
 
-# Sign-in attempts per client address and email; registrations per client address.
-LOGIN_THROTTLE_RATE = env_str("LOGIN_THROTTLE_RATE", "10/min")
-REGISTER_THROTTLE_RATE = env_str("REGISTER_THROTTLE_RATE", "60/hour")
+# Links in account emails lead to the registration site's pages, which POST their token to the API.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password")
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=60)
+EMAIL_VERIFICATION_URL = env_str("EMAIL_VERIFICATION_URL", "http://127.0.0.1:8000/verify-email")
+EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT_SECONDS", 3 * 24 * 3600, minimum=60)
+# Self-registered students confirm their address before they may enroll (production turns it on).
+EMAIL_VERIFICATION_REQUIRED = env_bool("EMAIL_VERIFICATION_REQUIRED", False)
+# Self-registration only with these email domains (comma-separated, exact); empty allows any.
+ALLOWED_EMAIL_DOMAINS = [domain.lower() for domain in env_list("ALLOWED_EMAIL_DOMAINS", "")]
+
+# Throttles (accounts/throttling.py), token buckets in the cache Redis. Sign-in attempts per client
+# address whatever the email (a campus sits behind a few NAT addresses), and failed sign-ins per
+# account whatever the address: together no request spends a password hash unthrottled.
+LOGIN_ADDRESS_THROTTLE_RATE = env_rate("LOGIN_ADDRESS_THROTTLE_RATE", "300/min")
+LOGIN_FAILURE_THROTTLE_RATE = env_rate("LOGIN_FAILURE_THROTTLE_RATE", "20/15min")
+REGISTER_THROTTLE_RATE = env_rate("REGISTER_THROTTLE_RATE", "60/hour")
+PASSWORD_RESET_THROTTLE_RATE = env_rate("PASSWORD_RESET_THROTTLE_RATE", "5/hour")
+# Writes per user (enroll, drop, waitlist joins and leaves, course writes): the rate, and how many
+# may come at once. A registration rush needs a handful; a loop of enroll and drop is stopped.
+WRITE_THROTTLE_RATE = env_rate("WRITE_THROTTLE_RATE", "30/min")
+WRITE_THROTTLE_BURST = env_int("WRITE_THROTTLE_BURST", 15, minimum=1)
+# Instructors and admins edit many courses in a sitting.
+STAFF_WRITE_THROTTLE_RATE = env_rate("STAFF_WRITE_THROTTLE_RATE", "120/min")
+STAFF_WRITE_THROTTLE_BURST = env_int("STAFF_WRITE_THROTTLE_BURST", 60, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
+    # Compared with the email (and its local part) and the name (accounts/services.py _PasswordOwner).
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -359,8 +409,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["courseproject.api.rendering.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["courseproject.api.rendering.LimitedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["courseproject.api.parsing.LimitedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "courseproject.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "courseproject.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "UNAUTHENTICATED_TOKEN": None,

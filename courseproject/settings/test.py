@@ -23,9 +23,16 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.Email
 # Hashing strength is not under test; PBKDF2 would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Throttling is exercised by its own test with a low rate.
-LOGIN_THROTTLE_RATE = "100000/min"
+# Throttling is exercised by its own tests with low rates (tests/test_throttling.py); the others sign
+# in from one address and fire writes in parallel, also across gunicorn processes (tests/e2e/*races*).
+LOGIN_ADDRESS_THROTTLE_RATE = "100000/min"
+LOGIN_FAILURE_THROTTLE_RATE = "100000/min"
 REGISTER_THROTTLE_RATE = "100000/min"
+PASSWORD_RESET_THROTTLE_RATE = "100000/min"
+WRITE_THROTTLE_RATE = "100000/min"
+WRITE_THROTTLE_BURST = 100000
+STAFF_WRITE_THROTTLE_RATE = "100000/min"
+STAFF_WRITE_THROTTLE_BURST = 100000
 
 # DynamoDB Local's indexes are updated with the table: there is no lag to wait out.
 CACHE_GSI_SETTLE_SECONDS = 0

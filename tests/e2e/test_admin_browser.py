@@ -18,10 +18,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from accounts.models import Role
-from accounts.tokens import issue_token
 from devstack.services import RUN_DIR
 from enrollments import services as enrollment_services
-from tests.conftest import TEST_PASSWORD, unique_semester
+from tests.conftest import TEST_PASSWORD, access_token, unique_semester
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +92,7 @@ def test_an_admin_edits_a_course_in_the_browser_and_the_api_serves_it(
     course = make_course(semester_id=semester, title="Before the Browser", capacity=30, course_code="BR 101")
     enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
     api = requests.Session()
-    api.headers["Authorization"] = f"Bearer {issue_token(user_id=student.user_id, role='student', token_type='access')}"
+    api.headers["Authorization"] = f"Bearer {access_token(student.user)}"
     assert api.get(f"{gunicorn_url}/api/courses/{course.course_id}").json()["title"] == "Before the Browser"
 
     visit = Visit(browser, gunicorn_url)

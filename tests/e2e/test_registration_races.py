@@ -15,9 +15,8 @@ import pytest
 import requests
 
 from accounts.models import Role
-from accounts.tokens import issue_token
 from enrollments.models import Enrollment, EnrollmentStatus, Schedule
-from tests.conftest import open_semester, unique_email
+from tests.conftest import access_token, open_semester, unique_email
 from tests.e2e.test_stack import signed_in_session
 
 pytestmark = pytest.mark.e2e
@@ -124,9 +123,7 @@ def test_a_window_an_admin_just_closed_holds_on_every_worker_process(gunicorn_ur
     for _ in range(8):
         assert session.get(f"{gunicorn_url}/api/semesters/{semester_id}").status_code == 200
     admin_session = requests.Session()
-    admin_session.headers["Authorization"] = (
-        f"Bearer {issue_token(user_id=admin.user_id, role='admin', token_type='access')}"
-    )
+    admin_session.headers["Authorization"] = f"Bearer {access_token(admin.user)}"
     later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     changed = admin_session.patch(f"{gunicorn_url}/api/semesters/{semester_id}", json={"registration_opens_at": later})
     assert changed.status_code == 200, changed.text

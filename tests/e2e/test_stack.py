@@ -11,11 +11,10 @@ import requests
 from django.conf import settings
 
 from accounts.models import Role
-from accounts.tokens import issue_token
 from courseproject.celery import app
 from courseproject.observability import counters
 from courses.models import Course
-from tests.conftest import TEST_PASSWORD, unique_email
+from tests.conftest import TEST_PASSWORD, access_token, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -89,9 +88,7 @@ def test_a_write_is_visible_to_every_worker_at_once(gunicorn_url, make_person, m
 
     assert titles() == {"Before"}  # every worker has read (and cached) it
     writer = requests.Session()
-    writer.headers["Authorization"] = (
-        f"Bearer {issue_token(user_id=instructor.user_id, role='instructor', token_type='access')}"
-    )
+    writer.headers["Authorization"] = f"Bearer {access_token(instructor.user)}"
     assert writer.patch(detail_url, json={"title": "After"}).status_code == 200
     assert titles() == {"After"}
 

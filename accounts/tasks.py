@@ -1,0 +1,64 @@
+"""Account emails with a link: verify an address, reset a password. Sent once per request for one
+(the email ledger), with the link's token built here at send time: a secret never travels in task
+arguments, logs or the outbox, and a reset link made now reflects the password as it is now."""
+
+from __future__ import annotations
+
+import uuid
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.links import email_verification_token, link, password_reset_token
+from accounts.models import User
+from accounts.selectors import user_by_id
+from courseproject.background import ledger
+from courseproject.background.reliable import RetryLater, background_task
+
+SUBJECTS = {
+    "verify_email": "Confirm your email address for course registration",
+    "password_reset": "Reset your course registration password",
+}
+
+
+def _link_for(kind: str, user: User) -> str:
+    if kind == "verify_email":
+        return link(settings.EMAIL_VERIFICATION_URL, email_verification_token(user))
+    return link(settings.PASSWORD_RESET_URL, password_reset_token(user))
+
+
+@background_task("accounts.send_account_email")
+def send_account_email(*, event_id: str, kind: str, user_id: str) -> str:
+    """Returns what happened, for logs and tests (never the link)."""
+    if kind not in SUBJECTS:
+        return f"unknown kind {kind!r}"
+    ledger_key = f"email:{kind}:{event_id}"
+    owner = uuid.uuid4().hex
+    claim = ledger.claim(ledger_key, owner=owner, lease_seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    if claim == ledger.Claim.DONE:
+        return "already sent"
+    if claim == ledger.Claim.BUSY:
+        raise RetryLater(f"{ledger_key} is being sent by another worker")
+    user = user_by_id(user_id=user_id)
+    if user is None or not user.is_active or (kind == "verify_email" and user.email_verified):
+        ledger.complete(ledger_key, owner=owner)
+        return "not needed"
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    days = settings.EMAIL_VERIFICATION_TIMEOUT // 86400
+    context = {"user": user, "link": _link_for(kind, user), "hours": hours, "days": days}
+    message = EmailMultiAlternatives(
+        subject=SUBJECTS[kind],
+        body=render_to_string(f"accounts/email/{kind}.txt", context),
+        to=[formataddr((user.name, user.email))],
+        headers={"X-Course-Registration-Event": event_id},
+    )
+    message.attach_alternative(render_to_string(f"accounts/email/{kind}.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:
+        ledger.release(ledger_key, owner=owner)
+        raise
+    ledger.complete(ledger_key, owner=owner)
+    return "sent"
