@@ -42,9 +42,10 @@ def counters(stack: BenchStack) -> dict[str, float]:
     return {key.decode(): float(value) for key, value in stack.redis().hgetall(COUNTERS_KEY).items()}
 
 
-def cache_lookups(url: str) -> dict[str, tuple[int, int]]:
+def cache_lookups(url: str, *, metrics_token: str) -> dict[str, tuple[int, int]]:
     """Hits and misses by key family, all workers, from /metrics."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=60) as response:
+    request = urllib.request.Request(f"{url}/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
         body = response.read().decode()
     lookups: dict[str, tuple[int, int]] = {}
     for line in body.splitlines():
@@ -71,7 +72,7 @@ def snapshot(stack: BenchStack, server: ManagedProcess, *, cache_enabled: bool) 
         at=time.monotonic(),
         counters=counters(stack),
         # Without a cache there is nothing to count, and a saturated server would keep /metrics waiting.
-        lookups=cache_lookups(base_url(server)) if cache_enabled else {},
+        lookups=cache_lookups(base_url(server), metrics_token=stack.metrics_token) if cache_enabled else {},
         server_cpu=process_group_cpu_seconds(server.process.pid),
         dynamodb_cpu=process_group_cpu_seconds(stack.dynamodb.process.pid),
     )

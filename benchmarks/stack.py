@@ -40,6 +40,8 @@ class BenchStack:
     cache_port: int = field(default_factory=free_port)
     broker_port: int = field(default_factory=free_port)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    jwt_signing_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     supervisor: Supervisor = field(default_factory=Supervisor)
     dynamodb: ManagedProcess | None = None
 
@@ -52,6 +54,14 @@ class BenchStack:
         return {
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "DJANGO_SECRET_KEY": self.secret_key,
+            "JWT_SIGNING_KEY": self.jwt_signing_key,
+            # /metrics behind a token, as production serves it (server_figures.py sends it).
+            "METRICS_TOKEN": self.metrics_token,
+            # Clients connect to gunicorn directly: X-Forwarded-For is not to be trusted.
+            "NUM_PROXIES": "0",
+            # Links in account emails (none are sent: the email backend drops them).
+            "PASSWORD_RESET_URL": "http://127.0.0.1/reset-password",
+            "EMAIL_VERIFICATION_URL": "http://127.0.0.1/verify-email",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DYNAMODB_ENDPOINT_URL": f"http://127.0.0.1:{self.dynamodb_port}",
             "DYNAMODB_TABLE_PREFIX": "bench-",

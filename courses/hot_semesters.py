@@ -2,7 +2,8 @@
 
 Each process notes a semester in one Redis sorted set (scored by time) at most once per
 NOTE_INTERVAL_SECONDS: a list read costs a round trip only that rarely, and an hour's window
-(courses/warming.py) does not miss a semester for it.
+(courses/warming.py) does not miss a semester for it. Readers note only a semester with courses
+(courses/selectors.py): listing semester ids one to a million must not make warming load them all.
 """
 
 from __future__ import annotations

@@ -209,13 +209,19 @@ def semester_page_loader(
 
 
 def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
-    note_semester_read(semester_id)
     page_json, from_cache = cached_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),
         load=semester_page_loader(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
     )
-    return _with_current_seats_json(page_json, from_cache=from_cache)
+    page = orjson.loads(page_json)
+    if page["results"]:
+        # Only a semester with courses counts as browsed: listing unknown ids makes warming load nothing.
+        note_semester_read(semester_id)
+    if not from_cache:
+        return page_json
+    with_current_seats(page["results"], from_cache=True)
+    return dumps(page)
 
 
 def instructor_courses_json(*, instructor_id: str, limit: int, cursor: str | None) -> bytes:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsInstructorOrAdmin
+from accounts.throttling import WriteRateThrottle
 from courseproject.api.errors import InvalidInputError
 from courseproject.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from courseproject.api.rendering import JsonBytesResponse
@@ -50,6 +51,8 @@ def plain_semester_query(query_params: QueryDict) -> dict[str, int] | None:
 
 class CourseViewSet(viewsets.ViewSet):
     lookup_field = "course_id"
+    # Create, change and delete, per user; the lists and details (reads) pass untouched.
+    throttle_classes = [WriteRateThrottle]
 
     def get_permissions(self):
         permissions = super().get_permissions()

@@ -93,7 +93,8 @@ def main() -> int:
             )
         )
 
-        manage("create_indexes")
+        # Local tables are the models' alone: an index a model dropped (UsersByEmail) goes too.
+        manage("create_indexes", "--prune")
         manage("seed_demo")
         manage("backfill_semesters")
 

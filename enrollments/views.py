@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStudent
+from accounts.throttling import WriteRateThrottle
 from courseproject.api.rendering import JsonBytesResponse
 from courseproject.api.schema import PAGE_PARAMETERS, error_response, page_of
 from enrollments import completions, selectors, services
@@ -41,6 +42,8 @@ RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
 
 class EnrollmentViewSet(viewsets.ViewSet):
     lookup_field = "course_id"
+    # Enroll, drop, and joining or leaving a waitlist, per user; reads pass untouched.
+    throttle_classes = [WriteRateThrottle]
 
     def get_permissions(self):
         permissions = super().get_permissions()
@@ -159,6 +162,8 @@ class CourseRosterView(APIView):
 
 # POST /api/courses/{course_id}/completions: the course's instructor or an admin, after the drop deadline.
 class CourseCompletionsView(APIView):
+    throttle_classes = [WriteRateThrottle]
+
     @extend_schema(
         request=CompletionsSerializer,
         responses={

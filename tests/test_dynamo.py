@@ -8,7 +8,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from courseproject.dynamo.batch import batch_get
@@ -122,3 +122,59 @@ class TestCreateIndexes:
             {"AttributeName": "enrolled_at", "KeyType": "RANGE"},
         ]
         assert definitions[User.Meta.table_name]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+class TestPruneAndCheck:
+    @pytest.fixture
+    def users_table_with_the_old_email_index(self, monkeypatch):
+        """The Users table as deployments before had it: with UsersByEmail, which projected every
+        attribute (password hashes included) and which no model declares any more."""
+        table_name = f"test-users-{uuid.uuid4().hex[:8]}"
+        monkeypatch.setattr(User.Meta, "table_name", table_name)
+        definition = table_definition(User)
+        old_index = {
+            "IndexName": "UsersByEmail",
+            "KeySchema": [{"AttributeName": "email", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        dynamodb_client().create_table(
+            **{**definition, "GlobalSecondaryIndexes": [*definition["GlobalSecondaryIndexes"], old_index]}
+        )
+        return table_name
+
+    def index_names(self, table_name: str) -> set[str]:
+        return {index["IndexName"] for index in describe_table(table_name).get("GlobalSecondaryIndexes", [])}
+
+    def test_an_undeclared_index_is_left_in_place_unless_pruned(self, users_table_with_the_old_email_index):
+        table_name = users_table_with_the_old_email_index
+        output = io.StringIO()
+        call_command("create_indexes", stdout=output)
+        assert f"index UsersByEmail of {table_name}, which no model declares: left in place" in output.getvalue()
+
+        dry_run = io.StringIO()
+        call_command("create_indexes", "--prune", "--dry-run", stdout=dry_run)
+        assert f"plan  delete index UsersByEmail of {table_name}" in dry_run.getvalue()
+        assert self.index_names(table_name) == {"UsersByEmail", "UsersByRole"}
+
+        call_command("create_indexes", "--prune", stdout=io.StringIO())
+        assert self.index_names(table_name) == {"UsersByRole"}
+        again = io.StringIO()
+        call_command("create_indexes", "--prune", stdout=again)
+        assert "Nothing to do" in again.getvalue()
+
+    def test_check_reports_drift_and_changes_nothing(self, users_table_with_the_old_email_index):
+        table_name = users_table_with_the_old_email_index
+        output = io.StringIO()
+        with pytest.raises(CommandError, match="1 difference"):
+            call_command("create_indexes", "--check", stdout=output)
+        assert f"drift delete index UsersByEmail of {table_name}" in output.getvalue()
+        assert self.index_names(table_name) == {"UsersByEmail", "UsersByRole"}
+
+        call_command("create_indexes", "--prune", stdout=io.StringIO())
+        in_sync = io.StringIO()
+        call_command("create_indexes", "--check", stdout=in_sync)
+        assert "No drift" in in_sync.getvalue()
+
+    def test_no_model_projects_password_hashes_into_an_index(self):
+        for index_schema in User._get_schema()["global_secondary_indexes"]:
+            assert index_schema["projection"]["ProjectionType"] == "KEYS_ONLY", index_schema["index_name"]

@@ -194,3 +194,26 @@ def test_a_task_kept_in_the_outbox_is_relayed_under_the_request_id_it_was_publis
     relay_pending()
     relayed = {message.headers["id"]: message.headers for message in messages_in(memory_broker, queue_name)}
     assert relayed[f"{event_id}:{log_one_line.name}"][REQUEST_ID_HEADER] == "outbox-request"
+
+
+def test_the_request_line_names_the_client_address_num_proxies_from_the_end(anonymous, request_log, settings):
+    anonymous.get("/api/health", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    anonymous.get("/api/health", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
+    # Without proxies the header is the client's to forge; behind one, its last entry is the client.
+    assert [line["client_address"] for line in request_log()] == ["10.0.0.5", "203.0.113.9"]
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_task_arguments_reach_the_worker_but_no_log_line(memory_broker, caplog):
+    secret = "https://registration.example.edu/reset-password#single-use-token-8d3f"
+    message = published_message(memory_broker, request_id="reset-request", text=secret)
+    assert secret not in message.headers["argsrepr"] + message.headers["kwargsrepr"]
+    assert message.headers["kwargsrepr"] == "{'text': …}"
+    with caplog.at_level(logging.DEBUG):
+        Request(message, app=celery_app).execute()  # logs "succeeded" as a worker does
+    task_lines = [record for record in caplog.records if record.name != "tests.logging"]
+    assert any("succeeded" in record.getMessage() for record in task_lines)
+    for record in task_lines:  # the message and every extra Celery attaches (its `data`)
+        assert secret not in record.getMessage() and secret not in repr(vars(record))
+    assert [record.getMessage() for record in caplog.records if record.name == "tests.logging"] == [secret]

@@ -52,9 +52,15 @@ def save_to_outbox(
             request_id=request_id_var.get(),
         ).save()
     except Exception:
-        # Last resort: the full task is in the log, from which it can be replayed by hand.
+        # Last resort: the task's name and event id are in the log, for whoever repairs by hand. Not
+        # its arguments' values: they hold emails, names and single-use links.
         logger.critical(
-            "LOST TASK %s %r: neither the broker nor the outbox took it", task_name, task_kwargs, exc_info=True
+            "LOST TASK %s[%s:%s] with arguments %s: neither the broker nor the outbox took it",
+            task_name,
+            event_id,
+            task_name,
+            ", ".join(task_kwargs),
+            exc_info=True,
         )
 
 

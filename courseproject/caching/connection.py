@@ -81,6 +81,13 @@ class RedisGate:
             return None
         return self._redis()
 
+    def limiter(self) -> Redis | None:
+        """For rate limits (courseproject/throttling.py): Redis whether or not caching is on, since
+        CACHE_ENABLED turns the cache off, not the throttles; None when Redis failed a moment ago."""
+        if self.breaker.is_open():
+            return None
+        return self._redis()
+
     def failed(self, error: Exception) -> None:
         self.breaker.trip(error)
 

@@ -3,7 +3,8 @@
 The models are the one source of truth: `table_definition` turns a model into CreateTable
 arguments, and `plan_changes` compares them with what DescribeTable reports. PynamoDB can create a
 table but not add a GSI to one that exists; that is an UpdateTable per index (DynamoDB accepts one
-index creation per call), each waited for until ACTIVE.
+index creation or deletion per call), each waited for until ACTIVE. An index no model declares is
+deleted only when asked (`prune`), the same way, one at a time.
 """
 
 from __future__ import annotations
@@ -77,8 +78,11 @@ def describe_table(table_name: str) -> dict[str, Any] | None:
         raise
 
 
-def plan_changes(models: list[type[DynamoModel]], *, wait: Callable[[str], None]) -> tuple[list[Step], list[str]]:
-    """The steps that would create missing tables and indexes, and notes on what is already right."""
+def plan_changes(
+    models: list[type[DynamoModel]], *, wait: Callable[[str], None], prune: bool = False
+) -> tuple[list[Step], list[str]]:
+    """The steps that would create missing tables and indexes (and, with `prune`, delete indexes no
+    model declares), and notes on what is already right or left alone."""
     client = dynamodb_client()
     steps: list[Step] = []
     notes: list[str] = []
@@ -94,6 +98,10 @@ def plan_changes(models: list[type[DynamoModel]], *, wait: Callable[[str], None]
             GlobalSecondaryIndexUpdates=[{"Create": index}],
         )
         wait(table_name)
+
+    def delete_index(table_name: str, index_name: str) -> None:
+        client.update_table(TableName=table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}])
+        wait(table_name)  # until it is gone: the next index change on this table must wait for it
 
     def enable_ttl(table_name: str, attribute_name: str) -> None:
         client.update_time_to_live(
@@ -120,7 +128,11 @@ def plan_changes(models: list[type[DynamoModel]], *, wait: Callable[[str], None]
                     )
                 )
             for index_name in sorted(present - set(wanted)):
-                notes.append(f"{table_name} has index {index_name}, which no model declares (left in place)")
+                undeclared = f"index {index_name} of {table_name}, which no model declares"
+                if prune:
+                    steps.append(Step(f"delete {undeclared}", partial(delete_index, table_name, index_name)))
+                else:
+                    notes.append(f"{undeclared}: left in place (--prune deletes it)")
             if not set(wanted) - present:
                 notes.append(f"{table_name}: table and {len(wanted)} indexes present")
         ttl_name = ttl_attribute_name(model)

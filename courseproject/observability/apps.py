@@ -11,5 +11,6 @@ class ObservabilityConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the Celery signal receivers that put the request id on published tasks and bind
-        # it while a worker runs them (web processes and workers alike).
-        from courseproject.observability import task_request_id  # noqa: F401
+        # it while a worker runs them, and that keep task arguments out of logs (web processes and
+        # workers alike).
+        from courseproject.observability import task_arguments, task_request_id  # noqa: F401

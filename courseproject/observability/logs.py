@@ -3,7 +3,8 @@
 LOG_FORMAT=json selects JsonFormatter (production's default); "plain" is for people. A JSON line is
 one object: `time` (ISO 8601, UTC, milliseconds), `level`, `logger`, `message`, `request_id` (inside
 a request, or a task that a request caused), the caller's `extra` fields (the request middleware's
-line adds method, route, path, status, duration_ms and user_id), and `exception` with the traceback.
+line adds method, route, path, status, duration_ms, user_id and client_address), and `exception`
+with the traceback.
 
 `request_id_var` holds the id: the request middleware binds it for a request, dispatch.py again
 when the request's tasks are published after its response, and task_request_id.py in the worker

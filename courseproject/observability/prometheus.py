@@ -8,13 +8,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from courseproject.api.errors import error_body
+from courseproject.api.errors import error_body, json_not_found
 from courseproject.api.rendering import JsonBytesResponse, dumps
 from courseproject.observability.counters import cache_counts, hit_rate, latency_histogram, totals
 
 
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not settings.METRICS_ENABLED:  # production without METRICS_TOKEN: as if there were no such page
+        return json_not_found(request)
     if settings.METRICS_TOKEN:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(supplied.encode(), settings.METRICS_TOKEN.encode()):

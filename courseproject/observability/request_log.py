@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
+from courseproject.api.client import client_address
 from courseproject.observability.counters import record_request
 from courseproject.observability.logs import request_id_bound
 
@@ -31,8 +32,8 @@ class RequestMetricsMiddleware:
     """Gives every request an id (the load balancer's X-Request-Id if well-formed, else a new one),
     binds it for every log line written while serving it, returns it in X-Request-Id, times the
     request into the shared latency histogram, and logs one line per request: method, route, path,
-    status, duration, user (JSON in production). The tasks the request publishes carry the id on
-    (task_request_id.py)."""
+    status, duration, user, client address (JSON in production). The tasks the request publishes
+    carry the id on (task_request_id.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,6 +61,8 @@ class RequestMetricsMiddleware:
                     "status": response.status_code,
                     "duration_ms": round(duration_ms, 2),
                     "user_id": _user_id_of(request),
+                    # Behind load balancers, the address NUM_PROXIES entries from the end of X-Forwarded-For.
+                    "client_address": client_address(request),
                 },
             )
             return response

@@ -49,11 +49,20 @@ class TestSignIn:
         assert response.status_code == 200
         assert "correct email and password for an admin account" in text(response)
 
-    def test_sign_in_attempts_are_throttled(self, admin, settings):
-        settings.LOGIN_THROTTLE_RATE = "2/min"
-        client = Client()
-        for _ in range(2):
-            client.post("/admin/login/", {"username": admin.user.email, "password": "guess"})
+    def test_failed_sign_ins_of_an_account_are_throttled_from_any_address(self, admin, settings):
+        settings.LOGIN_FAILURE_THROTTLE_RATE = "2/min"
+        for address in ("10.20.0.1", "10.20.0.2"):
+            Client(REMOTE_ADDR=address).post("/admin/login/", {"username": admin.user.email, "password": "guess"})
+        client = Client(REMOTE_ADDR="10.20.0.3")
+        response = client.post("/admin/login/", {"username": admin.user.email, "password": TEST_PASSWORD})
+        assert "Too many sign-in attempts. Try again in 30 seconds." in text(response)
+        assert client.get(COURSES).status_code == 302
+
+    def test_sign_in_attempts_from_one_address_are_throttled_whatever_the_email(self, admin, settings):
+        settings.LOGIN_ADDRESS_THROTTLE_RATE = "2/min"
+        client = Client(REMOTE_ADDR="10.20.1.1")
+        for number in range(2):
+            client.post("/admin/login/", {"username": f"nobody{number}@example.edu", "password": "guess"})
         response = client.post("/admin/login/", {"username": admin.user.email, "password": TEST_PASSWORD})
         assert "Too many sign-in attempts" in text(response)
         assert client.get(COURSES).status_code == 302

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -38,6 +39,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar (for logs).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.SEED_DEMO_ALLOWED:
+            raise CommandError(
+                "seed_demo refuses to run under production settings: it creates admin@demo.edu and other "
+                "accounts with a published password. On a staging stack seeded for a load test, set "
+                "SEED_DEMO_ALLOWED=true."
+            )
         started = time.monotonic()
         dataset = dataset_from_options(options)
         now = timezone.now()

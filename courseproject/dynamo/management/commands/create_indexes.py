@@ -1,6 +1,9 @@
 """Create missing DynamoDB tables and add missing GSIs, then wait until all are ACTIVE.
 
-Safe to run again: a second run finds nothing to do. `--dry-run` prints the plan only.
+Safe to run again: a second run finds nothing to do. `--dry-run` prints the plan only. `--prune` also
+deletes the indexes no model declares, one at a time, each waited for. `--check` changes nothing and
+exits 1 when the tables differ from the models (a table or index missing or undeclared, TTL off):
+the release step on AWS, where the stack's template owns the tables and indexes.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from courseproject.dynamo.models import registered_models
 from courseproject.dynamo.tables import plan_changes, wait_until_active
@@ -19,18 +22,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Print what would change; change nothing.")
+        parser.add_argument("--prune", action="store_true", help="Also delete indexes no model declares.")
+        parser.add_argument(
+            "--check", action="store_true", help="Change nothing; exit 1 if the tables differ from the models."
+        )
         parser.add_argument(
             "--timeout", type=float, default=1800.0, help="Seconds to wait for each table or index to become ACTIVE."
         )
 
-    def handle(self, *args: Any, dry_run: bool, timeout: float, **options: Any) -> None:
+    def handle(self, *args: Any, dry_run: bool, prune: bool, check: bool, timeout: float, **options: Any) -> None:
         started = time.monotonic()
         models = registered_models()
         steps, notes = plan_changes(
-            models, wait=lambda table_name: wait_until_active(table_name, timeout_seconds=timeout)
+            models, wait=lambda table_name: wait_until_active(table_name, timeout_seconds=timeout), prune=prune or check
         )
         for note in notes:
             self.stdout.write(f"  ok    {note}")
+        if check:
+            for step in steps:
+                self.stdout.write(f"  drift {step.description}")
+            if steps:
+                raise CommandError(f"{len(steps)} difference(s) between the tables and the models; nothing changed.")
+            self.stdout.write(self.style.SUCCESS("No drift: every table and index is as the models declare."))
+            return
         if not steps:
             if not dry_run:
                 # An earlier run may have been interrupted while an index was still backfilling.
