@@ -51,6 +51,19 @@ def test_an_unknown_path_is_a_json_404(anonymous):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
+def test_an_unknown_format_is_a_404_in_the_error_format(student):
+    # DRF raises Django's Http404 for a ?format= it has no renderer for.
+    response = student.client.get("/api/auth/me", {"format": "html"})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_an_accept_header_without_json_is_a_json_406(student):
+    response = student.client.get("/api/auth/me", HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    assert response.json()["code"] == "not_acceptable"
+
+
 def test_a_wrong_method_is_a_json_405(student):
     response = student.client.put("/api/enrollments/me", {}, format="json")
     assert response.status_code == 405

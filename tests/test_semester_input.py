@@ -15,6 +15,12 @@ class TestCreateInput:
         created = create(admin, add_deadline="2031-03-02T15:00:00+01:00", drop_deadline=OPENS)
         assert created["add_deadline"] == created["drop_deadline"] == "2031-03-02T14:00:00.000000Z"
 
+    def test_a_year_before_1000_is_answered_in_four_digits(self, admin):
+        # Found by tests/test_schema_fuzz.py: strftime wrote "137-10-05T...", no RFC 3339 date-time.
+        created = create(admin, registration_opens_at="0137-10-05T05:45:16.0223-00:08")
+        assert created["registration_opens_at"] == "0137-10-05T05:53:16.022300Z"
+        assert admin.client.get(f"/api/semesters/{created['semester_id']}").json() == created
+
     @pytest.mark.parametrize(
         ("overrides", "fields"),
         [

@@ -13,10 +13,11 @@ import logging
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
 from pynamodb.exceptions import PynamoDBException
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -119,6 +120,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if is_dynamodb_outage(exc):
         logger.exception("DynamoDB unavailable while serving %s", context.get("request") and context["request"].path)
         exc = ServiceUnavailable(code="dynamodb_unavailable")
+    # Django's own (DRF raises Http404 for an unknown ?format=): as DRF's handler converts them, but
+    # before the checks below, so that their bodies carry a code too.
+    if isinstance(exc, Http404):
+        exc = NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = PermissionDenied(*exc.args)
 
     response = drf_exception_handler(exc, context)
     if response is None:

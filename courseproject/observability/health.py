@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django_redis import get_redis_connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -40,20 +40,24 @@ def redis_is_up() -> bool:
         return False
 
 
+HealthSerializer = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "down"]),
+        "dynamodb": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "redis": serializers.ChoiceField(choices=["ok", "unavailable"]),
+    },
+)
+
+
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
         responses={
-            (200, "application/json"): inline_serializer(
-                "Health",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "degraded", "down"]),
-                    "dynamodb": serializers.ChoiceField(choices=["ok", "unavailable"]),
-                    "redis": serializers.ChoiceField(choices=["ok", "unavailable"]),
-                },
-            )
+            (200, "application/json"): HealthSerializer,
+            (503, "application/json"): OpenApiResponse(HealthSerializer, description="DynamoDB is unreachable."),
         },
         summary="Liveness of this instance and its dependencies",
     )
