@@ -22,6 +22,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.middleware.csrf import rotate_token
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 
@@ -29,7 +30,7 @@ from accounts.models import Actor, Role, SignInKind, User
 from accounts.selectors import sign_in_by_id, user_by_id
 from accounts.services import check_credentials
 from accounts.sign_ins import announce_sign_in, end_sign_in, start_sign_in
-from accounts.throttling import login_wait_seconds, record_login_failure
+from accounts.throttling import login_wait_seconds, refund_login_attempt
 from courseproject.api.client import client_address
 
 SESSION_USER_KEY = "_admin_user_id"
@@ -95,6 +96,7 @@ def _session_holds(request: HttpRequest, user: User | None) -> bool:
     return (
         sign_in is not None
         and sign_in.revoked_at is None
+        and sign_in.expires_at > timezone.now()
         and sign_in.user_id == user.user_id
         and request.session.get(SESSION_VERSION_KEY) == int(user.token_version)
         and hmac.compare_digest(str(request.session.get(SESSION_HASH_KEY, "")), session_auth_hash(user.password_hash))
@@ -169,8 +171,8 @@ class AdminLoginForm(forms.Form):
                 self.error_messages["throttled"], code="throttled", params={"wait": math.ceil(wait)}
             )
         user, valid = check_credentials(email=email, password=password)
-        if not valid:
-            record_login_failure(email=email)
+        if valid:
+            refund_login_attempt(email=email)  # the attempt taken before the hash was no failure
         if not valid or user is None or user.role != Role.ADMIN:
             if self.request is not None:
                 announce_sign_in(

@@ -27,6 +27,7 @@ from accounts.tokens import TokenClaims, TokenError, decode_token
 from courseproject.caching import keys, riders
 from courseproject.caching.entities import NULL
 from courseproject.caching.entries import decode
+from courseproject.dynamo.outages import is_dynamodb_outage
 from courseproject.observability.counters import record_cache_lookup
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,7 +39,8 @@ def _revoked() -> exceptions.AuthenticationFailed:
 
 
 def _check(state: AuthState | None, claims: TokenClaims) -> AuthState:
-    if state is None or not state.is_active or state.token_version != claims.token_version:
+    # A role change bumps the version; comparing the role too costs nothing and needs no such promise.
+    if state is None or not state.is_active or state.token_version != claims.token_version or state.role != claims.role:
         raise _revoked()
     return state
 
@@ -76,7 +78,7 @@ class JWTAuthentication(BaseAuthentication):
         except TokenError as error:
             raise exceptions.AuthenticationFailed(error.detail, code=error.code) from None
         if request.method in READ_ONLY_METHODS:
-            # A role change bumps the version, so while the version holds the token's role is current.
+            # The token's role is checked against the user's with the version, before anything is answered.
             riders.attach(_token_check_rider(claims))
             return Actor(user_id=claims.user_id, role=claims.role), token
         state = _check(auth_state(user_id=claims.user_id), claims)
@@ -85,6 +87,17 @@ class JWTAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to requests without credentials.
         return WWW_AUTHENTICATE
+
+
+class SignOutAuthentication(JWTAuthentication):
+    """For signing out: an access token that has expired or ended is no reason to refuse, since the
+    refresh token in the body is the proof that counts; it is taken as absent."""
+
+    def authenticate(self, request: Request) -> tuple[Actor, str] | None:
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            return None
 
 
 class TokenCheckMiddleware:
@@ -105,6 +118,13 @@ class TokenCheckMiddleware:
                     {"detail": str(refusal.detail), "code": refusal.get_codes()}, status=refusal.status_code
                 )
                 response["WWW-Authenticate"] = WWW_AUTHENTICATE
+            except Exception as error:
+                if not is_dynamodb_outage(error):
+                    raise
+                response = JsonResponse(
+                    {"detail": "The service is temporarily unavailable; please retry.", "code": "dynamodb_unavailable"},
+                    status=503,
+                )
             return response
         finally:
             riders.clear()

@@ -16,12 +16,14 @@ from accounts.links import (
     read_link_token,
 )
 from accounts.models import Actor, User
-from accounts.selectors import user_by_email, user_by_id
+from accounts.selectors import normalize_email, user_by_id
 from accounts.services import check_credentials, send_account_email, validate_new_password
 from accounts.sign_ins import api_sign_in
-from accounts.throttling import failed_password_wait_seconds, record_login_failure
+from accounts.tasks import send_password_reset_email
+from accounts.throttling import refund_login_attempt, take_password_attempt
 from accounts.user_writes import ConditionFailed, update_user, user_or_404
 from courseproject.api.errors import AuthenticationError
+from courseproject.background.dispatch import dispatch, new_event_id
 
 
 def change_password(
@@ -31,12 +33,12 @@ def change_password(
     token pair, so only their other devices are signed out."""
     user = user_or_404(actor.user_id)
     # A stolen access token must not guess the password faster than sign-in could: same failure limit.
-    if wait := failed_password_wait_seconds(email=user.email):
+    if wait := take_password_attempt(email=user.email):
         raise Throttled(wait=wait)
     _, valid = check_credentials(email=user.email, password=current_password)
     if not valid:
-        record_login_failure(email=user.email)
         raise AuthenticationError("The current password is not correct.", code="invalid_credentials")
+    refund_login_attempt(email=user.email)
     validate_new_password(new_password, email=user.email, name=user.name, field="new_password")
     user = update_user(
         user,
@@ -48,10 +50,9 @@ def change_password(
 
 
 def request_password_reset(*, email: str) -> None:
-    """Email a reset link if an active account has this address; the caller always hears 202."""
-    user = user_by_email(email=email) if "@" in email else None
-    if user is not None and user.is_active:
-        send_account_email(user, kind="password_reset")
+    """Queue a reset email for this address; the worker looks the account up and sends nothing if no
+    active account has it. The caller always hears 202, after the same work either way."""
+    dispatch(send_password_reset_email, event_id=new_event_id(), email=normalize_email(email)[:254])
 
 
 def confirm_password_reset(*, token: str, new_password: str) -> None:
@@ -72,8 +73,8 @@ def confirm_password_reset(*, token: str, new_password: str) -> None:
             ],
             actor_id=user.user_id,
             action="password_reset",
-            # Two confirmations of one link: the first changes the hash, the second finds it changed.
-            condition=(User.password_hash == user.password_hash) & (User.token_version == user.token_version),
+            # Two confirmations of one link: the first changes the user, the second finds it changed.
+            condition=User.revision == user.revision,
         )
     except ConditionFailed:
         raise invalid_link("reset_token") from None

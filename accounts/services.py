@@ -20,7 +20,7 @@ from accounts.serializers import user_account
 from accounts.sign_ins import announce_sign_in, api_sign_in
 from accounts.signals import user_changed
 from accounts.tasks import send_account_email as send_account_email_task
-from accounts.user_writes import update_user, user_or_404
+from accounts.user_writes import ConditionFailed, update_user, user_or_404
 from courseproject.api.errors import (
     AuthenticationError,
     ConflictError,
@@ -183,4 +183,8 @@ def change_user(*, actor: Actor, user_id: str, name: str, role: Role, is_active:
     actions = [User.name.set(name.strip()), User.role.set(Role(role).value), User.is_active.set(is_active)]
     if Role(role).value != user.role or bool(is_active) != bool(user.is_active):
         actions.append(User.token_version.add(1))
-    return update_user(user, actions, actor_id=actor.user_id)
+    try:
+        # Whether to bump the version was decided on what was read: nobody may have changed it since.
+        return update_user(user, actions, actor_id=actor.user_id, condition=User.revision == user.revision)
+    except ConditionFailed:
+        raise ConflictError("The user was changed meanwhile; reload and try again.", code="user_changed") from None

@@ -9,6 +9,7 @@ token was copied: the user's token version is bumped, which ends every sign-in o
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from accounts.user_writes import revoke_all_sign_ins
 from courseproject.api.errors import AuthenticationError
 from courseproject.background.events import announce
 from courseproject.ids import new_id
+
+EMAIL_LIKE = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
 def _lifetime_seconds(kind: SignInKind) -> int:
@@ -41,7 +44,7 @@ def start_sign_in(user: User, *, kind: SignInKind, client_address: str) -> SignI
         refresh_jti=new_token_id() if kind == SignInKind.API else None,
         client_address=client_address,
         created_at=now,
-        # DynamoDB's TTL deletes within days of this; every check also compares the token's own expiry.
+        # The sign-in's end: its tokens never outlive it, and DynamoDB's TTL deletes it some time after.
         expires_at=now + timedelta(seconds=_lifetime_seconds(kind)),
     )
     sign_in.save(condition=SignIn.sign_in_id.does_not_exist())
@@ -64,14 +67,20 @@ def announce_sign_in(
     if sign_in is not None:
         detail["sign_in_id"] = sign_in.sign_in_id
     if email is not None:
-        detail["email"] = email
+        # People type their password into the email field: keep only what looks like an address.
+        detail["email"] = email if EMAIL_LIKE.fullmatch(email) else "(not an email address)"
     # A failed sign-in is the address's doing, not the account owner's.
     actor_id = user_id if user_id and action != "sign_in_failed" else f"address:{client_address}"
     announce(sign_in_event, sender=User, user_id=user_id, action=action, actor_id=actor_id, detail=detail)
 
 
 def token_pair(user: User, sign_in: SignIn, *, refresh_jti: str) -> dict[str, str]:
-    common = {"user_id": user.user_id, "role": user.role, "token_version": int(user.token_version)}
+    common = {
+        "user_id": user.user_id,
+        "role": user.role,
+        "token_version": int(user.token_version),
+        "not_after": sign_in.expires_at,
+    }
     return {
         "access": issue_token(**common, token_type="access", sign_in_id=sign_in.sign_in_id),
         "refresh": issue_token(**common, token_type="refresh", sign_in_id=sign_in.sign_in_id, jti=refresh_jti),
@@ -97,7 +106,12 @@ def _revoked() -> AuthenticationError:
 def _live_sign_in(claims: TokenClaims) -> tuple[User, SignIn]:
     """The user and sign-in a refresh token belongs to, if both still stand behind it."""
     sign_in = sign_in_by_id(sign_in_id=claims.sign_in_id)
-    if sign_in is None or sign_in.user_id != claims.user_id or sign_in.revoked_at is not None:
+    if (
+        sign_in is None
+        or sign_in.user_id != claims.user_id
+        or sign_in.revoked_at is not None
+        or sign_in.expires_at <= timezone.now()  # a sign-in lasts JWT_REFRESH_LIFETIME_SECONDS, rotated or not
+    ):
         raise _revoked()
     user = user_by_id(user_id=claims.user_id)
     if user is None or not user.is_active or int(user.token_version) != claims.token_version:

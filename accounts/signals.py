@@ -35,5 +35,7 @@ def write_profile_through(*, user_id: str, revision: int, after: dict[str, Any] 
             [
                 (keys.user_profile(user_id), revision, dumps(profile_of_account(after))),
                 (keys.user_auth(user_id), revision, dumps(auth_state_of_account(after))),
-            ]
+            ],
+            # An instance with the cache off must still tell the others that a token ended.
+            even_when_disabled=True,
         )

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 
 from accounts.links import email_verification_token, link, password_reset_token
 from accounts.models import User
-from accounts.selectors import user_by_id
+from accounts.selectors import user_by_email, user_by_id
 from courseproject.background import ledger
 from courseproject.background.reliable import RetryLater, background_task
 
@@ -62,3 +62,13 @@ def send_account_email(*, event_id: str, kind: str, user_id: str) -> str:
         raise
     ledger.complete(ledger_key, owner=owner)
     return "sent"
+
+
+@background_task("accounts.send_password_reset_email")
+def send_password_reset_email(*, event_id: str, email: str) -> str:
+    """A reset request names an email, not an account: whether one has it is found out here, so the
+    request costs the same whether it does or not (no telling which emails have accounts)."""
+    user = user_by_email(email=email) if "@" in email else None
+    if user is None or not user.is_active:
+        return "no active account"
+    return send_account_email(event_id=event_id, kind="password_reset", user_id=user.user_id)

@@ -4,8 +4,9 @@
 Sign-in has two limits, so that no request spends a password hash unthrottled:
 - per client address, whatever the email: one client rotating emails is slowed like any other
   (LOGIN_ADDRESS_THROTTLE_RATE, high enough for a campus behind a few NAT addresses);
-- failures per account, whatever the address: checked before the hash, counted after a failure
-  (LOGIN_FAILURE_THROTTLE_RATE). Unknown emails count too, so guessing which emails exist costs the
+- failures per account, whatever the address (LOGIN_FAILURE_THROTTLE_RATE): every attempt takes a
+  token before the hash, atomically, so guesses sent in parallel cannot all pass one look, and a
+  success gives its token back. Unknown emails count too, so guessing which emails exist costs the
   same.
 A success clears neither: an attacker who knows one account's password (their own) could otherwise
 sign in between guesses to reset their count, and each sign-in of an owner would hand whoever
@@ -60,32 +61,32 @@ class LoginAddressRateThrottle(BucketThrottle):
 
 class LoginFailureRateThrottle(BucketThrottle):
     """Refuses before the password hash when the account has failed too often lately, whatever the
-    address; the login view counts each failure (record_login_failure)."""
+    address: takes a token per attempt; the login view gives it back on success (refund_login_attempt)."""
 
     scope = LOGIN_FAILURE_SCOPE
-    mode = "peek"
 
     def bucket(self, request: Any, view: Any) -> tuple[str, Limit]:
         return email_digest(_email_in(request)), _login_failure_limit()
 
 
-def record_login_failure(*, email: str) -> None:
-    """A failed sign-in (wrong password, unknown email, inactive account) counts against the account."""
-    use_bucket(LOGIN_FAILURE_SCOPE, email_digest(email), _login_failure_limit(), mode="charge")
+def refund_login_attempt(*, email: str) -> None:
+    """A sign-in (or password check) succeeded: its attempt was no failure."""
+    use_bucket(LOGIN_FAILURE_SCOPE, email_digest(email), _login_failure_limit(), mode="refund")
 
 
-def failed_password_wait_seconds(*, email: str) -> float:
+def take_password_attempt(*, email: str) -> float:
     """The per-account failure limit alone, for a password checked outside sign-in (a password
-    change): seconds to wait, 0 when the password may be checked."""
-    return use_bucket(LOGIN_FAILURE_SCOPE, email_digest(email), _login_failure_limit(), mode="peek")
+    change): seconds to wait, or 0 with an attempt taken (refund it on success)."""
+    return use_bucket(LOGIN_FAILURE_SCOPE, email_digest(email), _login_failure_limit())
 
 
 def login_wait_seconds(*, client_address: str, email: str) -> float:
-    """Both sign-in limits, for a sign-in outside DRF (the admin's login form): seconds to wait,
-    0 when the password may be checked."""
+    """Both sign-in limits, for a sign-in outside DRF (the admin's login form): seconds to wait, or
+    0 with an attempt taken from each (refund the account's on success)."""
     address_wait = use_bucket(LOGIN_ADDRESS_SCOPE, client_address, _login_address_limit())
-    failure_wait = use_bucket(LOGIN_FAILURE_SCOPE, email_digest(email), _login_failure_limit(), mode="peek")
-    return max(address_wait, failure_wait)
+    if address_wait:
+        return address_wait
+    return take_password_attempt(email=email)
 
 
 class RegisterRateThrottle(BucketThrottle):
@@ -105,6 +106,18 @@ class PasswordResetRateThrottle(BucketThrottle):
 
     def bucket(self, request: Any, view: Any) -> tuple[str, Limit]:
         return email_digest(_email_in(request)), parse_rate(settings.PASSWORD_RESET_THROTTLE_RATE)
+
+
+class VerificationEmailRateThrottle(BucketThrottle):
+    """Verification emails asked for again, per account, at the reset emails' rate: an address that was
+    never verified may be someone else's, whose mailbox must not be flooded."""
+
+    scope = "verification-email"
+
+    def bucket(self, request: Any, view: Any) -> tuple[str, Limit] | None:
+        if not request.user:
+            return None
+        return request.user.user_id, parse_rate(settings.PASSWORD_RESET_THROTTLE_RATE)
 
 
 class WriteRateThrottle(BucketThrottle):

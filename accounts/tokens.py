@@ -49,9 +49,14 @@ def issue_token(
     token_version: int,
     sign_in_id: str,
     jti: str | None = None,
+    not_after: datetime | None = None,
 ) -> str:
+    """`not_after`: the sign-in's end, which no token of it outlives (rotation does not extend it)."""
     lifetime = settings.JWT_ACCESS_LIFETIME_SECONDS if token_type == "access" else settings.JWT_REFRESH_LIFETIME_SECONDS
     now = datetime.now(UTC)
+    expires = now + timedelta(seconds=lifetime)
+    if not_after is not None:
+        expires = min(expires, not_after)
     payload = {
         "iss": settings.JWT_ISSUER,
         "sub": user_id,
@@ -60,7 +65,7 @@ def issue_token(
         "ver": token_version,
         "sid": sign_in_id,
         "iat": now,
-        "exp": now + timedelta(seconds=lifetime),
+        "exp": expires,
         "jti": jti or new_token_id(),
     }
     return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import credentials, selectors, services, sign_ins
+from accounts.authentication import SignOutAuthentication
 from accounts.serializers import (
     AcceptedSerializer,
     EmailVerificationSerializer,
@@ -33,8 +34,9 @@ from accounts.throttling import (
     LoginFailureRateThrottle,
     PasswordResetRateThrottle,
     RegisterRateThrottle,
+    VerificationEmailRateThrottle,
     WriteRateThrottle,
-    record_login_failure,
+    refund_login_attempt,
 )
 from courseproject.api.client import client_address
 from courseproject.api.errors import AuthenticationError
@@ -73,11 +75,10 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            return Response(services.sign_in(**serializer.validated_data, client_address=client_address(request)))
-        except AuthenticationError:
-            record_login_failure(email=serializer.validated_data["email"])
-            raise
+        tokens = services.sign_in(**serializer.validated_data, client_address=client_address(request))
+        # The attempt taken by LoginFailureRateThrottle was no failure.
+        refund_login_attempt(email=serializer.validated_data["email"])
+        return Response(tokens)
 
 
 class RefreshView(APIView):
@@ -106,7 +107,8 @@ class RefreshView(APIView):
 
 
 class LogoutView(APIView):
-    # The refresh token proves who signs out; an access token, if sent, must be valid and the same user's.
+    # The refresh token proves who signs out; a valid access token, if sent, must be the same user's.
+    authentication_classes = [SignOutAuthentication]
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -155,7 +157,8 @@ class PasswordChangeView(APIView):
 class PasswordResetView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [PasswordResetRateThrottle]
+    # Per email, and per client address (the sign-in budget): every request queues a task.
+    throttle_classes = [PasswordResetRateThrottle, LoginAddressRateThrottle]
 
     @extend_schema(
         request=PasswordResetSerializer,
@@ -207,7 +210,7 @@ class VerifyEmailView(APIView):
 
 
 class ResendVerificationView(APIView):
-    throttle_classes = [WriteRateThrottle]
+    throttle_classes = [VerificationEmailRateThrottle]
 
     @extend_schema(
         request=None,

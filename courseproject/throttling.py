@@ -3,8 +3,9 @@ atomic Lua script on Redis's clock, so every process and host counts together.
 
 A bucket holds up to `burst` tokens and refills evenly; a request takes a token or is refused with
 the seconds until one is back (DRF then answers 429 with Retry-After and the API's error format).
-Besides "take", a bucket can be looked at without taking ("peek") and charged whatever is left
-("charge"): sign-in failures are checked before the password hash and counted after it.
+Besides taking one ("take"), a request can give a token back ("refund"): a sign-in takes a token of
+its account's failure bucket before the password hash, atomically (guesses sent in parallel cannot
+all pass one look), and a success gives it back.
 
 When Redis is away (its breaker open, or the call failing), a bucket in this process's memory takes
 over: nothing fails and no password hash is spent unthrottled, though a limit then holds per process
@@ -26,7 +27,7 @@ from courseproject.caching import keys
 from courseproject.caching.connection import gate
 from courseproject.rates import Limit
 
-Mode = Literal["take", "peek", "charge"]
+Mode = Literal["take", "refund"]
 
 # KEYS[1]: the bucket. ARGV: burst, tokens per second, mode. Returns the milliseconds until the
 # bucket holds a token: 0 means it held one (and "take" took it). Full buckets expire.
@@ -40,8 +41,8 @@ local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * per_second)
 local wait_ms = 0
 if tokens < 1 then wait_ms = math.ceil((1 - tokens) / per_second * 1000) end
-if mode == 'peek' or (mode == 'take' and wait_ms > 0) then return wait_ms end
-tokens = math.max(0, tokens - 1)
+if mode == 'take' and wait_ms > 0 then return wait_ms end
+if mode == 'refund' then tokens = math.min(burst, tokens + 1) else tokens = tokens - 1 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / per_second * 1000) + 1000)
 return wait_ms
@@ -63,8 +64,10 @@ class MemoryBuckets:
             tokens, at = self._buckets.pop(key, (float(limit.burst), now))
             tokens = min(float(limit.burst), tokens + max(0.0, now - at) * limit.per_second)
             wait_seconds = 0.0 if tokens >= 1 else (1 - tokens) / limit.per_second
-            if mode == "charge" or (mode == "take" and wait_seconds == 0):
-                tokens = max(0.0, tokens - 1)
+            if mode == "refund":
+                tokens = min(float(limit.burst), tokens + 1)
+            elif wait_seconds == 0:
+                tokens -= 1
             self._buckets[key] = (tokens, now)
             while len(self._buckets) > self._max_buckets:
                 self._buckets.popitem(last=False)

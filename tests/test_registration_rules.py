@@ -220,10 +220,12 @@ class TestWhatEnrollCosts:
         assert enroll(student, course).status_code == 201
         # What the rules read (course, semester, schedule, transcript, enrollment) in one BatchGetItem,
         # the writes in one transaction, then the seats read for the cache's write-through. Without
-        # the cache, the course's semester comes from a GetItem first. What follows is the eager
+        # the cache, the token check reads the user and the course's semester comes from a GetItem
+        # first. What follows is the eager
         # Celery tasks of the tests (audit record, email), a worker's work in production.
         request_path = when_cached(
-            ["BatchGetItem", "TransactWriteItems", "GetItem"], ["GetItem", "BatchGetItem", "TransactWriteItems"]
+            ["BatchGetItem", "TransactWriteItems", "GetItem"],
+            ["GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"],
         )
         assert dynamodb_calls.operations[: len(request_path)] == request_path
         assert dynamodb_calls.count("BatchGetItem") == dynamodb_calls.count("TransactWriteItems") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import jwt
@@ -222,3 +223,28 @@ class TestAudit:
             admin.user_id,
         )
         assert record.after["token_version"] == record.before["token_version"] + 1
+
+
+def test_an_expired_access_token_does_not_stop_a_sign_out(student):
+    tokens = sign_in(student)
+    with override_settings(JWT_ACCESS_LIFETIME_SECONDS=-1):
+        expired = sign_in(student)["access"]
+    assert me(expired) == 401
+    response = bearer(expired).post("/api/auth/logout", {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 204
+    assert refresh(tokens["refresh"]).json()["code"] == "token_revoked"
+
+
+def test_a_sign_in_ends_after_the_refresh_lifetime_however_often_it_rotates(student):
+    with override_settings(JWT_REFRESH_LIFETIME_SECONDS=2):
+        tokens = sign_in(student)
+    token = refresh(tokens["refresh"]).json()["refresh"]
+    assert claims(token)["exp"] <= claims(tokens["refresh"])["exp"]  # rotation never extends the sign-in
+    time.sleep(2.1)
+    assert refresh(token).status_code == 401
+
+
+def test_a_password_typed_into_the_email_field_is_not_kept_in_the_audit_log(anonymous):
+    anonymous.post("/api/auth/login", {"email": "correct horse battery", "password": "x"}, format="json")
+    assert audit_trail("email", "correct horse battery") == []
+    assert all("correct horse" not in str(record.after) for record in audit_trail("email", "(not an email address)"))

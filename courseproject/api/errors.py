@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from pynamodb.exceptions import PynamoDBException
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from courseproject.dynamo.outages import is_dynamodb_outage
 
 logger = logging.getLogger(__name__)
 
@@ -86,29 +86,6 @@ class ServiceUnavailable(APIException):
 
 def error_body(detail: str, code: str) -> dict[str, str]:
     return {"detail": str(detail), "code": code}
-
-
-# DynamoDB answered, but with "not now": retries inside botocore were already spent.
-_DYNAMODB_UNAVAILABLE_CODES = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
-
-
-def is_dynamodb_outage(exc: Exception) -> bool:
-    """True for failures of DynamoDB itself (unreachable, throttled), not of the request."""
-    if isinstance(exc, BotoCoreError):
-        return True
-    if isinstance(exc, PynamoDBException):
-        if isinstance(exc.cause, BotoCoreError):
-            return True
-        return exc.cause_response_code in _DYNAMODB_UNAVAILABLE_CODES
-    if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code") in _DYNAMODB_UNAVAILABLE_CODES
-    return False
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -75,9 +75,11 @@ class RedisGate:
             self._apply_pending(client)
         return client
 
-    def writer(self) -> Redis | None:
-        """For writes: always tried (a skipped invalidation would leave others serving stale values)."""
-        if not settings.CACHE_ENABLED:
+    def writer(self, *, even_when_disabled: bool = False) -> Redis | None:
+        """For writes: always tried (a skipped invalidation would leave others serving stale values).
+        `even_when_disabled`: also with CACHE_ENABLED off, for values whose staleness elsewhere would
+        be a security hole (a revoked token's version), should instances disagree on the setting."""
+        if not settings.CACHE_ENABLED and not even_when_disabled:
             return None
         return self._redis()
 

@@ -49,14 +49,18 @@ EntitiesLoad = Callable[[list[str]], dict[str, tuple[int, bytes]]]
 
 
 def _store_entities(
-    entities: list[tuple[CacheKey, int, bytes, int]], *, compute_ms: int = 1, write_through: bool = False
+    entities: list[tuple[CacheKey, int, bytes, int]],
+    *,
+    compute_ms: int = 1,
+    write_through: bool = False,
+    even_when_disabled: bool = False,
 ) -> None:
     """Compare-and-set by revision, all in one pipelined round trip; entries are (key, revision, payload, ttl).
 
     A write-through (after a committed change) is always attempted and repaired if it fails; a
     reader's fill respects the breaker and is simply dropped if Redis is away.
     """
-    client = gate.writer() if write_through else gate.client()
+    client = gate.writer(even_when_disabled=even_when_disabled) if write_through else gate.client()
     if client is None or not entities:
         return
 
@@ -79,9 +83,13 @@ def put_entity(key: CacheKey, *, revision: int, payload: bytes) -> None:
     _store_entities([(key, revision, payload, key.ttl)], write_through=True)
 
 
-def put_entities(entities: list[tuple[CacheKey, int, bytes]]) -> None:
-    """put_entity for several, in one round trip."""
-    _store_entities([(key, revision, payload, key.ttl) for key, revision, payload in entities], write_through=True)
+def put_entities(entities: list[tuple[CacheKey, int, bytes]], *, even_when_disabled: bool = False) -> None:
+    """put_entity for several, in one round trip (`even_when_disabled`: see gate.writer)."""
+    _store_entities(
+        [(key, revision, payload, key.ttl) for key, revision, payload in entities],
+        write_through=True,
+        even_when_disabled=even_when_disabled,
+    )
 
 
 def fill_entities(entities: list[tuple[CacheKey, int, bytes]]) -> None:
