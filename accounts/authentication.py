@@ -24,10 +24,10 @@ from rest_framework.request import Request
 from accounts.auth_state import AuthState, auth_state
 from accounts.models import Actor
 from accounts.tokens import TokenClaims, TokenError, decode_token
+from courseproject.api.outages import is_dynamodb_outage
 from courseproject.caching import keys, riders
 from courseproject.caching.entities import NULL
 from courseproject.caching.entries import decode
-from courseproject.dynamo.outages import is_dynamodb_outage
 from courseproject.observability.counters import record_cache_lookup
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -136,3 +136,13 @@ class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class SignOutAuthenticationScheme(JWTAuthenticationScheme):
+    """The same bearer token, under its own name (the schema gives each class one), optional."""
+
+    target_class = "accounts.authentication.SignOutAuthentication"
+    name = "bearerAuthOptional"
+
+    def get_security_requirement(self, auto_schema):
+        return [{self.name: []}, {}]

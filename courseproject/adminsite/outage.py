@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import render
 
-from courseproject.dynamo.outages import is_dynamodb_outage
+from courseproject.api.outages import is_dynamodb_outage
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied, 
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from courseproject.dynamo.outages import is_dynamodb_outage
+from courseproject.api.outages import is_dynamodb_outage
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """Telling DynamoDB's own failures from the request's: those become a 503 wherever they surface
-(kept free of DRF so that the authentication, which DRF imports at start-up, can use it too)."""
+(kept free of DRF, unlike errors.py, so that the authentication, which DRF imports while it starts
+up, can use it too)."""
 
 from __future__ import annotations
 
