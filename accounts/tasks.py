@@ -4,18 +4,13 @@ arguments, logs or the outbox, and a reset link made now reflects the password a
 
 from __future__ import annotations
 
-import uuid
-from email.utils import formataddr
-
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 
 from accounts.links import email_verification_token, link, password_reset_token
 from accounts.models import User
 from accounts.selectors import user_by_email, user_by_id
-from courseproject.background import ledger
-from courseproject.background.reliable import RetryLater, background_task
+from courseproject.background.mail import Email, send_once
+from courseproject.background.reliable import background_task
 
 SUBJECTS = {
     "verify_email": "Confirm your email address for course registration",
@@ -34,34 +29,22 @@ def send_account_email(*, event_id: str, kind: str, user_id: str) -> str:
     """Returns what happened, for logs and tests (never the link)."""
     if kind not in SUBJECTS:
         return f"unknown kind {kind!r}"
-    ledger_key = f"email:{kind}:{event_id}"
-    owner = uuid.uuid4().hex
-    claim = ledger.claim(ledger_key, owner=owner, lease_seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    if claim == ledger.Claim.DONE:
-        return "already sent"
-    if claim == ledger.Claim.BUSY:
-        raise RetryLater(f"{ledger_key} is being sent by another worker")
-    user = user_by_id(user_id=user_id)
-    if user is None or not user.is_active or (kind == "verify_email" and user.email_verified):
-        ledger.complete(ledger_key, owner=owner)
-        return "not needed"
-    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
-    days = settings.EMAIL_VERIFICATION_TIMEOUT // 86400
-    context = {"user": user, "link": _link_for(kind, user), "hours": hours, "days": days}
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind],
-        body=render_to_string(f"accounts/email/{kind}.txt", context),
-        to=[formataddr((user.name, user.email))],
-        headers={"X-Course-Registration-Event": event_id},
-    )
-    message.attach_alternative(render_to_string(f"accounts/email/{kind}.html", context), "text/html")
-    try:
-        message.send()
-    except Exception:
-        ledger.release(ledger_key, owner=owner)
-        raise
-    ledger.complete(ledger_key, owner=owner)
-    return "sent"
+
+    def compose() -> Email | str:
+        user = user_by_id(user_id=user_id)
+        if user is None or not user.is_active or (kind == "verify_email" and user.email_verified):
+            return "not needed"
+        hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+        days = settings.EMAIL_VERIFICATION_TIMEOUT // 86400
+        return Email(
+            subject=SUBJECTS[kind],
+            template=f"accounts/email/{kind}",
+            context={"user": user, "link": _link_for(kind, user), "hours": hours, "days": days},
+            recipient_name=user.name,
+            recipient_address=user.email,
+        )
+
+    return send_once(ledger_key=f"email:{kind}:{event_id}", event_id=event_id, compose=compose)
 
 
 @background_task("accounts.send_password_reset_email")

@@ -5,21 +5,17 @@ waitlist's promoter and sweep, on a queue of their own (settings.CELERY_TASK_ROU
 from __future__ import annotations
 
 import logging
-import uuid
-from email.utils import formataddr
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Actor, Role
 from accounts.selectors import user_by_id
 from courseproject.api.errors import NotFoundError
-from courseproject.background import ledger
-from courseproject.background.reliable import RetryLater, background_task
+from courseproject.background.mail import Email, send_once
+from courseproject.background.reliable import background_task
 from courseproject.caching import keys
 from courseproject.caching.pages import bump_generations
 from courseproject.dynamo.batch import batch_get
@@ -55,39 +51,32 @@ SKIP_REASONS = {
 def send_enrollment_email(
     *, event_id: str, action: str, user_id: str, course_id: str, enrollment: dict[str, Any]
 ) -> str:
-    """Send the confirmation (enrolled) or notice (dropped); returns what happened, for logs and tests."""
-    ledger_key = f"email:{action}:{event_id}"
-    owner = uuid.uuid4().hex
-    # Longer than the task may run, so a live send is never taken over.
-    claim = ledger.claim(ledger_key, owner=owner, lease_seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    if claim == ledger.Claim.DONE:
-        return "already sent"
-    if claim == ledger.Claim.BUSY:
-        raise RetryLater(f"{ledger_key} is being sent by another worker")
-    student = user_by_id(user_id=user_id)
-    try:
-        course = cached_course(course_id=course_id)
-    except NotFoundError:
-        course = None
-    if student is None or course is None:
-        ledger.complete(ledger_key, owner=owner)
-        return "recipient or course gone"
-    reason = SKIP_REASONS.get(enrollment.get("skip_reason") or "", "you no longer met a registration rule.")
-    context = {"student": student, "course": course, "enrollment": enrollment, "action": action, "reason": reason}
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[action].format(course_code=course["course_code"], title=course["title"]),
-        body=render_to_string(f"enrollments/email/{action}.txt", context),
-        to=[formataddr((student.name, student.email))],
-        headers={"X-Course-Registration-Event": event_id},
-    )
-    message.attach_alternative(render_to_string(f"enrollments/email/{action}.html", context), "text/html")
-    try:
-        message.send()
-    except Exception:
-        ledger.release(ledger_key, owner=owner)
-        raise
-    ledger.complete(ledger_key, owner=owner)
-    return "sent"
+    """Send the confirmation (enrolled), notice (dropped) or waitlist outcome; returns what happened."""
+
+    def compose() -> Email | str:
+        student = user_by_id(user_id=user_id)
+        try:
+            course = cached_course(course_id=course_id)
+        except NotFoundError:
+            course = None
+        if student is None or course is None:
+            return "recipient or course gone"
+        reason = SKIP_REASONS.get(enrollment.get("skip_reason") or "", "you no longer met a registration rule.")
+        return Email(
+            subject=SUBJECTS[action].format(course_code=course["course_code"], title=course["title"]),
+            template=f"enrollments/email/{action}",
+            context={
+                "student": student,
+                "course": course,
+                "enrollment": enrollment,
+                "action": action,
+                "reason": reason,
+            },
+            recipient_name=student.name,
+            recipient_address=student.email,
+        )
+
+    return send_once(ledger_key=f"email:{action}:{event_id}", event_id=event_id, compose=compose)
 
 
 @background_task("enrollments.refresh_schedules")
