@@ -8,6 +8,7 @@ token's `jti` is the one its sign-in expects next: refresh tokens rotate on ever
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,13 @@ from django.conf import settings
 
 TokenType = Literal["access", "refresh"]
 ALGORITHM = "HS256"
+# Access tokens this process verified, with their expiry: a client sends the same token with every
+# request for its 15 minutes, and verifying it again (base64, JSON, HMAC, claims) is a measurable
+# share of a cached read's CPU. Only tokens that passed verification enter, under the key and issuer
+# they passed with; expiry is still checked on every use, and revocation is checked apart (the token
+# version, accounts/authentication.py). Bounded: emptied when full.
+VERIFIED_TOKENS_MAX = 4096
+_verified_access_tokens: dict[tuple[str, str, str], tuple[TokenClaims, float]] = {}
 
 
 class TokenError(Exception):
@@ -72,6 +80,23 @@ def issue_token(
 
 
 def decode_token(token: str, *, expected_type: TokenType) -> TokenClaims:
+    if expected_type != "access":
+        return _verify(token, expected_type=expected_type)[0]
+    memo_key = (settings.JWT_SIGNING_KEY, settings.JWT_ISSUER, token)
+    remembered = _verified_access_tokens.get(memo_key)
+    if remembered is not None:
+        claims, expires_at = remembered
+        if time.time() < expires_at:  # PyJWT's own rule: expired once now >= exp
+            return claims
+        raise TokenError("The token has expired.", "token_expired")
+    claims, expires_at = _verify(token, expected_type=expected_type)
+    if len(_verified_access_tokens) >= VERIFIED_TOKENS_MAX:
+        _verified_access_tokens.clear()
+    _verified_access_tokens[memo_key] = (claims, expires_at)
+    return claims
+
+
+def _verify(token: str, *, expected_type: TokenType) -> tuple[TokenClaims, float]:
     try:
         payload = jwt.decode(
             token,
@@ -90,7 +115,7 @@ def decode_token(token: str, *, expected_type: TokenType) -> TokenClaims:
     version = payload.get("ver")
     if not isinstance(version, int) or isinstance(version, bool):
         raise TokenError("The token is not valid.", "token_invalid")
-    return TokenClaims(
+    claims = TokenClaims(
         user_id=payload["sub"],
         role=str(payload.get("role", "")),
         token_type=expected_type,
@@ -98,3 +123,4 @@ def decode_token(token: str, *, expected_type: TokenType) -> TokenClaims:
         sign_in_id=payload["sid"],
         jti=payload["jti"],
     )
+    return claims, float(payload["exp"])
