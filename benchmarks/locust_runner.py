@@ -107,14 +107,3 @@ def read_locust_csv(prefix: Path) -> dict[str, dict[str, Any]]:
                 "requests_per_second": float(row["Requests/s"]),
             }
     return rows
-
-
-def combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several locust rows as one: counts add up, latencies are request-weighted (percentiles too,
-    an approximation; the per-endpoint rows are in the JSON)."""
-    total = sum(row["requests"] for row in rows) or 1
-    combined = {"requests": sum(row["requests"] for row in rows), "failures": sum(row["failures"] for row in rows)}
-    for key in ("average_ms", "p50_ms", "p95_ms", "p99_ms"):
-        combined[key] = sum(row[key] * row["requests"] for row in rows) / total
-    combined["requests_per_second"] = sum(row["requests_per_second"] for row in rows)
-    return combined

@@ -16,10 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.endpoints import ENROLL_P50_BUDGET, KEY_ENDPOINTS, enroll_p50_growth
-from benchmarks.rush_report import format_ms, measured_ms, rush_phase_lines
+from benchmarks.rush_report import format_failures, format_ms, measured_ms, rush_lines
 
 # The marker block of each kind of run, named after its make target.
 MARKER_NAMES = {"bench": "bench", "scale": "bench-scale"}
+# Every table of a run's report is that one run; benchmarks/summary.py gives several runs' spread.
+ONE_RUN_NOTE = (
+    "Every table below is this one run, without a spread: `python -m benchmarks.summary DIR/bench.json ...` "
+    "gives the median and range of several runs."
+)
 
 
 class MarkerError(ValueError):
@@ -105,9 +110,44 @@ def format_ratio(baseline: float, value: float) -> str:
     return f"{baseline / value:,.0f}x" if baseline / value >= 10 else f"{baseline / value:,.1f}x"
 
 
-def format_failures(figures: dict[str, Any]) -> str:
-    exceptions = figures.get("exceptions", 0)
-    return f"{figures['failures']}" + (f" (+{exceptions} locust exceptions)" if exceptions else "")
+def peak_lines(peak: dict[str, Any], *, product: dict[str, Any] | None) -> list[str]:
+    """Every candidate web server's bare and cached-list peaks (benchmarks/servers.py), and the
+    registration-week mix's CPU per request against a bare request's on the product's server."""
+    lines = [
+        "",
+        f"Peak throughput by web server: wrk with keep-alive, {peak['connections']} connections on "
+        f"{peak['threads']} threads, {peak['rounds']} alternating rounds of {peak['seconds_per_round']:.0f} s per "
+        "server and endpoint (req/s over all rounds; p50 of the median round, p99 of the worst; one run):",
+        "",
+        "| server | bare req/s | bare p99 | bare CPU ms/req | cached list req/s | cached p50 | cached p99 "
+        "| cached CPU ms/req | cached / fastest bare | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    fastest_bare = peak["servers"][peak["fastest_bare_server"]]["bare"]["requests_per_second"]
+    for name, figures in peak["servers"].items():
+        bare, cached = figures["bare"], figures["cached course list"]
+        ratio = cached["requests_per_second"] / fastest_bare if fastest_bare else 0
+        lines.append(
+            f"| {name} | {bare['requests_per_second']:,.0f} | {format_ms(bare['p99_ms'])} "
+            f"| {bare['cpu_ms_per_request']:.2f} | {cached['requests_per_second']:,.0f} "
+            f"| {format_ms(cached['p50_ms'])} | {format_ms(cached['p99_ms'])} | {cached['cpu_ms_per_request']:.2f} "
+            f"| {ratio:.0%} | {bare['errors'] + cached['errors']} |"
+        )
+    if peak["cached_over_fastest_bare"] is not None:
+        lines.append(
+            f"\nThe product's cached course list reaches {peak['cached_over_fastest_bare']:.0%} of the fastest bare "
+            f"Django ({peak['fastest_bare_server']}) and {peak['cached_over_bare_same_server']:.0%} of bare Django "
+            f"on its own server. Fastest cached list: {peak['fastest_cached_server']}"
+            + ("." if peak["product_is_fastest"] else ", not the product's server: reconsider the default.")
+        )
+    bare_cpu = peak.get("bare_cpu_ms_per_request")
+    mix_cpu = (product or {}).get("server_cpu_ms_per_request")
+    if bare_cpu and mix_cpu:
+        lines.append(
+            f"The registration-week mix cost {mix_cpu:.2f} ms of server CPU per request, {mix_cpu / bare_cpu:.1f}x a "
+            f"bare Django request's ({bare_cpu:.2f} ms) on the same server."
+        )
+    return lines
 
 
 def bench_markdown(results: dict[str, Any]) -> str:
@@ -115,13 +155,15 @@ def bench_markdown(results: dict[str, Any]) -> str:
     baseline = configurations.get("baseline")
     scenario, dataset = results["scenario"], results["dataset"]
     lines = [
-        f"Measured {results['finished_at']} on {results['machine']}; load generator on the same machine.",
+        f"Measured {results['finished_at']} on {results['machine']}; load generator on the same machine. "
+        f"{ONE_RUN_NOTE}",
         f"Dataset: {dataset['courses']:,} courses over {dataset['semesters']} semesters and {dataset['departments']} "
         f"departments, {dataset['students']:,} students, {dataset['enrollments']:,} enrollments "
         f"(seeded in {dataset['seed_seconds']:.0f} s). Scenario: {scenario['users']} users spawned at "
         f"{scenario['spawn_rate']}/s, {scenario['warmup_seconds']} s of warm-up, then {scenario['measured_seconds']} s "
-        f"measured; gunicorn "
-        f"{scenario['gunicorn_workers']} sync workers.",
+        f"measured; web server: {scenario['web_server']}.",
+        "",
+        "The registration-week mix by configuration (one run):",
         "",
         "| configuration | avg | p50 | p95 | p99 | req/s | failures | cache hits | DynamoDB calls/req "
         "| RCU/req | server CPU | CPU ms/req |",
@@ -140,7 +182,7 @@ def bench_markdown(results: dict[str, Any]) -> str:
     if baseline:
         lines += [
             "",
-            "Against the baseline (how many times better):",
+            "Against the baseline (how many times better; one run):",
             "",
             "| configuration | avg | p50 | p99 | req/s | RCU/req | RCU/req as % of baseline |",
             "|---|---|---|---|---|---|---|",
@@ -167,51 +209,8 @@ def bench_markdown(results: dict[str, Any]) -> str:
                 f"| {throughput:,.1f}x | {better('read_capacity_per_request')} | {rcu_share} |"
             )
     lines += key_endpoint_lines(results)
-    peak = results["peak"]
-    lines += [
-        "",
-        f"Peak throughput, same gunicorn, closed loop with {peak['connections']} connections over "
-        f"{peak['processes']} processes, {peak['seconds']} s for each endpoint "
-        f"over {peak['rounds']} alternating rounds:",
-        "",
-        "| endpoint | req/s | p50 | p99 | errors | server CPU |",
-        "|---|---|---|---|---|---|",
-    ]
-    for label, figures in peak["results"].items():
-        lines.append(
-            f"| {label} (`{figures['path']}`) | {figures['requests_per_second']:,.0f} | {format_ms(figures['p50_ms'])} "
-            f"| {format_ms(figures['p99_ms'])} | {figures['errors']} | {figures['server_cpu_percent']:.0f}% |"
-        )
-    if peak["cached_over_bare"] is not None:
-        lines.append(f"\nCached reads reach {peak['cached_over_bare']:.0%} of the bare Django endpoint's throughput.")
-    rush = results["rush"]
-    check = rush["seat_check"]
-    browse = rush["browse"] or {}
-
-    def browse_latency(key: str) -> str:
-        return format_ms(browse.get(key, 0))
-
-    rush_failures = format_failures({**rush, "failures": rush["all_failures"]})
-    rush_hits = "n/a" if rush["cache_hit_rate"] is None else f"{rush['cache_hit_rate']:.2%}"
-    counters_match = "yes" if check["counter_mismatches"] == 0 else f"{check['counter_mismatches']} mismatches"
-    lines += [
-        "",
-        f"Registration rush: {rush['enrollers']} students enroll into {rush['popular_courses']} popular courses "
-        f"({rush['free_seats_before']} free seats) when registration opens, while {rush['browsers']} browse; "
-        f"{rush['seconds']} s from the opening:",
-        "",
-        "| browse avg | browse p50* | browse p95* | browse p99* | browse req/s | cache hits | enroll requests "
-        "| failures | courses full | oversold | counter = records |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-        f"| {browse_latency('average_ms')} | {browse_latency('p50_ms')} | {browse_latency('p95_ms')} "
-        f"| {browse_latency('p99_ms')} | {browse.get('requests_per_second', 0):,.0f} | {rush_hits} "
-        f"| {rush['enroll_requests']} | {rush_failures} | {check['full']}/{rush['popular_courses']} "
-        f"| {check['oversold']} | {counters_match} |",
-        "",
-        "\\* Locust reports percentiles per endpoint; these are their request-weighted mean over the browse "
-        "endpoints, an approximation (each endpoint's own percentiles are in bench.json).",
-        *rush_phase_lines(rush),
-    ]
+    lines += peak_lines(results["peak"], product=results["configurations"].get("product"))
+    lines += rush_lines(results["rush"])
     return "\n".join(lines) + "\n"
 
 
@@ -219,7 +218,7 @@ def key_endpoint_lines(results: dict[str, Any]) -> list[str]:
     """Enroll and the cached course list in the product's run, beside an earlier run's if given."""
     figures, before = results.get("key_endpoints") or {}, results.get("before")
     earlier = (before or {}).get("key_endpoints") or {}
-    lines = ["", "Enroll and the cached course list in the product's run (locust, per endpoint):", ""]
+    lines = ["", "Enroll and the cached course list in the product's run (locust, per endpoint; one run):", ""]
     lines.append("| endpoint | requests | p50 | p99 |" + (" before: p50 | before: p99 |" if before else ""))
     lines.append("|---|---|---|---|" + ("---|---|" if before else ""))
     for key, (_, label) in KEY_ENDPOINTS.items():
@@ -241,20 +240,43 @@ def key_endpoint_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def unanswered_text(measurement: dict[str, Any]) -> str | None:
+    """What a measurement that a failed GET ended shows: "over N s" (N: the limit that hit), or the
+    failure itself; None for a measurement whose every GET was answered (benchmarks/scale.py)."""
+    failure = measurement.get("unanswered")
+    if failure is None:
+        return None
+    if failure["over_seconds"] is not None:
+        return f"over {failure['over_seconds']:g} s"
+    return f"failed after {failure['after_seconds']:g} s ({failure['error']})"
+
+
+def scale_latency(measurement: dict[str, Any], key: str) -> str:
+    return unanswered_text(measurement) or format_ms(measurement[key])
+
+
+def scale_read_capacity(measurement: dict[str, Any], digits: int) -> str:
+    value = measurement["read_capacity_per_request"]
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
 def scale_markdown(results: dict[str, Any]) -> str:
     lines = [
-        f"Measured {results['finished_at']} on {results['machine']}; sequential requests, one at a time.",
+        f"Measured {results['finished_at']} on {results['machine']}; sequential requests, one at a time; "
+        'one run, without a spread. A GET that fails or runs out of time ends its measurement: "over N s" '
+        "names the limit it hit.",
         "",
         "| courses | seeded in | cached p50 | cached avg | uncached p50 | uncached avg | baseline p50 | baseline avg "
         "| baseline RCU/req | uncached RCU/req |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
+        cached, uncached, baseline = row["cached"], row["uncached"], row["baseline"]
         lines.append(
-            f"| {row['courses']:,} | {row['seed_seconds']:.0f} s | {format_ms(row['cached']['p50_ms'])} "
-            f"| {format_ms(row['cached']['average_ms'])} | {format_ms(row['uncached']['p50_ms'])} "
-            f"| {format_ms(row['uncached']['average_ms'])} | {format_ms(row['baseline']['p50_ms'])} "
-            f"| {format_ms(row['baseline']['average_ms'])} | {row['baseline']['read_capacity_per_request']:,.0f} "
-            f"| {row['uncached']['read_capacity_per_request']:.1f} |"
+            f"| {row['courses']:,} | {row['seed_seconds']:.0f} s | {scale_latency(cached, 'p50_ms')} "
+            f"| {scale_latency(cached, 'average_ms')} | {scale_latency(uncached, 'p50_ms')} "
+            f"| {scale_latency(uncached, 'average_ms')} | {scale_latency(baseline, 'p50_ms')} "
+            f"| {scale_latency(baseline, 'average_ms')} | {scale_read_capacity(baseline, 0)} "
+            f"| {scale_read_capacity(uncached, 1)} |"
         )
     return "\n".join(lines) + "\n"

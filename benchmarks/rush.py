@@ -3,8 +3,10 @@ into its popular courses at that instant, while others browse. The runner moves 
 opening (through the admin API, as a registrar would) to a few seconds after the last simulated user
 will have spawned; the enrollers read it and sleep until then (locustfiles/rush.py).
 
-Reported: the first OPENING_SECONDS after the opening on their own (enroll and browse p50/p99,
-server errors), next to the steady state that follows; the answers enrolls got; and the seat check.
+Reported: the first OPENING_SECONDS after the opening on their own (enroll and browse p50/p99 over
+every request, server errors, the server's cache hit rate), next to the steady state that follows;
+the answers enrolls got; and the seat check. Every latency is a percentile over all the requests
+locustfiles/rush.py wrote down, not locust's per-endpoint figures.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ import json
 import math
 import os
 import subprocess
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from benchmarks.api_client import get_json, patch_json, sign_in
-from benchmarks.locust_runner import LocustRun, combine, run_locust
-from benchmarks.server_figures import server_figures
+from benchmarks.locust_runner import LocustRun, run_locust
+from benchmarks.server_figures import Snapshot, server_figures, snapshot
 from benchmarks.stack import BenchStack, base_url
 from benchmarks.stats import percentile
-from devstack.services import ROOT, VENV_BIN
+from devstack.services import ROOT, VENV_BIN, ManagedProcess
 
 # The rush's first seconds, reported apart from the steady state.
 OPENING_SECONDS = 10
@@ -33,6 +38,15 @@ LOCUST_START_SECONDS = 5
 MARGIN_SECONDS = 3
 ENROLL = "POST POST /enrollments (rush)"
 DROP = "DELETE DELETE /enrollments/{id} (rush)"
+# What each phase keeps of server_figures(): its CPU share would be skewed by the snapshots' flush wait.
+PHASE_SERVER_FIGURES = (
+    "server_requests",
+    "cache_hit_rate",
+    "cache_lookups",
+    "cache_hit_rate_by_family",
+    "read_capacity_per_request",
+    "server_cpu_ms_per_request",
+)
 
 
 def measure_rush(stack: BenchStack) -> dict[str, Any]:
@@ -47,7 +61,7 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
         )
     stack.flush_cache()
     print(f"rush: {stack.warm_cache()}", flush=True)
-    server = stack.gunicorn(name="rush", cache_enabled=True)
+    server = stack.server(name="rush", cache_enabled=True)
     request_log = stack.output_dir / "rush-requests"
     for old in request_log.parent.glob(request_log.name + ".*.jsonl"):
         old.unlink()
@@ -70,44 +84,49 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
             f"while {browsers} browse; then {seconds} s ...",
             flush=True,
         )
-        rows, before, after = run_locust(
-            stack,
-            server,
-            name="rush",
-            run=LocustRun(
-                locustfile="rush.py",
-                user_classes=["RushStudent", "StudentUser"],
-                users=rush_users + browsers,
-                spawn_rate=spawn_rate,
-                seconds=lead_seconds + seconds,
-                reset_after_spawn=False,
-                cache_enabled=True,
-                env={
-                    **stack.dataset_env(),
-                    "BENCH_RUSH_USERS": str(rush_users),
-                    "BENCH_RUSH_COURSES": ",".join(popular),
-                    "BENCH_RUSH_SEMESTER": str(semester),
-                    "BENCH_RUSH_LOG": str(request_log),
-                    "BENCH_BROWSER_FIRST_STUDENT": str(rush_users + 1),
-                    # The rush is measured from its first request: no warm-up reset of the statistics.
-                    "BENCH_WARMUP": "",
-                },
-            ),
-        )
+        phase_snapshots = PhaseSnapshots(stack, server, opens_at=opens_at.timestamp(), run_seconds=seconds)
+        try:
+            rows, before, after = run_locust(
+                stack,
+                server,
+                name="rush",
+                run=LocustRun(
+                    locustfile="rush.py",
+                    user_classes=["RushStudent", "StudentUser"],
+                    users=rush_users + browsers,
+                    spawn_rate=spawn_rate,
+                    seconds=lead_seconds + seconds,
+                    reset_after_spawn=False,
+                    cache_enabled=True,
+                    env={
+                        **stack.dataset_env(),
+                        "BENCH_RUSH_USERS": str(rush_users),
+                        "BENCH_RUSH_COURSES": ",".join(popular),
+                        "BENCH_RUSH_SEMESTER": str(semester),
+                        "BENCH_RUSH_LOG": str(request_log),
+                        "BENCH_BROWSER_FIRST_STUDENT": str(rush_users + 1),
+                        # The rush is measured from its first request: no warm-up reset of the statistics.
+                        "BENCH_WARMUP": "",
+                    },
+                ),
+            )
+        finally:
+            phase_snapshots.stop()
     finally:
         stack.stop_service(server)
     seat_check = seat_check_of(stack, popular)
-    browse_rows = [row for key, row in rows.items() if key.startswith("GET ") and "(rush)" not in key]
     enroll_row = rows.get(ENROLL, {"requests": 0, "failures": 0})
     figures = server_figures(before, after, cache_enabled=True)
-    phases = rush_phases(read_request_log(request_log), opens_at=opens_at.timestamp())
+    requests = read_request_log(request_log)
+    phases = rush_phases(requests, opens_at=opens_at.timestamp())
+    for phase, server_window in phase_snapshots.server_windows(after).items():
+        phases[phase]["server"] = server_window
+    opening, steady = phases["opening"], phases["steady"]
     print(
-        f"  first {OPENING_SECONDS} s: enroll p99 {phases['opening']['enroll']['p99_ms']:.0f} ms, "
-        f"browse p99 {phases['opening']['browse']['p99_ms']:.0f} ms, "
-        f"{phases['opening']['server_errors']} server errors; oversold courses: {seat_check['oversold']}, "
-        f"counter mismatches: {seat_check['counter_mismatches']}, full: {seat_check['full']}/{len(popular)}; "
-        f"waitlists: {seat_check['promotions']} promotions, lag p99 {seat_check['promotion_lag_p99_ms']} ms, "
-        f"{seat_check['out_of_order']} out of order",
+        f"  first {OPENING_SECONDS} s: {phase_summary(opening)}; steady state: {phase_summary(steady)}; "
+        f"oversold courses: {seat_check['oversold']}, counter mismatches: {seat_check['counter_mismatches']}, "
+        f"full: {seat_check['full']}/{len(popular)}; waitlists: {seat_check['promotions']} promotions, "
+        f"lag p99 {seat_check['promotion_lag_p99_ms']} ms, {seat_check['out_of_order']} out of order",
         flush=True,
     )
     return {
@@ -117,12 +136,15 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
         "opens_at": opens_at.isoformat(timespec="seconds"),
         "popular_courses": len(popular),
         "free_seats_before": seats,
-        "browse": combine(browse_rows) if browse_rows else None,
+        # Every browse request from the opening to the end, both phases together.
+        "browse": browse_from_opening(requests, opens_at=opens_at.timestamp()),
         "enroll_requests": enroll_row["requests"],
         "drop_requests": rows.get(DROP, {"requests": 0})["requests"],
         "enroll_failures": enroll_row["failures"],
         "all_failures": rows["Aggregated"]["failures"],
         "exceptions": rows["Aggregated"]["exceptions"],
+        # The whole locust run, the users' spawning and sign-ins before the opening included;
+        # each phase's own rate is in opening.server and steady.server.
         "cache_hit_rate": figures["cache_hit_rate"],
         "server_cpu_percent": figures["server_cpu_percent"],
         "seat_check": seat_check,
@@ -151,25 +173,48 @@ def read_request_log(prefix: Path) -> list[dict[str, Any]]:
     return requests
 
 
-def _latencies(requests: list[dict[str, Any]]) -> dict[str, Any]:
+def is_browse(request: dict[str, Any]) -> bool:
+    """A browsing student's read (StudentUser's GETs), not an enroller's own reads."""
+    return request["name"].startswith("GET ") and "(rush)" not in request["name"]
+
+
+def latencies(requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """Nearest-rank percentiles over every one of `requests`: exact, where locust's are per endpoint."""
     times = [request["ms"] for request in requests]
-    return {"requests": len(times), "p50_ms": percentile(times, 0.50), "p99_ms": percentile(times, 0.99)}
+    return {
+        "requests": len(times),
+        "average_ms": sum(times) / len(times) if times else 0.0,
+        "p50_ms": percentile(times, 0.50),
+        "p95_ms": percentile(times, 0.95),
+        "p99_ms": percentile(times, 0.99),
+    }
+
+
+def browse_from_opening(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str, Any]:
+    """Every browse request from the opening to the last request, both phases together."""
+    browsing = [request for request in requests if request["at"] >= opens_at and is_browse(request)]
+    seconds = max((request["at"] for request in requests), default=opens_at) - opens_at
+    return {**latencies(browsing), "requests_per_second": len(browsing) / seconds if seconds > 0 else 0.0}
 
 
 def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str, Any]:
-    """Enroll and browse latency in the first OPENING_SECONDS after the opening and after them, the
-    server errors (5xx) of each phase, and what the enrolls were answered (status, or the 409's code)."""
+    """Enroll and browse latency in the first OPENING_SECONDS after the opening and after them (to
+    the last request logged), the server errors (5xx) of each phase, and what the enrolls were
+    answered (status, or the 409's code). A request belongs to the phase it started in."""
     phases: dict[str, Any] = {"opening_seconds": OPENING_SECONDS}
+    last_start = max((request["at"] for request in requests), default=opens_at)
     bounds = {"opening": (opens_at, opens_at + OPENING_SECONDS), "steady": (opens_at + OPENING_SECONDS, math.inf)}
     for phase, (start, end) in bounds.items():
         during = [request for request in requests if start <= request["at"] < end]
-        enrolls = [request for request in during if request["name"] == ENROLL]
-        browsing = [
-            request for request in during if request["name"].startswith("GET ") and "(rush)" not in request["name"]
-        ]
+        browsing = [request for request in during if is_browse(request)]
+        seconds = max(0.0, min(end, last_start) - start)
         phases[phase] = {
-            "enroll": _latencies(enrolls),
-            "browse": _latencies(browsing),
+            "seconds": round(seconds, 3),
+            "enroll": latencies([request for request in during if request["name"] == ENROLL]),
+            "browse": {
+                **latencies(browsing),
+                "requests_per_second": len(browsing) / seconds if seconds > 0 else 0.0,
+            },
             "server_errors": sum(1 for request in during if request["status"] >= 500),
             "connection_errors": sum(1 for request in during if not request["status"]),
         }
@@ -183,6 +228,80 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
         1 for request in requests if request["name"] == ENROLL and request["at"] < opens_at
     )
     return phases
+
+
+def phase_summary(phase: dict[str, Any]) -> str:
+    """One phase on the console: enroll and browse p50/p99, the cache hit rate, 5xx."""
+    enroll, browse = phase["enroll"], phase["browse"]
+    hit_rate = (phase.get("server") or {}).get("cache_hit_rate")
+    return (
+        f"enroll p50/p99 {enroll['p50_ms']:.0f}/{enroll['p99_ms']:.0f} ms, "
+        f"browse p50/p99 {browse['p50_ms']:.1f}/{browse['p99_ms']:.0f} ms, "
+        f"cache hits {'n/a' if hit_rate is None else f'{hit_rate:.2%}'}, {phase['server_errors']} 5xx"
+    )
+
+
+class PhaseSnapshots:
+    """The server's counters at the opening and at the start of the steady state, taken by a thread
+    of their own while locust runs, so that each phase gets its own cache hit rate. A snapshot sleeps
+    FLUSH_WAIT_SECONDS first (the workers' counts reach Redis), so it counts every lookup made before
+    its moment, and some made in the seconds after it (more while /metrics queues behind the rush)."""
+
+    def __init__(self, stack: BenchStack, server: ManagedProcess, *, opens_at: float, run_seconds: float) -> None:
+        self.opens_at = opens_at
+        self.taken: dict[str, Snapshot] = {}
+        # When each snapshot had been read, in seconds after the opening: where its window really starts.
+        self.read_after_opening: dict[str, float] = {}
+        self._stopped = threading.Event()
+        self.starts = {"opening": opens_at}
+        if run_seconds > OPENING_SECONDS:  # else the whole run after the opening is its opening
+            self.starts["steady"] = opens_at + OPENING_SECONDS
+        self._thread = threading.Thread(
+            target=self._take, args=(stack, server, dict(self.starts)), name="rush-phase-snapshots", daemon=True
+        )
+        self._thread.start()
+
+    def _take(self, stack: BenchStack, server: ManagedProcess, starts: dict[str, float]) -> None:
+        for phase, starts_at in starts.items():
+            if self._stopped.wait(timeout=max(0.0, starts_at - time.time())):
+                return  # locust ended (or failed) before this phase began
+            try:
+                self.taken[phase] = snapshot(stack, server, cache_enabled=True)
+            except (OSError, RedisError) as error:
+                print(f"rush: no server counters at the start of the {phase} phase ({error})", flush=True)
+                return
+            self.read_after_opening[phase] = round(time.time() - self.opens_at, 1)
+
+    def stop(self) -> None:
+        """Called once locust has ended: a snapshot under way is finished, none is started."""
+        self._stopped.set()
+        # A snapshot waits on /metrics for at most a minute (server_figures.cache_lookups).
+        self._thread.join(timeout=120)
+
+    def server_windows(self, after: Snapshot) -> dict[str, dict[str, Any]]:
+        return phase_server_windows(
+            list(self.starts), dict(self.taken), after=after, counted_from=dict(self.read_after_opening)
+        )
+
+
+def phase_server_windows(
+    phases: list[str], taken: dict[str, Snapshot], *, after: Snapshot, counted_from: dict[str, float]
+) -> dict[str, dict[str, Any]]:
+    """What the server did in each of `phases` (in order): from its snapshot to the next phase's, the
+    last to `after` (the end of the locust run). A phase without both ends is left out rather than
+    run into the next."""
+    windows = {}
+    for position, phase in enumerate(phases):
+        start = taken.get(phase)
+        end = taken.get(phases[position + 1]) if position + 1 < len(phases) else after
+        if start is None or end is None:
+            continue
+        figures = server_figures(start, end, cache_enabled=True)
+        windows[phase] = {
+            **{key: figures[key] for key in PHASE_SERVER_FIGURES},
+            "counted_from_seconds": counted_from[phase],
+        }
+    return windows
 
 
 def seat_check_of(stack: BenchStack, course_ids: list[str]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The registration rush's lines of the benchmark report: its first seconds apart from the steady
-state, and how the waitlists took the seats dropped during it; with the latency formats the whole
-report shares."""
+state, each with latencies over all its requests and its own cache hit rate, and how the waitlists
+took the seats dropped during it; with the latency formats the whole report shares."""
 
 from __future__ import annotations
 
@@ -16,32 +16,81 @@ def measured_ms(figures: dict[str, Any] | None, key: str) -> str:
     return format_ms(figures[key]) if figures and figures.get("requests", 1) else "n/a"
 
 
+def format_failures(figures: dict[str, Any]) -> str:
+    exceptions = figures.get("exceptions", 0)
+    return f"{figures['failures']}" + (f" (+{exceptions} locust exceptions)" if exceptions else "")
+
+
+def format_hit_rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.2%}"
+
+
+def format_per_second(rate: float | None) -> str:
+    if rate is None:
+        return "n/a"
+    return f"{rate:,.1f}" if rate < 100 else f"{rate:,.0f}"
+
+
+def rush_lines(rush: dict[str, Any]) -> list[str]:
+    """The rush in one run: its two phases side by side, what it did to the seats, the enrolls'
+    answers and the waitlists."""
+    check = rush["seat_check"]
+    counters_match = "yes" if check["counter_mismatches"] == 0 else f"{check['counter_mismatches']} mismatches"
+    failures = format_failures({**rush, "failures": rush["all_failures"]})
+    lines = [
+        "",
+        f"Registration rush, one run: {rush['enrollers']} students enroll into {rush['popular_courses']} popular "
+        f"courses ({rush['free_seats_before']} free seats) when registration opens, while {rush['browsers']} browse; "
+        f"{rush['seconds']} s from the opening.",
+        "",
+        "| enroll requests | failures | courses full | oversold | counter = records |",
+        "|---|---|---|---|---|",
+        f"| {rush['enroll_requests']} | {failures} | {check['full']}/{rush['popular_courses']} "
+        f"| {check['oversold']} | {counters_match} |",
+    ]
+    return lines + rush_phase_lines(rush) + waitlist_lines(rush)
+
+
 def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
     """The rush's first seconds after the opening, apart from the steady state after them."""
     if "opening" not in rush:
         return []
+    opening_seconds = rush["opening_seconds"]
     lines = [
         "",
-        f"Registration opened at {rush['opens_at']}; the first {rush['opening_seconds']} s after it on their own "
-        "(each request timed by the locustfile; nearest-rank percentiles):",
+        f"Registration opened at {rush['opens_at']}; the first {opening_seconds} s after it on their own, then the "
+        "steady state (one run). Latencies are nearest-rank percentiles over every request of the phase, each timed "
+        "by the locustfile; cache hits are the server's in the phase (/metrics, without the token check's lookups):",
         "",
-        "| phase | enrolls | enroll p50 | enroll p99 | browse requests | browse p50 | browse p99 | 5xx |",
-        "|---|---|---|---|---|---|---|---|",
+        "| phase | enrolls | enroll p50 | enroll p99 | browse requests | browse req/s | browse p50 | browse p99 "
+        "| cache hits | 5xx |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for phase, label in (("opening", f"first {rush['opening_seconds']} s"), ("steady", "after them")):
+    steady_seconds = rush["steady"].get("seconds")
+    steady_label = (
+        f"steady state ({opening_seconds}-{opening_seconds + steady_seconds:.0f} s)"
+        if steady_seconds
+        else "steady state"
+    )
+    for phase, label in (("opening", f"first {opening_seconds} s"), ("steady", steady_label)):
         figures = rush[phase]
         enroll, browse = figures["enroll"], figures["browse"]
         lines.append(
             f"| {label} | {enroll['requests']} | {measured_ms(enroll, 'p50_ms')} | {measured_ms(enroll, 'p99_ms')} "
-            f"| {browse['requests']} | {measured_ms(browse, 'p50_ms')} | {measured_ms(browse, 'p99_ms')} "
-            f"| {figures['server_errors']} |"
+            f"| {browse['requests']} | {format_per_second(browse.get('requests_per_second'))} "
+            f"| {measured_ms(browse, 'p50_ms')} | {measured_ms(browse, 'p99_ms')} "
+            f"| {format_hit_rate((figures.get('server') or {}).get('cache_hit_rate'))} | {figures['server_errors']} |"
         )
+    counted_from = (rush["steady"].get("server") or {}).get("counted_from_seconds")
+    if counted_from is not None:
+        # The snapshot waits for the workers' counts, and for /metrics behind the rush's queue.
+        lines.append(f"\nThe steady state's server counters start {counted_from:g} s after the opening.")
     answers = ", ".join(f"{answer}: {count}" for answer, count in rush["enroll_answers"].items()) or "none"
     lines.append(
         f"\nEnroll answers: {answers}; {rush['enrolls_before_opening']} sent before the opening; "
         f"oversold courses: {rush['seat_check']['oversold']}."
     )
-    return lines + waitlist_lines(rush)
+    return lines
 
 
 def waitlist_lines(rush: dict[str, Any]) -> list[str]:
@@ -54,7 +103,7 @@ def waitlist_lines(rush: dict[str, Any]) -> list[str]:
         "",
         f"Waitlists: half the enrollers join a full course's waitlist; {drops} seats were dropped during the run "
         "(10% of those won). Promotion lag is how long a freed seat stood free before the waitlist took it "
-        "(the promoted record's promoted_at minus the course's seat_freed_at):",
+        "(the promoted record's promoted_at minus the course's seat_freed_at; one run):",
         "",
         "| still waiting | promotions | skipped | lag p50 | lag p99 | lag max | oversold | out of order "
         "| unsettled courses |",

@@ -25,9 +25,9 @@ from devstack.services import (
     celery_worker,
     dynamodb_local,
     free_port,
-    gunicorn_server,
     manage,
     redis_server,
+    web_server,
 )
 from devstack.supervisor import Supervisor, stop_on_signals
 
@@ -74,8 +74,10 @@ class BenchStack:
             "SECURE_SSL_REDIRECT": "false",
             # The request log would measure the log pipe; in production it goes to stdout and CloudWatch.
             "REQUEST_LOG": "false",
+            "WEB_ACCESS_LOG": "false",
             "GUNICORN_ACCESS_LOG": "off",
             # No worker recycling in the middle of a measurement (warm workers, whole CPU accounting).
+            "WEB_WORKER_LIFETIME_SECONDS": "0",
             "GUNICORN_MAX_REQUESTS": "0",
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "CELERY_BEAT_SCHEDULE_FILENAME": str(self.output_dir / "celerybeat-schedule"),
@@ -122,13 +124,11 @@ class BenchStack:
             )
         )
 
-    def gunicorn(self, *, name: str, cache_enabled: bool) -> ManagedProcess:
-        """A gunicorn of its own for one measurement, logging to logs/gunicorn-<name>.log."""
-        env = self.env(cache_enabled=cache_enabled)
-        workers = self.variables.gunicorn_workers()
-        if workers:
-            env["GUNICORN_WORKERS"] = workers
-        server = gunicorn_server(port=free_port(), log_path=self.log_dir / f"gunicorn-{name}.log", env=env)
+    def server(self, *, name: str, cache_enabled: bool, env: dict[str, str] | None = None) -> ManagedProcess:
+        """A web server of its own for one measurement, as production runs it (courseproject/serve.py,
+        BENCH_WEB_* variables applied, then `env`), logging to logs/web-<name>.log."""
+        server_env = {**self.env(cache_enabled=cache_enabled), **self.variables.web_server_env(), **(env or {})}
+        server = web_server(port=free_port(), log_path=self.log_dir / f"web-{name}.log", env=server_env)
         return self.start_service(server, timeout=90)
 
     def manage(self, *arguments: str, cache_enabled: bool = True) -> str:

@@ -24,7 +24,8 @@ FULL = {
     "BENCH_SPAWN_RATE": 10,
     "BENCH_DURATION": 60,
     "BENCH_WARMUP": 30,
-    "BENCH_PEAK_SECONDS": 30,
+    # Per endpoint and candidate server, over the rounds (benchmarks/servers.py).
+    "BENCH_PEAK_SECONDS": 15,
     "BENCH_PEAK_CONNECTIONS": 32,
     "BENCH_PEAK_PROCESSES": 2,
     "BENCH_PEAK_ROUNDS": 3,
@@ -45,7 +46,7 @@ QUICK = {
     "BENCH_USERS": 50,
     "BENCH_DURATION": 20,
     "BENCH_WARMUP": 10,
-    "BENCH_PEAK_SECONDS": 10,
+    "BENCH_PEAK_SECONDS": 6,
     "BENCH_RUSH_USERS": 60,
     "BENCH_RUSH_BROWSERS": 40,
     "BENCH_RUSH_SECONDS": 30,
@@ -95,9 +96,30 @@ class BenchVariables:
         except ValueError:
             raise SystemExit(f"BENCH_SCALE_SIZES must be comma-separated integers, not {raw!r}") from None
 
-    def gunicorn_workers(self) -> str | None:
-        """BENCH_GUNICORN_WORKERS, or None for infra/gunicorn.conf.py's default (2 x cores + 1)."""
-        return os.environ.get("BENCH_GUNICORN_WORKERS") or None
+    def web_server_env(self) -> dict[str, str]:
+        """The web server's settings the BENCH_WEB_* variables override (courseproject/serve.py's
+        defaults otherwise): BENCH_WEB_SERVER, BENCH_WEB_WORKERS, BENCH_WEB_THREADS."""
+        env = {
+            name.removeprefix("BENCH_"): os.environ[name]
+            for name in ("BENCH_WEB_SERVER", "BENCH_WEB_WORKERS", "BENCH_WEB_THREADS")
+            if os.environ.get(name)
+        }
+        if "WEB_WORKERS" in env:
+            env["GUNICORN_WORKERS"] = env["WEB_WORKERS"]
+        return env
+
+    def peak_servers(self) -> str:
+        """BENCH_PEAK_SERVERS: "all" candidates (default) or only the "product"'s server."""
+        value = os.environ.get("BENCH_PEAK_SERVERS", "all").strip().lower() or "all"
+        if value not in {"all", "product"}:
+            raise SystemExit(f"BENCH_PEAK_SERVERS must be all or product, not {value!r}")
+        return value
+
+    def web_server_description(self) -> str:
+        env = self.web_server_env()
+        if env.get("WEB_SERVER") == "gunicorn":
+            return f"gunicorn, {env.get('WEB_WORKERS', '2 x cores + 1')} sync workers"
+        return f"granian, {env.get('WEB_WORKERS', 'one process per core')} x {env.get('WEB_THREADS', '4')} threads"
 
     def before_json(self) -> Path | None:
         """BENCH_BEFORE_JSON: an earlier run's bench.json whose enroll and course-list figures this

@@ -1,9 +1,10 @@
 """`make run`: the whole stack on this machine, stopped cleanly by Ctrl-C.
 
 DynamoDB Local (data kept in .run/dynamodb) and redis-server on the ports the local settings point
-at, tables and indexes, demo data, a Celery worker and beat, and gunicorn, whose access log streams
-to the terminal. A service that dies is restarted after a back-off (devstack.supervisor), and the
-terminal says so, so stopping one to try the fallbacks does not end the stack. Logs go to .run/logs/.
+at, tables and indexes, demo data, a Celery worker and beat, and the web server (courseproject/serve.py),
+whose access log streams to the terminal. A service that dies is restarted after a back-off
+(devstack.supervisor), and the terminal says so, so stopping one to try the fallbacks does not end the
+stack. Logs go to .run/logs/.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from devstack.services import (
     celery_beat,
     celery_worker,
     dynamodb_local,
-    gunicorn_server,
     manage,
     redis_server,
+    web_server,
 )
 from devstack.supervisor import Supervisor, stop_on_signals
 
@@ -53,9 +54,9 @@ def announce(message: str) -> None:
     print(f"make run: {message}", flush=True)
 
 
-def follow_gunicorn_log(supervisor: Supervisor) -> None:
-    """Streams gunicorn's log to the terminal and restarts dead services, until Ctrl-C."""
-    with (LOG_DIR / "gunicorn.log").open() as log:
+def follow_web_log(supervisor: Supervisor) -> None:
+    """Streams the web server's log to the terminal and restarts dead services, until Ctrl-C."""
+    with (LOG_DIR / "web.log").open() as log:
         log.seek(0, os.SEEK_END)
         while True:
             supervisor.check()
@@ -112,7 +113,7 @@ def main() -> int:
             )
         )
         supervisor.start(celery_beat(log_path=LOG_DIR / "celery-beat.log", env=env))
-        supervisor.start(gunicorn_server(port=http_port, log_path=LOG_DIR / "gunicorn.log", env=env))
+        supervisor.start(web_server(port=http_port, log_path=LOG_DIR / "web.log", env=env))
 
         base = f"http://127.0.0.1:{http_port}"
         print(
@@ -126,13 +127,13 @@ def main() -> int:
             f"  Sign in as   admin@demo.edu, instructor1@demo.edu or student1@demo.edu "
             f"(password {DEMO_PASSWORD!r})\n"
             f"  Emails       {RUN_DIR.relative_to(ROOT)}/emails/\n"
-            f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (gunicorn.log, celery-worker.log, celery-waitlist.log, "
+            f"  Logs         {LOG_DIR.relative_to(ROOT)}/ (web.log, celery-worker.log, celery-waitlist.log, "
             f"celery-beat.log, "
             f"dynamodb.log, redis.log, redis-broker.log)\n"
             f"A service that stops is restarted. Press Ctrl-C to stop everything.\n",
             flush=True,
         )
-        follow_gunicorn_log(supervisor)
+        follow_web_log(supervisor)
     except KeyboardInterrupt:
         print("\nCtrl-C received.", flush=True)
         return 0

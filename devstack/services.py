@@ -227,11 +227,13 @@ def redis_server(
 VENV_BIN = ROOT / ".venv" / "bin"
 
 
-def gunicorn_server(*, port: int, log_path: Path, env: dict[str, str]) -> ManagedProcess:
-    """gunicorn with infra/gunicorn.conf.py, ready when /api/health answers 200."""
+def web_server(*, port: int, log_path: Path, env: dict[str, str]) -> ManagedProcess:
+    """The web server as production runs it (`python -m courseproject.serve`: granian, or gunicorn with
+    WEB_SERVER=gunicorn in `env`), ready when /api/health answers 200."""
+    server = env.get("WEB_SERVER", "granian")
     return ManagedProcess(
-        name="gunicorn",
-        argv=[str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "courseproject.wsgi"],
+        name=f"web server ({server})",
+        argv=[str(VENV_BIN / "python"), "-m", "courseproject.serve"],
         port=port,
         ready=lambda: http_ok(f"http://127.0.0.1:{port}/api/health"),
         log_path=log_path,

@@ -1,8 +1,8 @@
-"""gunicorn configuration for `make run` and production alike; every choice can be overridden by env.
+"""gunicorn configuration, used with WEB_SERVER=gunicorn (courseproject/serve.py); every choice can be
+overridden by env. The default web server is granian: `make bench` measures both (benchmarks/servers.py).
 
-- Worker class sync: measured on a 2-core machine, sync workers served cached reads steadily, while
-  gthread (2 workers x 4 threads) was faster on good runs but fell to ~40% in one run of three with
-  a 2-3x worse p99. One request per process also keeps the per-process breakers and pools simple.
+- Worker class sync: sync workers serve one request per process, which is simple and steady, but on
+  2 cores they lose to threads (gthread, granian) on peak and p99; see docs/benchmarks.md.
 - Workers 2 x cores + 1: a request spends much of its time waiting on DynamoDB and Redis, so more
   processes than cores keep the cores busy; each costs ~60 MB.
 - Keep-alive: sync workers answer one request per connection and close it, so `keepalive` only

@@ -33,7 +33,7 @@ TINY = {
     "BENCH_RUSH_SPAWN_RATE": "14",
     "BENCH_RUSH_SECONDS": "6",
     "BENCH_RUSH_COURSES": "5",
-    "BENCH_GUNICORN_WORKERS": "2",
+    "BENCH_WEB_WORKERS": "2",
     "BENCH_BASELINE_EMAIL_SECONDS": "0.05",
 }
 
@@ -75,6 +75,13 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
 
     assert results["peak"]["results"]["bare Django JsonResponse"]["requests"] > 0
     assert results["peak"]["results"]["cached course list"]["requests"] > 0
+    # Every candidate web server served both endpoints without an error, the product's among them.
+    servers = results["peak"]["servers"]
+    assert len(servers) == 4 and results["peak"]["product_server"] in servers
+    for name, figures in servers.items():
+        for endpoint in ("bare", "cached course list"):
+            assert figures[endpoint]["requests"] > 0 and figures[endpoint]["errors"] == 0, (name, endpoint)
+    assert results["peak"]["cached_over_fastest_bare"] > 0
     rush = results["rush"]
     assert rush["enroll_requests"] > 0
     assert rush["exceptions"] == 0

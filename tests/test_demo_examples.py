@@ -1,5 +1,5 @@
 """docs/api.md's worked examples do what it says: the block between its demo-examples markers runs in
-bash, with curl, against gunicorn serving seed_demo's default data (the data `make run` loads, in
+bash, with curl, against the web server serving seed_demo's default data (the data `make run` loads, in
 tables of its own), and every command answers the status and code its comment gives."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from demo.management.commands.demo_examples import Command as DemoExamplesCommand
 from demo.options import dataset_from_options
-from devstack.services import ROOT, free_port, gunicorn_server, manage
+from devstack.services import ROOT, free_port, manage, web_server
 from tests.conftest import TEST_LOG_DIR
 
 API_DOCS = ROOT / "docs" / "api.md"
@@ -46,12 +46,12 @@ class Answer:
 
 @pytest.fixture(scope="module")
 def demo_server(local_services) -> Iterator[str]:
-    """gunicorn on freshly seeded demo data; tasks run inline."""
+    """The web server on freshly seeded demo data; tasks run inline."""
     manage("create_indexes", env=SERVER_ENV, capture_output=True)
     manage("seed_demo", "--no-progress", env=SERVER_ENV, capture_output=True)
     port = free_port()
-    server = gunicorn_server(
-        port=port, log_path=TEST_LOG_DIR / "gunicorn-demo-examples.log", env={**SERVER_ENV, "GUNICORN_WORKERS": "2"}
+    server = web_server(
+        port=port, log_path=TEST_LOG_DIR / "web-demo-examples.log", env={**SERVER_ENV, "WEB_WORKERS": "2"}
     ).start(timeout=90)
     try:
         yield f"127.0.0.1:{port}"

@@ -1,4 +1,4 @@
-"""Real processes for end-to-end tests: gunicorn with several workers and a Celery worker, both on
+"""Real processes for end-to-end tests: the web server with several worker processes and a Celery worker, both on
 the suite's DynamoDB Local and Redis."""
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ TEST_ENV = {
 
 
 @pytest.fixture(scope="session")
-def gunicorn_url() -> Iterator[str]:
+def server_url() -> Iterator[str]:
     port = devstack.free_port()
-    server = devstack.gunicorn_server(
-        port=port, log_path=TEST_LOG_DIR / "gunicorn.log", env={**TEST_ENV, "GUNICORN_WORKERS": "4"}
+    server = devstack.web_server(
+        port=port, log_path=TEST_LOG_DIR / "web.log", env={**TEST_ENV, "WEB_WORKERS": "2", "WEB_THREADS": "4"}
     ).start(timeout=60)
     try:
         yield f"http://127.0.0.1:{port}"

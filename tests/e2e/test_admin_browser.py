@@ -1,5 +1,5 @@
 """The admin in a real headless Chromium (Debian's, driven by Selenium through chromedriver) against
-gunicorn and a Celery worker: sign in, open every list, edit a course, and see the API serve the new
+the web server and a Celery worker: sign in, open every list, edit a course, and see the API serve the new
 values at once. Screenshots of every page visited are kept in .run/test-artifacts/admin-browser/."""
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Visit:
 
 
 def test_an_admin_edits_a_course_in_the_browser_and_the_api_serves_it(
-    browser, gunicorn_url, celery_worker, make_person, make_course
+    browser, server_url, celery_worker, make_person, make_course
 ):
     admin = make_person(Role.ADMIN, name="Browser Admin")
     student = make_person(Role.STUDENT, name="Browser Student")
@@ -93,9 +93,9 @@ def test_an_admin_edits_a_course_in_the_browser_and_the_api_serves_it(
     enrollment_services.enroll(actor=student.actor, course_id=course.course_id)
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {access_token(student.user)}"
-    assert api.get(f"{gunicorn_url}/api/courses/{course.course_id}").json()["title"] == "Before the Browser"
+    assert api.get(f"{server_url}/api/courses/{course.course_id}").json()["title"] == "Before the Browser"
 
-    visit = Visit(browser, gunicorn_url)
+    visit = Visit(browser, server_url)
     visit.sign_in(admin.user.email)
 
     visit.open(f"/admin/courses/course/?semester={semester}")
@@ -124,9 +124,9 @@ def test_an_admin_edits_a_course_in_the_browser_and_the_api_serves_it(
     assert "was changed successfully" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
     visit.snap("course-saved")
 
-    detail = api.get(f"{gunicorn_url}/api/courses/{course.course_id}").json()
+    detail = api.get(f"{server_url}/api/courses/{course.course_id}").json()
     assert (detail["title"], detail["capacity"], detail["enrolled_count"]) == ("After the Browser", 42, 1)
-    listed = api.get(f"{gunicorn_url}/api/courses", params={"semester_id": semester}).json()["results"]
+    listed = api.get(f"{server_url}/api/courses", params={"semester_id": semester}).json()["results"]
     assert [(item["title"], item["seats_available"]) for item in listed] == [("After the Browser", 41)]
 
     # The worker writes the audit record; the course's history shows the edit within seconds.

@@ -1,4 +1,4 @@
-"""The API served by gunicorn worker processes, and the Celery worker, as `make run` starts them."""
+"""The API served by the web server's processes, and the Celery worker, as `make run` starts them."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ pytestmark = pytest.mark.e2e
 
 def signed_in_session(base_url: str, email: str) -> requests.Session:
     session = requests.Session()
+    # A new connection per request: the kernel spreads them over the server's processes, so a
+    # session's reads reach every process (a kept-alive connection stays with one).
+    session.headers["Connection"] = "close"
     registered = session.post(
         f"{base_url}/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "name": "E2E"}
     )
@@ -30,14 +33,14 @@ def signed_in_session(base_url: str, email: str) -> requests.Session:
     return session
 
 
-def test_students_racing_across_worker_processes_never_oversell(gunicorn_url, make_course):
+def test_students_racing_across_worker_processes_never_oversell(server_url, make_course):
     course = make_course(capacity=10)
-    sessions = [signed_in_session(gunicorn_url, unique_email("racer")) for _ in range(40)]
+    sessions = [signed_in_session(server_url, unique_email("racer")) for _ in range(40)]
     start = threading.Barrier(len(sessions))
 
     def attempt(session: requests.Session) -> int:
         start.wait()
-        return session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}).status_code
+        return session.post(f"{server_url}/api/enrollments", json={"course_id": course.course_id}).status_code
 
     with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
         statuses = list(pool.map(attempt, sessions))
@@ -46,18 +49,18 @@ def test_students_racing_across_worker_processes_never_oversell(gunicorn_url, ma
     assert Course.get(course.course_id, consistent_read=True).enrolled_count == 10
 
 
-def test_the_served_api_answers_the_contract(gunicorn_url, make_person, make_course):
+def test_the_served_api_answers_the_contract(server_url, make_person, make_course):
     instructor = make_person(Role.INSTRUCTOR)
     course = make_course(owner=instructor)
-    session = signed_in_session(gunicorn_url, unique_email())
-    page = session.get(f"{gunicorn_url}/api/courses", params={"semester_id": course.semester_id}).json()
+    session = signed_in_session(server_url, unique_email())
+    page = session.get(f"{server_url}/api/courses", params={"semester_id": course.semester_id}).json()
     assert [found["course_id"] for found in page["results"]] == [course.course_id]
-    assert session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}).status_code == 201
-    mine = session.get(f"{gunicorn_url}/api/enrollments/me").json()["results"]
+    assert session.post(f"{server_url}/api/enrollments", json={"course_id": course.course_id}).status_code == 201
+    mine = session.get(f"{server_url}/api/enrollments/me").json()["results"]
     assert mine[0]["course"]["enrolled_count"] == 1
-    assert session.delete(f"{gunicorn_url}/api/enrollments/{course.course_id}").status_code == 204
-    assert requests.get(f"{gunicorn_url}/api/health").json()["status"] == "ok"
-    assert requests.get(f"{gunicorn_url}/api/docs/").status_code == 200
+    assert session.delete(f"{server_url}/api/enrollments/{course.course_id}").status_code == 204
+    assert requests.get(f"{server_url}/api/health").json()["status"] == "ok"
+    assert requests.get(f"{server_url}/api/docs/").status_code == 200
 
 
 def test_the_celery_worker_starts_and_answers_on_the_broker(celery_worker):
@@ -71,18 +74,17 @@ def _metric(text: str, family: str, outcome: str) -> int:
 
 
 @pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache")
-def test_a_write_is_visible_to_every_worker_at_once(gunicorn_url, make_person, make_course):
+def test_a_write_is_visible_to_every_worker_at_once(server_url, make_person, make_course):
     instructor = make_person(Role.INSTRUCTOR)
     course = make_course(owner=instructor, title="Before", capacity=5)
-    reader = signed_in_session(gunicorn_url, unique_email())
-    detail_url = f"{gunicorn_url}/api/courses/{course.course_id}"
+    reader = signed_in_session(server_url, unique_email())
+    detail_url = f"{server_url}/api/courses/{course.course_id}"
     list_params = {"semester_id": course.semester_id}
 
     def titles() -> set[str]:
         details = {reader.get(detail_url).json()["title"] for _ in range(12)}
         listed = {
-            reader.get(f"{gunicorn_url}/api/courses", params=list_params).json()["results"][0]["title"]
-            for _ in range(12)
+            reader.get(f"{server_url}/api/courses", params=list_params).json()["results"][0]["title"] for _ in range(12)
         }
         return details | listed
 
@@ -92,26 +94,26 @@ def test_a_write_is_visible_to_every_worker_at_once(gunicorn_url, make_person, m
     assert writer.patch(detail_url, json={"title": "After"}).status_code == 200
     assert titles() == {"After"}
 
-    student = signed_in_session(gunicorn_url, unique_email())
-    assert student.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}).status_code == 201
+    student = signed_in_session(server_url, unique_email())
+    assert student.post(f"{server_url}/api/enrollments", json={"course_id": course.course_id}).status_code == 201
     seats = {
-        reader.get(f"{gunicorn_url}/api/courses", params=list_params).json()["results"][0]["seats_available"]
+        reader.get(f"{server_url}/api/courses", params=list_params).json()["results"][0]["seats_available"]
         for _ in range(12)
     }
     assert seats == {4}
 
 
 @pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache")
-def test_metrics_add_up_the_lookups_of_every_worker(gunicorn_url, make_course):
+def test_metrics_add_up_the_lookups_of_every_worker(server_url, make_course):
     course = make_course()
-    reader = signed_in_session(gunicorn_url, unique_email())
+    reader = signed_in_session(server_url, unique_email())
     counters.flush()
     time.sleep(1.5)  # let every worker's flusher run
-    before = requests.get(f"{gunicorn_url}/metrics").text
+    before = requests.get(f"{server_url}/metrics").text
     for _ in range(40):
-        assert reader.get(f"{gunicorn_url}/api/courses/{course.course_id}").status_code == 200
+        assert reader.get(f"{server_url}/api/courses/{course.course_id}").status_code == 200
     time.sleep(1.5)
-    after = requests.get(f"{gunicorn_url}/metrics").text
+    after = requests.get(f"{server_url}/metrics").text
     lookups = sum(
         _metric(after, "course_detail", outcome) - _metric(before, "course_detail", outcome)
         for outcome in ("hit", "miss")

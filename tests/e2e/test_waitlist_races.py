@@ -1,4 +1,4 @@
-"""Waitlists across processes: drops, direct enrolls, joins and leaves fired at once at gunicorn's
+"""Waitlists across processes: drops, direct enrolls, joins and leaves fired at once at the web server's
 worker processes while a real Celery worker promotes; and that worker killed with SIGKILL at a
 random instant of a promotion. After each trial the counters must equal the records, no seat may
 go around the queue or be given twice, promotions must follow the join sequence, and each promoted
@@ -127,16 +127,16 @@ def check_the_line(course_id: str) -> list[Enrollment]:
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_drops_enrolls_joins_and_leaves_at_once_keep_the_line(gunicorn_url, celery_worker, make_course, trial):
+def test_drops_enrolls_joins_and_leaves_at_once_keep_the_line(server_url, celery_worker, make_course, trial):
     course = make_course(capacity=4)
-    url = f"{gunicorn_url}/api/enrollments"
-    holders = students(gunicorn_url, 4, "holder")
+    url = f"{server_url}/api/enrollments"
+    holders = students(server_url, 4, "holder")
     for session in holders:
         assert session.post(url, json={"course_id": course.course_id}).status_code == 201
-    waiting = students(gunicorn_url, 6, "waiter")
+    waiting = students(server_url, 6, "waiter")
     for session in waiting:
         assert session.post(url, json={"course_id": course.course_id, "waitlist": True}).status_code == 201
-    newcomers, joiners = students(gunicorn_url, 3, "direct"), students(gunicorn_url, 3, "joiner")
+    newcomers, joiners = students(server_url, 3, "direct"), students(server_url, 3, "joiner")
     requests_at_once = [
         *((session, "DELETE", f"{url}/{course.course_id}", None) for session in holders[:3]),
         *((session, "DELETE", f"{url}/{course.course_id}", None) for session in waiting[:2]),
@@ -159,14 +159,14 @@ def test_drops_enrolls_joins_and_leaves_at_once_keep_the_line(gunicorn_url, cele
     assert Course.get(course.course_id, consistent_read=True).enrolled_count == course.capacity
     assert len(promoted) >= 3
     # Every position shown (cached, written through by whichever process changed the line, a few
-    # milliseconds after its commit) is the student's rank in join order, whichever gunicorn process
+    # milliseconds after its commit) is the student's rank in join order, whichever web process
     # answers.
     time.sleep(WRITE_THROUGH_SECONDS)
     line = sorted(
         (record for record in records_of(course.course_id) if record.status == EnrollmentStatus.WAITLISTED),
         key=lambda record: int(record.waitlist_sequence),
     )
-    sessions = {session.get(f"{gunicorn_url}/api/auth/me").json()["user_id"]: session for session in waiting + joiners}
+    sessions = {session.get(f"{server_url}/api/auth/me").json()["user_id"]: session for session in waiting + joiners}
     for rank, record in enumerate(line, start=1):
         for _ in range(3):  # three requests, likely three processes
             shown = sessions[record.user_id].get(f"{url}/{course.course_id}").json()
@@ -175,15 +175,15 @@ def test_drops_enrolls_joins_and_leaves_at_once_keep_the_line(gunicorn_url, cele
 
 @pytest.mark.parametrize("trial", range(FAULT_TRIALS))
 def test_a_worker_killed_at_any_instant_of_a_promotion_gives_the_seat_once(
-    gunicorn_url, celery_worker, make_course, trial
+    server_url, celery_worker, make_course, trial
 ):
     course = make_course(capacity=1)
-    url = f"{gunicorn_url}/api/enrollments"
-    holder, first, second = students(gunicorn_url, 3, "fault")
+    url = f"{server_url}/api/enrollments"
+    holder, first, second = students(server_url, 3, "fault")
     assert holder.post(url, json={"course_id": course.course_id}).status_code == 201
     for session in (first, second):
         assert session.post(url, json={"course_id": course.course_id, "waitlist": True}).status_code == 201
-    first_email = first.get(f"{gunicorn_url}/api/auth/me").json()["email"]
+    first_email = first.get(f"{server_url}/api/auth/me").json()["email"]
     received_before = promotions_received(celery_worker)
     assert holder.delete(f"{url}/{course.course_id}").status_code == 204
     # The promotion is queued after the response: kill the worker at a random instant inside it
@@ -196,7 +196,7 @@ def test_a_worker_killed_at_any_instant_of_a_promotion_gives_the_seat_once(
     celery_worker.start(timeout=60)
     wait_until_settled(course.course_id, beat=True)
     [promoted] = check_the_line(course.course_id)
-    assert promoted.user_id == first.get(f"{gunicorn_url}/api/auth/me").json()["user_id"]
+    assert promoted.user_id == first.get(f"{server_url}/api/auth/me").json()["user_id"]
     # A worker killed between claiming the email and sending it leaves a claim that is taken over
     # when its lease ends (the task time limit plus 30 s).
     deadline = time.monotonic() + EMAIL_LEASE_SECONDS + SETTLE_SECONDS

@@ -66,26 +66,26 @@ def worker_log_lines(worker: ManagedProcess) -> list[dict]:
     return lines
 
 
-def signed_in_session(gunicorn_url: str, email: str) -> tuple[requests.Session, dict]:
+def signed_in_session(server_url: str, email: str) -> tuple[requests.Session, dict]:
     """A new student's session with its bearer token, and the tokens (with the user) from sign-in."""
     session = requests.Session()
     assert (
         session.post(
-            f"{gunicorn_url}/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "name": "Worker Test"}
+            f"{server_url}/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "name": "Worker Test"}
         ).status_code
         == 201
     )
-    tokens = session.post(f"{gunicorn_url}/api/auth/login", json={"email": email, "password": TEST_PASSWORD}).json()
+    tokens = session.post(f"{server_url}/api/auth/login", json={"email": email, "password": TEST_PASSWORD}).json()
     session.headers["Authorization"] = f"Bearer {tokens['access']}"
     return session, tokens
 
 
-def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url, celery_worker, make_course):
+def test_an_enroll_produces_exactly_one_email_and_one_audit_record(server_url, celery_worker, make_course):
     course = make_course(title="Compilers")
     email = unique_email("e2e")
-    session, tokens = signed_in_session(gunicorn_url, email)
+    session, tokens = signed_in_session(server_url, email)
 
-    response = session.post(f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id})
+    response = session.post(f"{server_url}/api/enrollments", json={"course_id": course.course_id})
     assert response.status_code == 201
     enrollment_id = response.json()["enrollment_id"]
 
@@ -97,12 +97,12 @@ def test_an_enroll_produces_exactly_one_email_and_one_audit_record(gunicorn_url,
     assert emails_mentioning(email) == 1
 
 
-def test_the_worker_logs_the_tasks_of_an_enroll_under_the_enrolls_request_id(gunicorn_url, celery_worker, make_course):
+def test_the_worker_logs_the_tasks_of_an_enroll_under_the_enrolls_request_id(server_url, celery_worker, make_course):
     course = make_course(title="Operating Systems")
-    session, _ = signed_in_session(gunicorn_url, unique_email("e2e-log"))
+    session, _ = signed_in_session(server_url, unique_email("e2e-log"))
     request_id = f"e2e-{uuid.uuid4().hex}"
     response = session.post(
-        f"{gunicorn_url}/api/enrollments", json={"course_id": course.course_id}, headers={"X-Request-Id": request_id}
+        f"{server_url}/api/enrollments", json={"course_id": course.course_id}, headers={"X-Request-Id": request_id}
     )
     assert (response.status_code, response.headers["X-Request-Id"]) == (201, request_id)
 

@@ -1,0 +1,122 @@
+"""The web server, as `make run`, the benchmark and the container start it: `python -m courseproject.serve`.
+
+granian's WSGI server by default, gunicorn with WEB_SERVER=gunicorn (infra/gunicorn.conf.py). The
+choice was measured, not assumed: `make bench` drives every candidate's bare and cached-list peaks
+with wrk in one run (docs/benchmarks.md, "Which server"). On 2 cores, granian with one process per
+core and a few threads each served the most requests with the lowest p99; sync gunicorn workers
+lose there, because a worker waiting on DynamoDB holds its whole process and more processes than
+cores fight over them.
+
+- Workers: one process per core (WEB_WORKERS). Threads per process (WEB_THREADS, default 4): a
+  request spends much of its time waiting on DynamoDB and Redis, and a thread waiting lets another
+  use the core. Everything a process shares between its threads is thread-safe: the botocore client
+  and its connection pool (sized by DYNAMODB_MAX_POOL_CONNECTIONS), the Redis pools, the breakers
+  and counters (locks), the token-check rider (a context variable).
+- Backpressure: each process takes at most WEB_THREADS requests at a time and queues the rest in its
+  Rust front end, so a burst waits in a queue instead of thrashing the interpreter.
+- Keep-alive: on, so a load balancer reuses its connections. granian closes a connection that sends
+  no request headers for 60 s (its longest header-read timeout), so a load balancer in front must
+  close idle connections sooner (the ALB's idle timeout: 50 s), or it may reuse one being closed.
+- There is no per-request timeout as gunicorn's worker timeout: every outbound call carries its own
+  (DynamoDB, Redis, the broker), so a request cannot hang on them.
+- Recycling: WEB_WORKER_LIFETIME_SECONDS restarts workers after that long (0: never); a worker
+  over WEB_WORKER_MAX_RSS_MB is restarted gracefully.
+- Access log: on locally (WEB_ACCESS_LOG, default on), off in production, where the application
+  writes one JSON line per request.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
+from granian.server import Server
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVERS = ("granian", "gunicorn")
+ACCESS_LOG_FORMAT = '[%(time)s] %(addr)s "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1fms'
+
+
+def _int_env(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        value = int(raw) if raw.strip() else default
+    except ValueError:
+        sys.exit(f"{name} must be a whole number, not {raw!r}")
+    if value < minimum:
+        sys.exit(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _flag_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    sys.exit(f"{name} must be true or false, not {raw!r}")
+
+
+def web_server() -> str:
+    server = os.environ.get("WEB_SERVER", "granian").strip().lower() or "granian"
+    if server not in SERVERS:
+        sys.exit(f"WEB_SERVER must be one of {', '.join(SERVERS)}, not {server!r}")
+    return server
+
+
+def serve_granian() -> None:
+    threads = _int_env("WEB_THREADS", 4, minimum=1)
+    workers = _int_env("WEB_WORKERS", multiprocessing.cpu_count(), minimum=1)
+    lifetime = _int_env("WEB_WORKER_LIFETIME_SECONDS", 0)
+    max_rss = _int_env("WEB_WORKER_MAX_RSS_MB", 0)
+    access_log = _flag_env("WEB_ACCESS_LOG", True)
+    server = Server(
+        "courseproject.wsgi:application",
+        address=os.environ.get("HOST", "127.0.0.1"),
+        port=_int_env("PORT", 8000, minimum=1),
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        backpressure=threads,
+        # HTTP/1.1 only: the load balancer speaks it to targets, and HTTP/2 negotiation costs a little.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(keep_alive=True, header_read_timeout=60_000),
+        websockets=False,
+        log_level=LogLevels(os.environ.get("WEB_LOG_LEVEL", "info")),
+        log_access=access_log,
+        log_access_format=ACCESS_LOG_FORMAT,
+        respawn_failed_workers=True,
+        workers_lifetime=lifetime or None,
+        workers_max_rss=max_rss or None,
+        # On deploy, requests in flight get this long to finish.
+        workers_kill_timeout=_int_env("WEB_GRACEFUL_TIMEOUT_SECONDS", 30, minimum=1),
+    )
+    server.serve()
+
+
+def serve_gunicorn() -> None:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    argv = [str(gunicorn), "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "courseproject.wsgi"]
+    os.execv(argv[0], argv)
+
+
+def main() -> None:
+    # Publishing a task from a request must give up fast when the broker hangs (the outbox takes
+    # it); read by the settings of the web processes this one starts.
+    os.environ.setdefault("CELERY_BROKER_SOCKET_TIMEOUT_SECONDS", "0.5")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
+    if web_server() == "gunicorn":
+        serve_gunicorn()
+    else:
+        serve_granian()
+
+
+if __name__ == "__main__":
+    main()
