@@ -1,13 +1,13 @@
 """Reads of courses: every list is a GSI query (never a full-table read), and every hot read goes through Redis.
 
-Seat counts change far more often than course data, so they are cached on their own (one small
-entry per course, written through after every enroll and drop) and laid over list pages and details
-when they are served. An enrollment therefore never invalidates a semester's pages.
+A course is cached as two entries: the course without its seats (rewritten by edits) and its seats
+(rewritten after every enroll, drop and waitlist move), JSON objects spliced together as bytes when
+served. List pages hold course ids only, so an edit or an enrollment never invalidates a page: only
+a change of membership or order does (courses/signals.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -17,10 +17,11 @@ from courseproject.api.pagination import Page, query_page
 from courseproject.api.rendering import dumps
 from courseproject.caching import keys
 from courseproject.caching.entities import cached_entities, cached_entity, fill_entities
-from courseproject.caching.pages import cached_page
+from courseproject.caching.id_pages import IdPage, cached_id_page
+from courseproject.caching.items import ItemEntries, cached_items, merge_objects
 from courseproject.dynamo.batch import batch_get
 from courses.hot_semesters import note_semester_read
-from courses.models import Course, seats_available
+from courses.models import Course
 from courses.serializers import course_representation
 
 SEAT_ATTRIBUTES = ["course_id", "revision", "enrolled_count", "capacity", "waitlisted_count", "waitlist_capacity"]
@@ -43,17 +44,19 @@ def course_or_404(*, course_id: str) -> Course:
 # --- Seats ---------------------------------------------------------------------------------------
 
 
-# What a seats entry holds: the counts that change with enrollments and waitlists, and their limits.
-SEAT_FIELDS = ("enrolled_count", "capacity", "waitlisted_count", "waitlist_capacity")
+# What a seats entry holds: the counts that change with enrollments and waitlists, their limits, and
+# what they leave free; the course's own entry holds every other field.
+SEAT_FIELDS = ("capacity", "enrolled_count", "seats_available", "waitlist_capacity", "waitlisted_count")
 
 
 def seats_payload(course: Course) -> bytes:
     return dumps(
         {
-            "enrolled_count": int(course.enrolled_count),
             "capacity": int(course.capacity),
-            "waitlisted_count": int(course.waitlisted_count or 0),
+            "enrolled_count": int(course.enrolled_count),
+            "seats_available": course.seats_available,
             "waitlist_capacity": int(course.waitlist_capacity),
+            "waitlisted_count": int(course.waitlisted_count or 0),
         }
     )
 
@@ -63,35 +66,32 @@ def seats_payload_of(representation: dict[str, Any]) -> bytes:
     return dumps({field: representation[field] for field in SEAT_FIELDS})
 
 
+def course_entry_payload(representation: dict[str, Any]) -> bytes:
+    """The course's own entry: its representation without the seat fields, which its seats entry holds."""
+    return dumps({field: value for field, value in representation.items() if field not in SEAT_FIELDS})
+
+
 def _load_seats(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
     # Consistent reads: a seat entry must never be filled with a value older than the table's.
     courses = batch_get(Course, course_ids, consistent_read=True, attributes=SEAT_ATTRIBUTES)
     return {course_id: (int(course.revision), seats_payload(course)) for course_id, course in courses.items()}
 
 
-def with_current_seats(courses: list[dict[str, Any]], *, from_cache: bool) -> list[dict[str, Any]]:
-    """Lay the current seat counts over course representations (in place).
+def _load_course_entries(course_ids: list[str]) -> dict[str, tuple[int, tuple[bytes, bytes]]]:
+    # Consistent reads, as for seats: an entry is never filled with a value older than the table's.
+    courses = batch_get(Course, course_ids, consistent_read=True)
+    entries = {}
+    for course_id, course in courses.items():
+        representation = course_representation(course)
+        entries[course_id] = (
+            int(course.revision),
+            (course_entry_payload(representation), seats_payload_of(representation)),
+        )
+    return entries
 
-    Only needed when the courses came from the cache: loaded from DynamoDB just now, their own
-    counts are current. The seats come from their own cache entries, or consistent reads.
-    """
-    if not courses or not from_cache:
-        return courses
-    seat_payloads, _ = cached_entities(
-        {course["course_id"]: keys.course_seats(course["course_id"]) for course in courses},
-        load_missing=_load_seats,
-    )
-    for course in courses:
-        payload = seat_payloads.get(course["course_id"])
-        if payload is not None:
-            seats = orjson.loads(payload)
-            course.update(seats)
-            course["seats_available"] = seats_available(
-                capacity=seats["capacity"],
-                enrolled_count=seats["enrolled_count"],
-                waitlisted_count=seats["waitlisted_count"],
-            )
-    return courses
+
+# A course as lists serve it: its own entry with its seats entry spliced in.
+COURSE_ITEMS = ItemEntries(families=(keys.course_detail, keys.course_seats), load=_load_course_entries)
 
 
 # --- Details -------------------------------------------------------------------------------------
@@ -109,44 +109,34 @@ def _load_course_entity(course_id: str) -> tuple[int, bytes] | None:
     if course is None:
         return None
     _prime_seats([course])
-    return int(course.revision), dumps(course_representation(course))
+    return int(course.revision), course_entry_payload(course_representation(course))
 
 
-def _cached_course_entry(course_id: str) -> tuple[dict[str, Any], bool]:
-    payload, from_cache = cached_entity(keys.course_detail(course_id), load=lambda: _load_course_entity(course_id))
+def _cached_course_entry(course_id: str) -> bytes:
+    payload, _ = cached_entity(keys.course_detail(course_id), load=lambda: _load_course_entity(course_id))
     if payload is None:
         raise NotFoundError("Course not found.", code="course_not_found")
-    return orjson.loads(payload), from_cache
+    return payload
 
 
 def cached_course(*, course_id: str) -> dict[str, Any]:
-    """The course's data from the cache (or DynamoDB on a miss), 404 if absent; its seat counts may
-    be stale, so it serves callers that need what does not change with enrollments (semester,
-    instructor, title)."""
-    return _cached_course_entry(course_id)[0]
+    """The course without its seats, from the cache (or DynamoDB on a miss), 404 if absent: for
+    callers that need what only edits change (semester, instructor, title)."""
+    return orjson.loads(_cached_course_entry(course_id))
 
 
 def course_detail_json(*, course_id: str) -> bytes:
-    """GET /api/courses/{id}: the course with its current seats."""
-    course, from_cache = _cached_course_entry(course_id)
-    return dumps(with_current_seats([course], from_cache=from_cache)[0])
-
-
-def _load_course_entities(course_ids: list[str]) -> dict[str, tuple[int, bytes]]:
-    courses = batch_get(Course, course_ids, consistent_read=True)
-    _prime_seats(list(courses.values()))
-    return {
-        course_id: (int(course.revision), dumps(course_representation(course))) for course_id, course in courses.items()
-    }
+    """GET /api/courses/{id}: the course with its current seats spliced in."""
+    entry = _cached_course_entry(course_id)
+    seats, _ = cached_entities({course_id: keys.course_seats(course_id)}, load_missing=_load_seats)
+    if course_id not in seats:  # deleted since the entry was read
+        raise NotFoundError("Course not found.", code="course_not_found")
+    return merge_objects([entry, seats[course_id]])
 
 
 def cached_courses(*, course_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Many courses (with current seats) by id, for lists that embed them; absent ids are left out."""
-    payloads, from_cache = cached_entities(
-        {course_id: keys.course_detail(course_id) for course_id in course_ids}, load_missing=_load_course_entities
-    )
-    courses = [orjson.loads(payload) for payload in payloads.values()]
-    return {course["course_id"]: course for course in with_current_seats(courses, from_cache=from_cache)}
+    return {course_id: orjson.loads(item) for course_id, item in cached_items(course_ids, items=COURSE_ITEMS).items()}
 
 
 # --- Lists ---------------------------------------------------------------------------------------
@@ -189,47 +179,40 @@ def courses_for_instructor(*, instructor_id: str, limit: int, cursor: str | None
     return page.map(lambda courses: [course_representation(course) for course in courses])
 
 
-def _with_current_seats_json(page_json: bytes, *, from_cache: bool) -> bytes:
-    if not from_cache:
-        return page_json
-    page = orjson.loads(page_json)
-    with_current_seats(page["results"], from_cache=True)
-    return dumps(page)
-
-
-def semester_page_loader(
-    *, semester_id: int, department_id: int | None, limit: int, cursor: str | None
-) -> Callable[[], bytes]:
-    """What a miss of a semester's list page runs (readers and cache warming alike)."""
-    return lambda: dumps(
-        courses_for_semester(
-            semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor
-        ).as_response()
-    )
+def course_id_page(page: Page[Course]) -> IdPage:
+    """What a list page caches: its courses' ids (each course is served from its own entries)."""
+    return IdPage(ids=[course.course_id for course in page.items], next_cursor=page.next_cursor)
 
 
 def course_list_json(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> bytes:
-    page_json, from_cache = cached_page(
+    page = cached_id_page(
         keys.course_list(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
         generation_key=keys.course_list_generation(semester_id),
-        load=semester_page_loader(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor),
+        items=COURSE_ITEMS,
+        load_ids=lambda: course_id_page(
+            course_models_for_semester(semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor)
+        ),
+        load_uncached=lambda: dumps(
+            courses_for_semester(
+                semester_id=semester_id, department_id=department_id, limit=limit, cursor=cursor
+            ).as_response()
+        ),
     )
-    page = orjson.loads(page_json)
-    if page["results"]:
+    if page.ids:
         # Only a semester with courses counts as browsed: listing unknown ids makes warming load nothing.
         note_semester_read(semester_id)
-    if not from_cache:
-        return page_json
-    with_current_seats(page["results"], from_cache=True)
-    return dumps(page)
+    return page.body
 
 
 def instructor_courses_json(*, instructor_id: str, limit: int, cursor: str | None) -> bytes:
-    page_json, from_cache = cached_page(
+    return cached_id_page(
         keys.instructor_courses(instructor_id=instructor_id, limit=limit, cursor=cursor),
         generation_key=keys.instructor_courses_generation(instructor_id),
-        load=lambda: dumps(
+        items=COURSE_ITEMS,
+        load_ids=lambda: course_id_page(
+            course_models_for_instructor(instructor_id=instructor_id, limit=limit, cursor=cursor)
+        ),
+        load_uncached=lambda: dumps(
             courses_for_instructor(instructor_id=instructor_id, limit=limit, cursor=cursor).as_response()
         ),
-    )
-    return _with_current_seats_json(page_json, from_cache=from_cache)
+    ).body

@@ -1,8 +1,11 @@
 """The Redis cache layer against a real Redis and DynamoDB Local: hits cost no DynamoDB call, every
 write is visible to the next read, absent ids and fresh pages are remembered only briefly.
-Races and stampedes: test_cache_races.py; Redis outages and counters: test_cache_outage.py."""
+Races and stampedes: test_cache_races.py; Redis outages and counters: test_cache_outage.py; lists as
+pages of ids: test_cache_id_pages.py."""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 from django.conf import settings
@@ -43,24 +46,39 @@ class TestHitsCostNoDynamoDBCall:
         assert dynamodb_calls.operations == []
         assert second.json() == first.json()
 
-    @pytest.mark.parametrize("path", ["/api/courses?semester_id={semester}", "/api/courses/{course}"])
-    def test_a_list_or_detail_hit_takes_two_redis_round_trips(self, student, make_course, monkeypatch, path):
-        # The budget of a hit: the page or course with its generation, then the seats laid over it.
-        # Counted where redis-py writes to the socket: a pipeline is one write, one round trip.
-        course = make_course()
-        url = path.format(semester=course.semester_id, course=course.course_id)
+    @pytest.mark.parametrize(
+        ("path", "budget"),
+        [
+            # The page of ids, its generation, every course and seats entry on it and the token check: one script.
+            ("/api/courses?semester_id={semester}", 1),
+            ("/api/courses?semester_id={semester}&department_id=1", 1),
+            ("/api/courses?instructor_id={instructor}", 1),
+            # The course with the token check, then its seats.
+            ("/api/courses/{course}", 2),
+        ],
+    )
+    def test_a_hit_takes_its_budget_of_redis_round_trips(self, student, make_course, monkeypatch, path, budget):
+        # Counted where redis-py writes to the socket, on this thread (not the counters' flusher):
+        # a pipeline or a script is one write, one round trip.
+        semester = unique_semester()
+        course = make_course(semester_id=semester)
+        make_course(semester_id=semester)
+        url = path.format(semester=semester, instructor=course.instructor_id, course=course.course_id)
         student.client.get(url)
         student.client.get(url)
         round_trips = []
         send = AbstractConnection.send_packed_command
+        this_thread = threading.get_ident()
 
         def counted(connection: AbstractConnection, *args: object, **kwargs: object) -> None:
-            round_trips.append(connection.port)
+            if threading.get_ident() == this_thread:
+                round_trips.append(args[0][:80] if args else None)
             send(connection, *args, **kwargs)
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
-        assert student.client.get(url).status_code == 200
-        assert 1 <= len(round_trips) <= 2, round_trips
+        response = student.client.get(url)
+        assert response.status_code == 200
+        assert len(round_trips) == budget, round_trips
 
     def test_a_roster_hit_costs_no_dynamodb_call(self, instructor, student, make_course, dynamodb_calls):
         course = make_course()

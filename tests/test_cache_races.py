@@ -16,6 +16,7 @@ from accounts.models import Role
 from courseproject.caching import keys
 from courseproject.caching.entities import _store_entities, cached_entity
 from courseproject.caching.entries import Entry
+from courseproject.caching.id_pages import IdPage, cached_id_page
 from courseproject.caching.pages import cached_page
 from courses import selectors as course_selectors
 from courses import services as course_services
@@ -29,27 +30,68 @@ class TestRacingReadersCannotStoreStaleValues:
     """Each test makes the interleaving happen: the reader loads, the writer commits, then the reader
     stores what it loaded. The next reader must see the write."""
 
-    def test_a_list_page_loaded_before_an_edit(self, student, instructor, make_course):
+    @pytest.mark.parametrize("write", ["create", "department change", "delete"])
+    def test_a_list_page_loaded_before_a_change_of_membership(self, student, instructor, make_course, write):
+        semester = unique_semester()
+        changed = make_course(semester_id=semester, department_id=1)
+        kept = make_course(semester_id=semester, department_id=1)
+        expected = {"create": {changed.course_id, kept.course_id}, "department change": {kept.course_id}}
+        expected = expected.get(write, {kept.course_id})
+
+        def load_then_let_the_writer_in() -> IdPage:
+            stale = course_selectors.course_id_page(
+                course_selectors.course_models_for_semester(
+                    semester_id=semester, department_id=1, limit=20, cursor=None
+                )
+            )
+            if write == "create":
+                expected.add(make_course(semester_id=semester, department_id=1).course_id)
+            elif write == "department change":
+                course_services.update_course(
+                    actor=instructor.actor, course_id=changed.course_id, changes={"department_id": 2}
+                )
+            else:
+                course_services.delete_course(actor=instructor.actor, course_id=changed.course_id)
+            return stale
+
+        cached_id_page(
+            keys.course_list(semester_id=semester, department_id=1, limit=20, cursor=None),
+            generation_key=keys.course_list_generation(semester),
+            items=course_selectors.COURSE_ITEMS,
+            load_ids=load_then_let_the_writer_in,
+            load_uncached=lambda: b"",
+        )
+        listed = course_list(student, semester, department_id=1).json()["results"]
+        assert {course["course_id"] for course in listed} == expected
+
+    def test_a_list_page_loaded_before_an_edit(self, student, instructor, make_course, dynamodb_calls):
+        # An edit does not change the page (ids), so the racing reader's page is kept; the edit shows
+        # through the course's entry, written after the reader read it.
         course = make_course(title="Before")
         semester = course.semester_id
 
-        def load_then_let_the_writer_in() -> bytes:
-            stale = orjson.dumps(
-                course_selectors.courses_for_semester(
+        def load_then_let_the_writer_in() -> IdPage:
+            stale = course_selectors.course_id_page(
+                course_selectors.course_models_for_semester(
                     semester_id=semester, department_id=None, limit=20, cursor=None
-                ).as_response()
+                )
             )
             course_services.update_course(
                 actor=instructor.actor, course_id=course.course_id, changes={"title": "After"}
             )
             return stale
 
-        key = keys.course_list(semester_id=semester, department_id=None, limit=20, cursor=None)
-        served, _ = cached_page(
-            key, generation_key=keys.course_list_generation(semester), load=load_then_let_the_writer_in
+        served = cached_id_page(
+            keys.course_list(semester_id=semester, department_id=None, limit=20, cursor=None),
+            generation_key=keys.course_list_generation(semester),
+            items=course_selectors.COURSE_ITEMS,
+            load_ids=load_then_let_the_writer_in,
+            load_uncached=lambda: b"",
         )
-        assert orjson.loads(served)["results"][0]["title"] == "Before"  # the racing reader's own answer
+        assert orjson.loads(served.body)["results"][0]["title"] == "After"  # entries are read after the ids
+        dynamodb_calls.clear()
         assert course_list(student, semester).json()["results"][0]["title"] == "After"
+        assert dynamodb_calls.operations == []  # the racing reader's page was kept: an edit is no membership change
 
     def test_a_course_detail_loaded_before_an_edit(self, student, instructor, make_course):
         course = make_course(title="Before")

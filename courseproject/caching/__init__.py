@@ -2,5 +2,6 @@
 revisions (entities), with stampede locks, early refresh and repair of missed writes.
 
 keys.py (every key and TTL), connection.py (Redis access and its breaker), entries.py (the stored
-form, early refresh, locks), pages.py, entities.py, repair.py (writes Redis missed).
+form, early refresh, locks), pages.py, entities.py, items.py (items served from several entries by
+id), id_pages.py (pages of ids, read with their items in one round trip), repair.py (writes Redis missed).
 """

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-SCHEMA_VERSION = "v4"
+SCHEMA_VERSION = "v5"
 
 # Families of values, each with a TTL (seconds) from settings.CACHE_TTLS.
 COURSE_DETAIL = "course_detail"
@@ -70,6 +70,7 @@ def _any(value: object | None) -> str:
 
 
 def course_detail(course_id: str) -> CacheKey:
+    """A course without its seat fields, which course_seats holds; a response splices the two."""
     return CacheKey(COURSE_DETAIL, _key("course", course_id))
 
 
@@ -99,6 +100,7 @@ def semester(semester_id: int) -> CacheKey:
 
 
 def course_list(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> CacheKey:
+    """A page of course ids (courseproject/caching/id_pages.py); the courses are their own entries."""
     return CacheKey(COURSE_LIST, _key("courses", semester_id, _any(department_id), limit, _digest(cursor)))
 
 

@@ -80,10 +80,11 @@ def _ensure_flusher() -> None:
         _start_flusher()
 
 
-def record_cache_lookup(family: str, *, hit: bool) -> None:
+def record_cache_lookup(family: str, *, hit: bool, count: int = 1) -> None:
+    """`count` lookups of one family and outcome at once (the entries a list page read)."""
     _ensure_flusher()
     with _lock:
-        _pending[f"cache:{family}:{'hit' if hit else 'miss'}"] += 1
+        _pending[f"cache:{family}:{'hit' if hit else 'miss'}"] += count
 
 
 def record_request(*, duration_ms: float, status: int) -> None:

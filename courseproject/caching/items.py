@@ -1,0 +1,140 @@
+"""Items served from several entries by id (a course and its seats), spliced as bytes, never decoded.
+
+An item is the merge of one entry per family: JSON objects with disjoint fields, written through and
+compare-and-set by revision as any entity (entities.py), so an edit rewrites one entry and enrollments
+another. A read gets every entry of its ids in one MGET (or inside a page's script, id_pages.py); the
+absent ones are loaded together with one consistent BatchGetItem and stored by revision. An id whose
+entry is a tombstone or marks it absent is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from courseproject.caching import riders
+from courseproject.caching.connection import gate
+from courseproject.caching.entities import NULL, fill_entities
+from courseproject.caching.entries import Entry, decode
+from courseproject.caching.keys import CacheKey
+from courseproject.observability.counters import record_cache_lookup
+
+# Per id found: its revision and each family's payload, read consistently.
+EntriesLoad = Callable[[list[str]], dict[str, tuple[int, tuple[bytes, ...]]]]
+# Per id, each family's payload in family order (None: not cached).
+Payloads = list[bytes | None]
+
+
+@dataclass(frozen=True)
+class ItemEntries:
+    """Where items live: per id one entry of each family, whose JSON objects merge into the item, and
+    how to load absent ones."""
+
+    families: tuple[Callable[[str], CacheKey], ...]
+    load: EntriesLoad
+
+    @property
+    def width(self) -> int:
+        return len(self.families)
+
+    def blank_keys(self) -> list[CacheKey]:
+        """Each family's key of an empty id: its name is the prefix the ids are appended to."""
+        return [family("") for family in self.families]
+
+    def keys_of(self, item_id: str) -> list[CacheKey]:
+        return [family(item_id) for family in self.families]
+
+    def pieces(self, values: list, index: int) -> list:
+        """The `index`-th id's share of a flat list with one value per id and family."""
+        return values[index * self.width : (index + 1) * self.width]
+
+
+def merge_objects(pieces: list[bytes]) -> bytes:
+    """JSON objects with disjoint fields as one, spliced as bytes: `{"a":1}`, `{"b":2}` -> `{"a":1,"b":2}`."""
+    merged = pieces[0]
+    for piece in pieces[1:]:
+        if len(piece) > 2:  # an empty object adds nothing (and no comma)
+            merged = merged[:-1] + b"," + piece[1:]
+    return merged
+
+
+def count_lookups(items: ItemEntries, payloads: Payloads) -> None:
+    """Hits and misses per family, one counter update each."""
+    for position, blank in enumerate(items.blank_keys()):
+        looked_up = payloads[position :: items.width]
+        misses = looked_up.count(None)
+        if misses:
+            record_cache_lookup(blank.family, hit=False, count=misses)
+        if len(looked_up) > misses:
+            record_cache_lookup(blank.family, hit=True, count=len(looked_up) - misses)
+
+
+def read_entries(client: Redis | None, items: ItemEntries, ids: list[str]) -> list[Entry | None]:
+    """Every entry of these ids, in one MGET (all absent if Redis failed)."""
+    if client is None or not ids:
+        return [None] * (len(ids) * items.width)
+    try:
+        raw = client.mget([key.name for item_id in ids for key in items.keys_of(item_id)])
+    except RedisError as error:
+        gate.failed(error)
+        return [None] * (len(ids) * items.width)
+    return [decode(value) for value in raw]
+
+
+def load_into(items: ItemEntries, ids: list[str], payloads: Payloads, wanted: list[str]) -> int:
+    """Load `wanted` (one consistent batch read), store their entries by revision and put them into
+    `payloads` (in place); an id the table does not have is marked absent. Returns how many entries
+    were written."""
+    loaded = items.load(wanted)
+    entries = [
+        (key, revision, payload)
+        for item_id, (revision, pieces) in loaded.items()
+        for key, payload in zip(items.keys_of(item_id), pieces, strict=True)
+    ]
+    fill_entities(entries)
+    positions = {item_id: index for index, item_id in enumerate(ids)}
+    for item_id in wanted:
+        start = positions[item_id] * items.width
+        payloads[start : start + items.width] = loaded[item_id][1] if item_id in loaded else [NULL] * items.width
+    return len(entries)
+
+
+def merged_items(items: ItemEntries, ids: list[str], payloads: Payloads) -> dict[str, bytes]:
+    """Each item as one JSON object, in the order of `ids`, after loading the absent entries; deleted
+    or unknown ids left out."""
+    width = items.width
+    if None in payloads:
+        missing = [item_id for index, item_id in enumerate(ids) if None in items.pieces(payloads, index)]
+        load_into(items, ids, payloads, missing)
+    merged = {}
+    for index, item_id in enumerate(ids):
+        pieces = payloads[index * width : index * width + width]
+        if NULL not in pieces:
+            merged[item_id] = merge_objects(pieces)
+    return merged
+
+
+def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
+    """Items by id as JSON objects (deleted or unknown ones left out): their entries in one MGET,
+    with the request's rider if no read took it yet, the absent ones loaded together and stored."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    client = gate.client()
+    payloads: Payloads = [None] * (len(ids) * items.width)
+    if client is not None:
+        rider = riders.take()
+        names = [key.name for item_id in ids for key in items.keys_of(item_id)]
+        try:
+            values = client.mget([*names, rider.key] if rider else names)
+        except RedisError as error:
+            gate.failed(error)
+            values = [None] * (len(names) + (1 if rider else 0))
+        if rider is not None:
+            rider.settle(values.pop())
+        payloads = [entry.payload if (entry := decode(value)) is not None else None for value in values]
+        count_lookups(items, payloads)
+    return merged_items(items, ids, payloads)
