@@ -44,6 +44,16 @@ def with_waitlist_positions(entries: list[dict[str, Any]], *, user_id: str) -> l
     return entries
 
 
+def student_enrollments_scope(*, user_id: str, semester_id: int | None, status: str | None) -> str:
+    """What a cursor of the student's enrollments is bound to (enrollments/cached_pages.py reads them too)."""
+    return f"enrollments:user:{user_id}:{semester_id or '*'}:{status or '*'}"
+
+
+def roster_scope(*, course_id: str, status: str) -> str:
+    """What a cursor of a course's roster (or of its waitlist) is bound to."""
+    return f"waitlist:{course_id}" if status == EnrollmentStatus.WAITLISTED else f"roster:{course_id}"
+
+
 def _student_enrollments_page(
     *, user_id: str, semester_id: int | None, status: str | None, limit: int, cursor: str | None
 ) -> bytes:
@@ -58,7 +68,7 @@ def _student_enrollments_page(
         user_id,
         filter_condition=filter_condition,
         newest_first=True,
-        scope=f"enrollments:user:{user_id}:{semester_id or '*'}:{status or '*'}",
+        scope=student_enrollments_scope(user_id=user_id, semester_id=semester_id, status=status),
         limit=limit,
         cursor=cursor,
     )
@@ -103,14 +113,18 @@ def enrollments_for_student_json(
 def _roster_page(*, course_id: str, status: str, limit: int, cursor: str | None) -> bytes:
     if status == EnrollmentStatus.WAITLISTED:
         page = query_page(
-            Enrollment.waitlist_by_course, course_id, scope=f"waitlist:{course_id}", limit=limit, cursor=cursor
+            Enrollment.waitlist_by_course,
+            course_id,
+            scope=roster_scope(course_id=course_id, status=status),
+            limit=limit,
+            cursor=cursor,
         )
     else:
         page = query_page(
             Enrollment.by_course,
             course_id,
             filter_condition=Enrollment.status == EnrollmentStatus.ENROLLED.value,
-            scope=f"roster:{course_id}",
+            scope=roster_scope(course_id=course_id, status=status),
             limit=limit,
             cursor=cursor,
         )

@@ -12,9 +12,8 @@ from django.conf import settings
 from courseproject.background.dispatch import dispatch, new_event_id
 from courseproject.caching import keys
 from courseproject.caching.entities import forget, put_entities
-from courseproject.caching.pages import bump_generations
-from courses.models import Course
-from courses.selectors import SEAT_ATTRIBUTES, seats_payload
+from courses.selectors import seats_payload
+from enrollments.cached_pages import invalidate_pages, read_after_commit, read_pages, rewrite_pages
 from enrollments.events import WAITLIST_ACTIONS
 from enrollments.tasks import SUBJECTS, promote_waitlist, refresh_schedules, release_student, send_enrollment_email
 from enrollments.waitlist_order import read_waitlist_order
@@ -22,33 +21,44 @@ from enrollments.waitlist_order import read_waitlist_order
 logger = logging.getLogger(__name__)
 
 
-def refresh_enrollment_caches(*, user_id: str, course_id: str, action: str = "", **_: Any) -> None:
+def refresh_enrollment_caches(
+    *, user_id: str, course_id: str, semester_id: int | None = None, action: str = "", **_: Any
+) -> None:
     """Write the course's seats (and, when the waitlist changed, its order) through, so every list and
-    every student's position shows them at once, and invalidate the student's enrollment pages and
-    the course's roster; the semester's course lists stay cached. A completion frees or takes no
-    seat: it skips the seats' read and write-through."""
-    bump_generations(keys.my_enrollments_generation(user_id), keys.roster_generation(course_id))
-    if not settings.CACHE_ENABLED or action == "completed":
+    every student's position shows them at once, and the student's first page of enrollments and the
+    course's first roster pages (enrollments/cached_pages.py), so their next reads are hits; their
+    other pages go stale, and the semester's course lists stay cached. A completion (many at once,
+    a registrar's) frees or takes no seat: it skips the reads and only makes the pages stale."""
+    if not settings.CACHE_ENABLED:
         return
+    if action == "completed" or semester_id is None:
+        invalidate_pages(user_id=user_id, course_id=course_id)
+        return
+    # Before the reads below, so that a write coming in between is caught by the pages' compare-and-set.
+    pages = read_pages(user_id=user_id, course_id=course_id, semester_id=semester_id)
     seats_key, waitlist_key = keys.course_seats(course_id), keys.course_waitlist(course_id)
     try:
         # Consistent reads after the commit: the revision orders concurrent write-throughs.
-        if action in WAITLIST_ACTIONS:
-            order = read_waitlist_order(course_id)
-            course = order.course if order is not None else None
-        else:
-            order, course = None, Course.get(course_id, consistent_read=True, attributes_to_get=SEAT_ATTRIBUTES)
+        after = read_after_commit(
+            user_id=user_id, course_id=course_id, semester_id=semester_id, pages=pages, with_course=True
+        )
+        order = read_waitlist_order(course_id, course=after.course) if action in WAITLIST_ACTIONS else None
     except Exception:
         logger.exception("Could not read seats of course %s after a commit; dropping the cached seats", course_id)
         forget(seats_key)
         forget(waitlist_key)
+        invalidate_pages(user_id=user_id, course_id=course_id)
         raise
-    if course is None:
-        return
-    entities = [(seats_key, int(course.revision), seats_payload(course))]
-    if order is not None:
-        entities.append((waitlist_key, int(course.revision), order.cache_payload()))
-    put_entities(entities)
+    course = order.course if order is not None else after.course
+    if course is not None:
+        entities = [(seats_key, int(course.revision), seats_payload(course))]
+        if order is not None:
+            entities.append((waitlist_key, int(course.revision), order.cache_payload()))
+        put_entities(entities)
+    if pages is None:
+        invalidate_pages(user_id=user_id, course_id=course_id)  # Redis away: repaired as any missed bump
+    else:
+        rewrite_pages(pages, after=after, waitlist=order)
 
 
 def queue_enrollment_email(

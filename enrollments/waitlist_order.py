@@ -41,15 +41,17 @@ class WaitlistOrder:
         return dumps(self.user_ids)
 
 
-def read_waitlist_order(course_id: str) -> WaitlistOrder | None:
-    """The course's waitlist as of now (None if the course does not exist)."""
+def read_waitlist_order(course_id: str, *, course: Course | None = None) -> WaitlistOrder | None:
+    """The course's waitlist as of now (None if the course does not exist); `course`, when the caller
+    has just read it consistently, saves the first attempt's read of it."""
     for attempt in range(ORDER_READ_ATTEMPTS):
         if attempt:
             time.sleep(0.02 * attempt)
-        try:
-            course = Course.get(course_id, consistent_read=True, attributes_to_get=SEAT_ATTRIBUTES)
-        except Course.DoesNotExist:
-            return None
+        if attempt or course is None:
+            try:
+                course = Course.get(course_id, consistent_read=True, attributes_to_get=SEAT_ATTRIBUTES)
+            except Course.DoesNotExist:
+                return None
         expected = int(course.waitlisted_count or 0)
         entries = list(Enrollment.waitlist_by_course.query(course_id)) if expected else []
         if len(entries) == expected:

@@ -4,16 +4,21 @@ A reader reads the page and its family's generation in one MGET. It stamps what 
 generation it read *before* loading, and a Lua script stores the page only if that generation is
 still current, so a page loaded before a concurrent write is never stored where later readers
 look. A write bumps the generation (`bump_generations`): O(1) per family, no key scans, and every
-page stamped with the old generation is a miss from then on.
+page stamped with the old generation is a miss from then on. A writer that can patch the pages
+read next does both at once instead (`read_current_pages`, then `replace_pages`: a new generation
+and the patched pages under it, by a compare-and-set on the generation it read).
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 
 from courseproject.caching import riders
@@ -36,6 +41,26 @@ from courseproject.observability.counters import record_cache_lookup
 SET_IF_GENERATION = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+# A writer's compare-and-set: if the family's generation (KEYS[1]) is still the one it read (ARGV[1]),
+# a new one (made as BUMP_GENERATION makes them; ARGV[2] randomness, ARGV[3] its TTL) and the
+# rewritten pages (KEYS[2..]) stored under it, each within what is left of the expiry of the page
+# it replaces; per page, ARGV holds compute_ms, expires_at_ms, the longest TTL in ms and the payload.
+REPLACE_PAGES_IF_GENERATION = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local now = redis.call('TIME')
+local generation = now[1] .. string.format('%06d', now[2]) .. '-' .. ARGV[2]
+redis.call('SET', KEYS[1], generation, 'EX', ARGV[3])
+for index = 2, #KEYS do
+  local at = 4 + (index - 2) * 4
+  local ttl = redis.call('PTTL', KEYS[index])
+  if ttl > 0 then
+    ttl = math.min(ttl, tonumber(ARGV[at + 2]))
+    local value = '0|' .. generation .. '|' .. ARGV[at] .. '|' .. ARGV[at + 1] .. '|' .. ARGV[at + 3]
+    redis.call('SET', KEYS[index], value, 'PX', ttl)
+  end
+end
 return 1
 """
 
@@ -159,3 +184,81 @@ def bump_generations(*generation_keys: str) -> None:
         invalidate(client, delete_keys=[], bump_keys=list(generation_keys))
     except RedisError as error:
         missed_write(error, deletes=[], bumps=list(generation_keys))
+
+
+# --- Write-through: a writer patches the pages readers ask for next ----------------------------
+
+
+@dataclass(frozen=True)
+class CurrentPages:
+    """A family's generation as a writer read it, and those of its pages that were current under it."""
+
+    generation_key: str
+    generation: bytes | None
+    entries: dict[str, Entry]  # by key name
+
+    def payload(self, key: CacheKey) -> bytes | None:
+        entry = self.entries.get(key.name)
+        return entry.payload if entry is not None else None
+
+
+def read_current_pages(families: dict[str, list[CacheKey]]) -> dict[str, CurrentPages] | None:
+    """The pages a writer means to rewrite, with their families' generations (by generation key), in
+    one MGET; None when Redis is away (the writer then bumps, as before). Read *before* what the
+    writer patches them with, so that replace_pages' compare-and-set catches a write in between."""
+    client = gate.client()
+    if client is None:
+        return None
+    names = [name for generation_key, pages in families.items() for name in (generation_key, *(k.name for k in pages))]
+    try:
+        values = dict(zip(names, client.mget(names), strict=True))
+    except RedisError as error:
+        gate.failed(error)
+        return None
+    read = {}
+    for generation_key, page_keys in families.items():
+        generation = values[generation_key]
+        entries = {}
+        for key in page_keys:
+            entry = decode(values[key.name])
+            if generation is not None and entry is not None and entry.generation == generation:
+                entries[key.name] = entry
+        read[generation_key] = CurrentPages(generation_key=generation_key, generation=generation, entries=entries)
+    return read
+
+
+def replace_pages(replacements: list[tuple[CurrentPages, dict[CacheKey, bytes]]]) -> list[str]:
+    """For each family: a new generation, and these pages (patched from entries read) stored under it,
+    if the generation is still the one read; one pipelined round trip. Every other page of the
+    family goes stale, as after a bump, and a family without pages is simply bumped. A page keeps
+    the load time and expiry of the entry it was patched from, so a page loaded while a GSI may have
+    lagged is kept no longer than it would have been.
+
+    Returns the generation keys another write changed meanwhile (read and patch again, or bump). A
+    failure is repaired like any missed write, by bumping them all."""
+    client = gate.writer()
+    if client is None or not replacements:
+        return []
+
+    def build(pipeline: Pipeline) -> None:
+        for current, pages in replacements:
+            if current.generation is None or not pages:
+                bump_generation(pipeline, current.generation_key)
+                continue
+            args: list[object] = [current.generation, random.getrandbits(32), settings.CACHE_GENERATION_TTL_SECONDS]
+            for key, payload in pages.items():
+                base = current.entries[key.name]
+                args += [base.compute_ms, base.expires_at_ms, key.ttl * 1000, payload]
+            gate.run_script(
+                pipeline,
+                REPLACE_PAGES_IF_GENERATION,
+                keys=[current.generation_key, *(key.name for key in pages)],
+                args=args,
+            )
+
+    try:
+        results = gate.run_pipeline(client, build)
+    except RedisError as error:
+        missed_write(error, deletes=[], bumps=[current.generation_key for current, _ in replacements])
+        return []
+    return [current.generation_key for (current, _), stored in zip(replacements, results, strict=True) if not stored]
