@@ -39,9 +39,9 @@ from accounts.throttling import (
     refund_login_attempt,
 )
 from courseproject.api.client import client_address
+from courseproject.api.conditional import revalidatable_json
 from courseproject.api.errors import AuthenticationError
-from courseproject.api.rendering import JsonBytesResponse
-from courseproject.api.schema import error_response
+from courseproject.api.schema import IF_NONE_MATCH, error_response
 
 
 class RegisterView(APIView):
@@ -225,9 +225,9 @@ class ResendVerificationView(APIView):
 class MeView(APIView):
     throttle_classes = [WriteRateThrottle]  # the PATCH; reads pass untouched
 
-    @extend_schema(responses={200: ProfileSerializer}, summary="The caller's profile")
+    @extend_schema(parameters=[IF_NONE_MATCH], responses={200: ProfileSerializer}, summary="The caller's profile")
     def get(self, request: Request) -> HttpResponse:
-        return JsonBytesResponse(selectors.profile_json(user_id=request.user.user_id))
+        return revalidatable_json(request, selectors.profile_json(user_id=request.user.user_id), personal=True)
 
     @extend_schema(
         request=ProfileUpdateSerializer, responses={200: ProfileSerializer}, summary="Change the caller's name"

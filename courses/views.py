@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsInstructorOrAdmin
 from accounts.throttling import WriteRateThrottle
+from courseproject.api.conditional import revalidatable_json
 from courseproject.api.errors import InvalidInputError
 from courseproject.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from courseproject.api.rendering import JsonBytesResponse
-from courseproject.api.schema import PAGE_PARAMETERS, error_response, page_of
+from courseproject.api.schema import IF_NONE_MATCH, PAGE_PARAMETERS, error_response, page_of
 from courses import selectors, services
 from courses.serializers import (
     MAX_DEPARTMENT_ID,
@@ -66,6 +66,7 @@ class CourseViewSet(viewsets.ViewSet):
             OpenApiParameter("department_id", int, description="With semester_id: only this department."),
             OpenApiParameter("instructor_id", str, description="Courses taught by this instructor."),
             *PAGE_PARAMETERS,
+            IF_NONE_MATCH,
         ],
         responses={200: CoursePageSerializer, 400: error_response("filter_required, invalid_cursor")},
         summary="List a semester's or an instructor's courses",
@@ -91,11 +92,15 @@ class CourseViewSet(viewsets.ViewSet):
             raise InvalidInputError(
                 "Filter by semester_id (optionally with department_id) or by instructor_id.", code="filter_required"
             )
-        return JsonBytesResponse(page_json)
+        return revalidatable_json(request, page_json, personal=False)
 
-    @extend_schema(responses={200: CourseSerializer, 404: error_response("course_not_found")}, summary="One course")
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={200: CourseSerializer, 404: error_response("course_not_found")},
+        summary="One course",
+    )
     def retrieve(self, request: Request, course_id: str) -> HttpResponse:
-        return JsonBytesResponse(selectors.course_detail_json(course_id=course_id))
+        return revalidatable_json(request, selectors.course_detail_json(course_id=course_id), personal=False)
 
     @extend_schema(
         request=CourseCreateSerializer,

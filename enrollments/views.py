@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsStudent
 from accounts.throttling import WriteRateThrottle
-from courseproject.api.rendering import JsonBytesResponse
-from courseproject.api.schema import PAGE_PARAMETERS, error_response, page_of
+from courseproject.api.conditional import revalidatable_json
+from courseproject.api.schema import IF_NONE_MATCH, PAGE_PARAMETERS, error_response, page_of
 from enrollments import completions, selectors, services
 from enrollments.models import EnrollmentStatus
 from enrollments.serializers import (
@@ -111,6 +111,7 @@ class EnrollmentViewSet(viewsets.ViewSet):
                 "status", str, enum=[choice.value for choice in EnrollmentStatus], description="Only this status."
             ),
             *PAGE_PARAMETERS,
+            IF_NONE_MATCH,
         ],
         responses={200: EnrollmentPageSerializer},
         summary="The caller's enrollments, newest first, each with its course",
@@ -127,7 +128,7 @@ class EnrollmentViewSet(viewsets.ViewSet):
             limit=params["limit"],
             cursor=params.get("cursor"),
         )
-        return JsonBytesResponse(page_json)
+        return revalidatable_json(request, page_json, personal=True)
 
 
 # GET /api/courses/{course_id}/enrollments: under the course's path, but the enrollments' to answer.
@@ -142,6 +143,7 @@ class CourseRosterView(APIView):
                 description="enrolled (default): in enrollment order; waitlisted: the waitlist in order.",
             ),
             *PAGE_PARAMETERS,
+            IF_NONE_MATCH,
         ],
         responses={200: RosterPageSerializer, 403: error_response("permission_denied")},
         summary="The students enrolled in a course, or waiting for it (its instructor or an admin)",
@@ -149,15 +151,14 @@ class CourseRosterView(APIView):
     def get(self, request: Request, course_id: str) -> HttpResponse:
         query = RosterQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return JsonBytesResponse(
-            selectors.roster_json(
-                actor=request.user,
-                course_id=course_id,
-                status=query.validated_data["status"],
-                limit=query.validated_data["limit"],
-                cursor=query.validated_data.get("cursor"),
-            )
+        page_json = selectors.roster_json(
+            actor=request.user,
+            course_id=course_id,
+            status=query.validated_data["status"],
+            limit=query.validated_data["limit"],
+            cursor=query.validated_data.get("cursor"),
         )
+        return revalidatable_json(request, page_json, personal=True)
 
 
 # POST /api/courses/{course_id}/completions: the course's instructor or an admin, after the drop deadline.

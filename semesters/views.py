@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdmin
-from courseproject.api.rendering import JsonBytesResponse
-from courseproject.api.schema import PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
+from courseproject.api.conditional import revalidatable_json
+from courseproject.api.schema import IF_NONE_MATCH, PAGE_PARAMETERS, PageQuerySerializer, error_response, page_of
 from semesters import selectors, services
 from semesters.serializers import (
     SemesterCreateSerializer,
@@ -32,22 +32,25 @@ class SemesterViewSet(viewsets.ViewSet):
         return permissions
 
     @extend_schema(
-        parameters=PAGE_PARAMETERS,
+        parameters=[*PAGE_PARAMETERS, IF_NONE_MATCH],
         responses={200: SemesterPageSerializer},
         summary="Semesters, newest first",
     )
     def list(self, request: Request) -> HttpResponse:
         query = PageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return JsonBytesResponse(
-            selectors.semester_list_json(limit=query.validated_data["limit"], cursor=query.validated_data.get("cursor"))
+        page_json = selectors.semester_list_json(
+            limit=query.validated_data["limit"], cursor=query.validated_data.get("cursor")
         )
+        return revalidatable_json(request, page_json, personal=False)
 
     @extend_schema(
-        responses={200: SemesterSerializer, 404: error_response("semester_not_found")}, summary="One semester"
+        parameters=[IF_NONE_MATCH],
+        responses={200: SemesterSerializer, 404: error_response("semester_not_found")},
+        summary="One semester",
     )
     def retrieve(self, request: Request, semester_id: int) -> HttpResponse:
-        return JsonBytesResponse(selectors.semester_detail_json(semester_id=semester_id))
+        return revalidatable_json(request, selectors.semester_detail_json(semester_id=semester_id), personal=False)
 
     @extend_schema(
         request=SemesterCreateSerializer,

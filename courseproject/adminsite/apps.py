@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.module_loading import autodiscover_modules
+
+from courseproject.adminsite.middleware import check_admin_middleware
 
 
 class AdminSiteConfig(AppConfig):
@@ -10,3 +13,5 @@ class AdminSiteConfig(AppConfig):
     def ready(self) -> None:
         # Each app's admin.py registers its sections with the site.
         autodiscover_modules("admin")
+        # Django's checks of the admin's middleware, against ADMIN_MIDDLEWARE (settings silence theirs).
+        checks.register(check_admin_middleware, checks.Tags.admin)

@@ -1,8 +1,9 @@
 """API answers are never kept by browsers or proxies: they hold personal data (profiles, enrollments,
-rosters) or tokens, and none carries the validators that would make a kept copy useful.
+rosters) or tokens.
 
 Every response under /api/ gets `Cache-Control: no-store`, errors included, unless its view chose a
-Cache-Control of its own; one rule, so that no new endpoint can forget it.
+Cache-Control of its own; one rule, so that no new endpoint can forget it. The one choice made is
+the public catalog's `private, no-cache`, with an ETag to revalidate (courseproject/api/conditional.py).
 """
 
 from __future__ import annotations

@@ -47,6 +47,23 @@ PAGE_PARAMETERS = [
 ]
 
 
+# A cached read's conditional GET (courseproject/api/conditional.py); AutoSchema adds its 304 and ETag.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    description="The ETag of a copy the client holds (or several, or *): 304 without a body if it is current.",
+)
+ETAG = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "required": True,
+        "description": "A digest of the body's exact bytes: any change of the answer (a seat taken) changes it.",
+    }
+}
+NOT_MODIFIED = "Not Modified: the copy If-None-Match named is current; no body, the same ETag."
+
+
 class PageQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE)
     cursor = serializers.CharField(max_length=4096, required=False, allow_blank=True)
@@ -85,7 +102,7 @@ class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema, documenting besides what each view declares the answers any
     request can get, so that the document holds every answer the API gives and views need not repeat
     them (FRAMEWORK_ANSWERS). A 400 a view declares keeps its description and gets the true shape:
-    field errors or an error."""
+    field errors or an error. An operation that takes IF_NONE_MATCH gets its 304 and the ETag header."""
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
@@ -99,6 +116,9 @@ class AutoSchema(openapi.AutoSchema):
             responses["400"]["content"] = self._error_answer("400", "")["content"]
         if "429" in responses:
             responses["429"]["headers"] = RETRY_AFTER
+        if any(parameter.get("name") == IF_NONE_MATCH.name for parameter in operation.get("parameters", [])):
+            responses["200"]["headers"] = ETAG
+            responses["304"] = {"description": NOT_MODIFIED, "headers": ETAG}
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
