@@ -12,8 +12,11 @@ cores fight over them.
   use the core. Everything a process shares between its threads is thread-safe: the botocore client
   and its connection pool (sized by DYNAMODB_MAX_POOL_CONNECTIONS), the Redis pools, the breakers
   and counters (locks), the token-check rider (a context variable).
-- Backpressure: each process takes at most WEB_THREADS requests at a time and queues the rest in its
-  Rust front end, so a burst waits in a queue instead of thrashing the interpreter.
+- Backpressure (WEB_BACKPRESSURE, default 512 per process): how many connections a process serves at
+  once. granian counts a kept-alive connection for as long as it stays open, not only while a
+  request is in flight, so this must exceed the connections a load balancer (or a load test) keeps
+  open; tied to the thread count, every connection past the eighth waited for one of the first to
+  close, forever. The Rust front end queues requests for the WEB_THREADS Python threads.
 - Keep-alive: on, so a load balancer reuses its connections. granian closes a connection that sends
   no request headers for 60 s (its longest header-read timeout), so a load balancer in front must
   close idle connections sooner (the ALB's idle timeout: 50 s), or it may reuse one being closed.
@@ -84,7 +87,7 @@ def serve_granian() -> None:
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=threads,
+        backpressure=_int_env("WEB_BACKPRESSURE", 512, minimum=1),
         # HTTP/1.1 only: the load balancer speaks it to targets, and HTTP/2 negotiation costs a little.
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(keep_alive=True, header_read_timeout=60_000),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -120,3 +122,21 @@ def test_metrics_add_up_the_lookups_of_every_worker(server_url, make_course):
     )
     assert lookups == 40
     assert _metric(after, "course_detail", "hit") - _metric(before, "course_detail", "hit") >= 39
+
+
+def test_more_kept_alive_connections_than_threads_are_all_served(server_url):
+    """A load balancer keeps many connections open to each task. granian counts an open keep-alive
+    connection against its backpressure whether or not a request is in flight: set to the thread
+    count, the ninth connection here would wait forever for one of the first eight to close."""
+    address = urlsplit(server_url)
+    connections = [http.client.HTTPConnection(address.hostname, address.port, timeout=5) for _ in range(24)]
+    try:
+        for connection in connections:  # each stays open (HTTP/1.1 keep-alive) while the next asks
+            connection.request("GET", "/api/health")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            assert not response.will_close
+    finally:
+        for connection in connections:
+            connection.close()
