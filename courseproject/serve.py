@@ -1,11 +1,10 @@
-"""The web server, as `make run`, the benchmark and the container start it: `python -m courseproject.serve`.
+"""The web server, as `make run`, the benchmark and the end-to-end tests start it: `python -m courseproject.serve`.
 
 granian's WSGI server by default, gunicorn with WEB_SERVER=gunicorn (infra/gunicorn.conf.py). The
 choice was measured, not assumed: `make bench` drives every candidate's bare and cached-list peaks
-with wrk in one run (docs/benchmarks.md, "Which server"). On 2 cores, granian with one process per
-core and a few threads each served the most requests with the lowest p99; sync gunicorn workers
-lose there, because a worker waiting on DynamoDB holds its whole process and more processes than
-cores fight over them.
+with wrk in one run (docs/benchmarks.md, "Latest figures"). On 2 cores, granian with one process per
+core and four threads each served the most requests of both kinds at the least CPU per request,
+with a p99 as low as the best gunicorn configuration's.
 
 - Workers: one process per core (WEB_WORKERS). Threads per process (WEB_THREADS, default 4): a
   request spends much of its time waiting on DynamoDB and Redis, and a thread waiting lets another
@@ -20,8 +19,8 @@ cores fight over them.
 - Keep-alive: on, so a load balancer reuses its connections. granian closes a connection that sends
   no request headers for 60 s (its longest header-read timeout), so a load balancer in front must
   close idle connections sooner (the ALB's idle timeout: 50 s), or it may reuse one being closed.
-- There is no per-request timeout as gunicorn's worker timeout: every outbound call carries its own
-  (DynamoDB, Redis, the broker), so a request cannot hang on them.
+- There is no per-request timeout like gunicorn's worker timeout: every outbound call carries its
+  own (DynamoDB, Redis, the broker), so no request waits on them without limit.
 - Recycling: WEB_WORKER_LIFETIME_SECONDS restarts workers after that long (0: never); a worker
   over WEB_WORKER_MAX_RSS_MB is restarted gracefully.
 - Access log: on locally (WEB_ACCESS_LOG, default on), off in production, where the application
