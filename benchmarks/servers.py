@@ -146,7 +146,10 @@ def measure_peaks(stack: BenchStack) -> dict[str, Any]:
             for label in endpoints
         }
         for round_number in range(1, rounds + 1):
-            print(f"peak round {round_number}/{rounds}: {len(candidates)} servers x 2 endpoints, {seconds:.0f} s each")
+            print(
+                f"peak round {round_number}/{rounds}: {len(candidates)} servers x 2 endpoints, {seconds:.0f} s each",
+                flush=True,
+            )
             for candidate in candidates:
                 server = servers[candidate.name]
                 for label, (target, headers) in endpoints.items():
