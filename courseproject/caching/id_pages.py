@@ -65,6 +65,10 @@ class IdPage:
     def encode(self) -> bytes:
         return " ".join(self.ids).encode() + b"\n" + orjson.dumps(self.next_cursor)
 
+    def contents(self) -> PageContents:
+        """As a stored page reads back (`_split`): the ids and the cursor's JSON."""
+        return self.ids, orjson.dumps(self.next_cursor)
+
 
 @dataclass(frozen=True)
 class RefreshedPage:
@@ -214,11 +218,8 @@ def cached_id_page(
             count_lookups(items, payloads)
             return _listed(items, stored, payloads)
         waited = wait_for(client, key, lock_key, is_current)
-        if waited is None:  # the loader gave up or failed: load it ourselves, without storing the page
-            page_ids = load_ids()
-            stored = (page_ids.ids, orjson.dumps(page_ids.next_cursor))
-        else:
-            stored = _split(waited.payload)
+        # Without a page from the loader (it gave up or failed), load it ourselves, without storing it.
+        stored = load_ids().contents() if waited is None else _split(waited.payload)
         return _listed(items, stored, _cached_payloads(client, items, stored[0]))
     if stored is None and (entry := stored_while_we_waited(client, key, lock_key, token, is_current)):
         stored = _split(entry.payload)
@@ -235,7 +236,7 @@ def cached_id_page(
         )
     finally:
         release_lock(lock_key, token)
-    return _listed(items, (refreshed.page.ids, orjson.dumps(refreshed.page.next_cursor)), payloads)
+    return _listed(items, refreshed.page.contents(), payloads)
 
 
 def refresh_id_page(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
+from django.conf import settings
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -40,9 +42,10 @@ class ItemEntries:
     def width(self) -> int:
         return len(self.families)
 
-    def blank_keys(self) -> list[CacheKey]:
-        """Each family's key of an empty id: its name is the prefix the ids are appended to."""
-        return [family("") for family in self.families]
+    def blank_keys(self) -> tuple[CacheKey, ...]:
+        """Each family's key of an empty id: its name is the prefix the ids are appended to. Read on
+        every cached list hit, so built once per key prefix (settings may change it, as tests do)."""
+        return _blank_keys(self.families, settings.CACHE_KEY_PREFIX)
 
     def keys_of(self, item_id: str) -> list[CacheKey]:
         return [family(item_id) for family in self.families]
@@ -50,6 +53,11 @@ class ItemEntries:
     def pieces(self, values: list, index: int) -> list:
         """The `index`-th id's share of a flat list with one value per id and family."""
         return values[index * self.width : (index + 1) * self.width]
+
+
+@cache
+def _blank_keys(families: tuple[Callable[[str], CacheKey], ...], prefix: str) -> tuple[CacheKey, ...]:
+    return tuple(family("") for family in families)
 
 
 def merge_objects(pieces: list[bytes]) -> bytes:
