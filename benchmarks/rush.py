@@ -165,9 +165,25 @@ def is_browse(request: dict[str, Any]) -> bool:
     return request["name"].startswith("GET ") and "(rush)" not in request["name"]
 
 
-def latencies(requests: list[dict[str, Any]]) -> dict[str, Any]:
-    """Nearest-rank percentiles over every one of `requests`: exact, where locust's are per endpoint."""
-    times = [request["ms"] for request in requests]
+def is_refusal(request: dict[str, Any]) -> bool:
+    """A write the server's process refused, all its write slots taken (429 writes_busy): the
+    locustfile sends it again after Retry-After."""
+    return request["status"] == 429 and request.get("code") == "writes_busy"
+
+
+def is_answered_enroll(request: dict[str, Any]) -> bool:
+    return request["name"] == ENROLL and not is_refusal(request)
+
+
+def to_answer_ms(request: dict[str, Any]) -> float:
+    """From the first click (the first attempt) to this answer, refusals and their waits included."""
+    return (request["at"] - request.get("first_at", request["at"])) * 1000 + request["ms"]
+
+
+def latencies(requests: list[dict[str, Any]], *, timing: Any = None) -> dict[str, Any]:
+    """Nearest-rank percentiles over every one of `requests`: exact, where locust's are per endpoint.
+    `timing` gives a request's milliseconds (its own duration by default)."""
+    times = [timing(request) if timing else request["ms"] for request in requests]
     return {
         "requests": len(times),
         "average_ms": sum(times) / len(times) if times else 0.0,
@@ -187,7 +203,9 @@ def browse_from_opening(requests: list[dict[str, Any]], *, opens_at: float) -> d
 def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str, Any]:
     """Enroll and browse latency in the first OPENING_SECONDS after the opening and after them (to
     the last request logged), the server errors (5xx) of each phase, and what the enrolls were
-    answered (status, or the 409's code). A request belongs to the phase it started in."""
+    answered (status, or the 409's or 429's code). A request belongs to the phase it started in;
+    an enroll's time to an answer, to the phase of its first click. Enroll latencies are those of
+    the answered attempts; refusals (writes_busy) are counted apart."""
     phases: dict[str, Any] = {"opening_seconds": OPENING_SECONDS}
     last_start = max((request["at"] for request in requests), default=opens_at)
     bounds = {"opening": (opens_at, opens_at + OPENING_SECONDS), "steady": (opens_at + OPENING_SECONDS, math.inf)}
@@ -195,9 +213,16 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
         during = [request for request in requests if start <= request["at"] < end]
         browsing = [request for request in during if is_browse(request)]
         seconds = max(0.0, min(end, last_start) - start)
+        clicked = [
+            request
+            for request in requests
+            if is_answered_enroll(request) and start <= request.get("first_at", request["at"]) < end
+        ]
         phases[phase] = {
             "seconds": round(seconds, 3),
-            "enroll": latencies([request for request in during if request["name"] == ENROLL]),
+            "enroll": latencies([request for request in during if is_answered_enroll(request)]),
+            "enroll_to_answer": latencies(clicked, timing=to_answer_ms),
+            "enrolls_refused": sum(1 for request in during if request["name"] == ENROLL and is_refusal(request)),
             "browse": {
                 **latencies(browsing),
                 "requests_per_second": len(browsing) / seconds if seconds > 0 else 0.0,
@@ -206,13 +231,13 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
             "connection_errors": sum(1 for request in during if not request["status"]),
         }
     enroll_answers = Counter(
-        f"409 {request['code']}" if request["status"] == 409 else str(request["status"])
+        f"{request['status']} {request['code']}" if request["status"] in (409, 429) else str(request["status"])
         for request in requests
         if request["name"] == ENROLL
     )
     phases["enroll_answers"] = dict(sorted(enroll_answers.items()))
     phases["enrolls_before_opening"] = sum(
-        1 for request in requests if request["name"] == ENROLL and request["at"] < opens_at
+        1 for request in requests if is_answered_enroll(request) and request["at"] < opens_at
     )
     return phases
 
@@ -220,9 +245,12 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
 def phase_summary(phase: dict[str, Any]) -> str:
     """One phase on the console: enroll and browse p50/p99, the cache hit rate, 5xx."""
     enroll, browse = phase["enroll"], phase["browse"]
+    to_answer = phase.get("enroll_to_answer") or enroll
     hit_rate = (phase.get("server") or {}).get("cache_hit_rate")
     return (
-        f"enroll p50/p99 {enroll['p50_ms']:.0f}/{enroll['p99_ms']:.0f} ms, "
+        f"enroll p50/p99 {enroll['p50_ms']:.0f}/{enroll['p99_ms']:.0f} ms "
+        f"(first click to answer {to_answer['p50_ms']:.0f}/{to_answer['p99_ms']:.0f} ms, "
+        f"{phase.get('enrolls_refused', 0)} refused busy), "
         f"browse p50/p99 {browse['p50_ms']:.1f}/{browse['p99_ms']:.0f} ms, "
         f"cache hits {'n/a' if hit_rate is None else f'{hit_rate:.2%}'}, {phase['server_errors']} 5xx"
     )

@@ -170,6 +170,17 @@ def key_figures(runs: Sequence[dict[str, Any]]) -> list[KeyFigure]:
         ),
         KeyFigure(f"{first_seconds}: enroll p50", reader("rush", "opening", "enroll", "p50_ms"), format_ms),
         KeyFigure(f"{first_seconds}: enroll p99", reader("rush", "opening", "enroll", "p99_ms"), format_ms),
+        KeyFigure(
+            f"{first_seconds}: enroll, first click to answer p50",
+            reader("rush", "opening", "enroll_to_answer", "p50_ms"),
+            format_ms,
+        ),
+        KeyFigure(
+            f"{first_seconds}: enroll, first click to answer p99",
+            reader("rush", "opening", "enroll_to_answer", "p99_ms"),
+            format_ms,
+        ),
+        KeyFigure(f"{first_seconds}: enrolls refused busy", reader("rush", "opening", "enrolls_refused"), format_count),
         KeyFigure(f"{first_seconds}: browse p50", reader("rush", "opening", "browse", "p50_ms"), format_ms),
         KeyFigure(f"{first_seconds}: browse p99", reader("rush", "opening", "browse", "p99_ms"), format_ms),
         KeyFigure(f"{first_seconds}: 5xx", reader("rush", "opening", "server_errors"), format_count),

@@ -17,6 +17,7 @@ from accounts.throttling import WriteRateThrottle
 from courseproject.api.conditional import revalidatable_json
 from courseproject.api.schema import IF_NONE_MATCH, PAGE_PARAMETERS, error_response, page_of
 from enrollments import completions, selectors, services
+from enrollments.admission import AdmittedWritesMixin
 from enrollments.models import EnrollmentStatus
 from enrollments.serializers import (
     CompletionsResultSerializer,
@@ -38,11 +39,17 @@ class EnrollmentPageSerializer(page_of(EnrollmentWithCourseSerializer, "Enrollme
 
 
 RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
+WRITES_429 = (
+    "throttled: this user's writes are over their rate; or writes_busy: the server is making as many "
+    "enrollment changes as it can and this one waited its turn too long (nothing was changed). Either "
+    "way, send it again after Retry-After seconds."
+)
 
 
-class EnrollmentViewSet(viewsets.ViewSet):
+class EnrollmentViewSet(AdmittedWritesMixin, viewsets.ViewSet):
     lookup_field = "course_id"
-    # Enroll, drop, and joining or leaving a waitlist, per user; reads pass untouched.
+    # Enroll, drop, and joining or leaving a waitlist: per process (the mixin's write slots), then
+    # per user; reads pass untouched.
     throttle_classes = [WriteRateThrottle]
 
     def get_permissions(self):
@@ -66,6 +73,7 @@ class EnrollmentViewSet(viewsets.ViewSet):
                 "waitlist_full (waitlist_capacity), waitlist_limit_reached (max_waitlists); also "
                 "already_completed, transaction_conflict"
             ),
+            429: error_response(WRITES_429),
         },
         summary=(
             "Enroll in a course, or with waitlist: true join its waitlist when it is full (201 new, status "
@@ -97,6 +105,7 @@ class EnrollmentViewSet(viewsets.ViewSet):
             204: None,
             404: error_response("not_enrolled"),
             409: error_response("drop_deadline_passed (with drop_deadline); leaving a waitlist has no deadline"),
+            429: error_response(WRITES_429),
         },
         summary="Drop a course, or leave its waitlist",
     )

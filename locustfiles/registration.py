@@ -22,7 +22,9 @@ import itertools
 import os
 import random
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import gevent
 from locust import FastHttpUser, between, events, task
@@ -53,6 +55,14 @@ _browser_numbers = itertools.count(0)
 _instructor_numbers = itertools.count(1)
 
 
+def error_code(response: Any) -> str | None:
+    """The `code` of an API error answer, or None."""
+    try:
+        return response.json().get("code")
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
 class SignedInUser(FastHttpUser):
     abstract = True
     # The "before" baseline answers in seconds under this load; it must be measured, not time out.
@@ -74,6 +84,34 @@ class SignedInUser(FastHttpUser):
             body = response.json()
         self.user_id = body["user"]["user_id"]
         self.headers = {"Authorization": f"Bearer {body['access']}"}
+
+    def write(self, method: str, path: str, name: str, *, answers: tuple[int, ...], body: dict | None = None) -> int:
+        """Send a write and give its status: one of `answers` is a success (409, a full course, is an
+        answer too). A 429 writes_busy (every write slot of the server's process was taken) is sent
+        again after its Retry-After, a little spread, as a client would; it is no failure. Every
+        attempt carries its first click's time (context first_at) for locustfiles/rush.py's log."""
+        first_click = time.time()
+        while True:
+            with self.client.request(
+                method,
+                f"{API}{path}",
+                json=body,
+                headers=self.headers,
+                name=name,
+                catch_response=True,
+                context={"first_at": first_click},
+            ) as response:
+                status = response.status_code
+                if status == 429 and error_code(response) == "writes_busy":
+                    response.success()
+                    retry_after = float(response.headers.get("Retry-After") or 1)
+                elif status in answers:
+                    response.success()
+                    return status
+                else:
+                    response.failure(f"{status}: {response.text[:200]}")
+                    return status
+            gevent.sleep(retry_after * random.uniform(1.0, 1.5))
 
     def get(self, path: str, name: str) -> dict | None:
         with self.client.get(f"{API}{path}", headers=self.headers, name=name, catch_response=True) as response:
@@ -129,32 +167,18 @@ class StudentUser(SignedInUser):
         if not self.seen_courses:
             return
         course_id = random.choice(self.seen_courses)
-        with self.client.post(
-            f"{API}/enrollments",
-            json={"course_id": course_id},
-            headers=self.headers,
-            name="POST /enrollments",
-            catch_response=True,
-        ) as response:
-            if response.status_code in (200, 201):
-                self.enrolled.add(course_id)
-            elif response.status_code == 409:
-                response.success()  # a full course is an answer, not an error
-            else:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+        status = self.write(
+            "POST", "/enrollments", "POST /enrollments", answers=(200, 201, 409), body={"course_id": course_id}
+        )
+        if status in (200, 201):
+            self.enrolled.add(course_id)
 
     @task(1)
     def drop(self) -> None:
         if not self.enrolled:
             return
         course_id = self.enrolled.pop()
-        with self.client.delete(
-            f"{API}/enrollments/{course_id}", headers=self.headers, name="DELETE /enrollments/{id}", catch_response=True
-        ) as response:
-            if response.status_code not in (204, 404):
-                response.failure(f"{response.status_code}: {response.text[:200]}")
-            else:
-                response.success()
+        self.write("DELETE", f"/enrollments/{course_id}", "DELETE /enrollments/{id}", answers=(204, 404))
 
 
 class InstructorUser(SignedInUser):

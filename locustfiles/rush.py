@@ -32,7 +32,7 @@ import gevent
 from locust import events, task
 
 # locust imports a locustfile as a top-level module with its directory on sys.path.
-from registration import API, STUDENTS, SignedInUser, StudentUser
+from registration import STUDENTS, SignedInUser, StudentUser, error_code
 
 __all__ = ["RushStudent", "StudentUser"]
 
@@ -86,17 +86,13 @@ class RushStudent(SignedInUser):
 
     def enroll(self, course_id: str) -> None:
         # Like a student who, finding the course full, joins its waitlist (BENCH_RUSH_WAITLIST_SHARE of them).
-        with self.client.post(
-            f"{API}/enrollments",
-            json={"course_id": course_id, "waitlist": self.joins_waitlists},
-            headers=self.headers,
-            name="POST /enrollments (rush)",
-            catch_response=True,
-        ) as response:
-            if response.status_code == 409:
-                response.success()
-            elif response.status_code not in (200, 201):
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+        self.write(
+            "POST",
+            "/enrollments",
+            "POST /enrollments (rush)",
+            answers=(200, 201, 409),
+            body={"course_id": course_id, "waitlist": self.joins_waitlists},
+        )
 
     def plan_drops(self) -> None:
         """Each seat won is dropped with probability BENCH_RUSH_DROP_SHARE, at a random moment of the
@@ -110,14 +106,7 @@ class RushStudent(SignedInUser):
         )
 
     def drop(self, course_id: str) -> None:
-        with self.client.delete(
-            f"{API}/enrollments/{course_id}",
-            headers=self.headers,
-            name="DELETE /enrollments/{id} (rush)",
-            catch_response=True,
-        ) as response:
-            if response.status_code not in (204, 404):
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+        self.write("DELETE", f"/enrollments/{course_id}", "DELETE /enrollments/{id} (rush)", answers=(204, 404))
 
 
 _log_lines: list[str] = []
@@ -125,19 +114,23 @@ _log_lines: list[str] = []
 
 @events.request.add_listener
 def _remember_request(
-    request_type: str, name: str, response_time: float, response: Any = None, start_time: float | None = None, **_: Any
+    *,
+    request_type: str,
+    name: str,
+    response_time: float,
+    response: Any = None,
+    start_time: float | None = None,
+    context: dict | None = None,
+    **_: Any,
 ) -> None:
     if not RUSH_LOG:
         return
     status = getattr(response, "status_code", 0) or 0
-    code = None
-    if status == 409:
-        try:
-            code = json.loads(response.text).get("code")
-        except (ValueError, AttributeError, TypeError):
-            code = None
+    code = error_code(response) if status in (409, 429) else None
     started = start_time if start_time is not None else time.time() - response_time / 1000
     record = {"at": started, "name": f"{request_type} {name}", "ms": response_time, "status": status, "code": code}
+    if context and "first_at" in context:
+        record["first_at"] = context["first_at"]  # a write's first attempt: its time to an answer, retries included
     _log_lines.append(json.dumps(record))
 
 

@@ -19,7 +19,10 @@ def test_the_rush_reports_its_first_seconds_after_the_opening_apart_from_the_res
     requests = [
         {"at": 999.0, "name": "POST POST /api/auth/login", "ms": 50, "status": 200, "code": None},
         {"at": 1_000.0, "name": enroll, "ms": 40, "status": 201, "code": None},
+        {"at": 1_000.1, "name": enroll, "ms": 2, "status": 429, "code": "writes_busy", "first_at": 1_000.1},
         {"at": 1_000.2, "name": enroll, "ms": 80, "status": 409, "code": "course_full"},
+        # The refused enroll, sent again after its Retry-After: answered 1,060 ms after its first click.
+        {"at": 1_001.1, "name": enroll, "ms": 60, "status": 201, "code": None, "first_at": 1_000.1},
         {"at": 1_005.0, "name": browse, "ms": 9, "status": 200, "code": None},
         {"at": 1_009.9, "name": browse, "ms": 30, "status": 502, "code": None},
         {"at": 1_010.0, "name": enroll, "ms": 12, "status": 409, "code": "time_conflict"},
@@ -29,9 +32,13 @@ def test_the_rush_reports_its_first_seconds_after_the_opening_apart_from_the_res
 
     phases = rush_phases(requests, opens_at=opens_at)
 
+    to_answer = phases["opening"].pop("enroll_to_answer")
+    assert to_answer["requests"] == 3
+    assert (to_answer["p50_ms"], to_answer["p99_ms"]) == (80, pytest.approx(1_060))
     assert phases["opening"] == {
         "seconds": 10.0,
-        "enroll": {"requests": 2, "average_ms": 60.0, "p50_ms": 40, "p95_ms": 80, "p99_ms": 80},
+        "enroll": {"requests": 3, "average_ms": 60.0, "p50_ms": 60, "p95_ms": 80, "p99_ms": 80},
+        "enrolls_refused": 1,
         "browse": {
             "requests": 2,
             "average_ms": 19.5,
@@ -49,15 +56,25 @@ def test_the_rush_reports_its_first_seconds_after_the_opening_apart_from_the_res
     assert phases["steady"]["browse"]["requests"] == 1
     assert phases["steady"]["browse"]["p99_ms"] == 4
     assert phases["steady"]["server_errors"] == 0
-    assert phases["enroll_answers"] == {"201": 1, "409 course_full": 1, "409 time_conflict": 1}
+    assert phases["enroll_answers"] == {"201": 2, "409 course_full": 1, "409 time_conflict": 1, "429 writes_busy": 1}
     assert phases["enrolls_before_opening"] == 0
+    phases["opening"]["enroll_to_answer"] = to_answer
     rush = {**phases, "opens_at": "2026-12-01T12:00:00+00:00", "seat_check": {"oversold": 0}}
     rush["steady"]["server"] = {"cache_hit_rate": 0.9875, "counted_from_seconds": 11.6}
     lines = "\n".join(rush_phase_lines(rush))
-    assert "| first 10 s | 2 | 40.0 ms | 80.0 ms | 2 | 0.2 | 9.0 ms | 30.0 ms | n/a | 1 |" in lines
-    assert "| steady state (10-21 s) | 1 | 12.0 ms | 12.0 ms | 1 | 0.1 | 4.0 ms | 4.0 ms | 98.75% | 0 |" in lines
+    assert (
+        "| first 10 s | 3 | 60.0 ms | 80.0 ms | 80.0 ms | 1,060 ms | 1 | 2 | 0.2 | 9.0 ms | 30.0 ms | n/a | 1 |"
+        in lines
+    )
+    assert (
+        "| steady state (10-21 s) | 1 | 12.0 ms | 12.0 ms | 12.0 ms | 12.0 ms | 0 | 1 | 0.1 | 4.0 ms | 4.0 ms "
+        "| 98.75% | 0 |"
+    ) in lines
     assert "The steady state's server counters start 11.6 s after the opening." in lines
-    assert "Enroll answers: 201: 1, 409 course_full: 1, 409 time_conflict: 1; 0 sent before the opening" in lines
+    assert (
+        "Enroll answers: 201: 2, 409 course_full: 1, 409 time_conflict: 1, 429 writes_busy: 1; "
+        "0 sent before the opening"
+    ) in lines
 
 
 def test_the_rush_browse_percentiles_are_over_every_request_not_a_mean_of_each_endpoints():

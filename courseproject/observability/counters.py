@@ -97,6 +97,13 @@ def record_request(*, duration_ms: float, status: int) -> None:
         _pending[f"request:status:{status // 100}xx"] += 1
 
 
+def record_write_refused() -> None:
+    """A write was answered writes_busy: its process's write slots and queue were full, or it waited too long."""
+    _ensure_flusher()
+    with _lock:
+        _pending["writes:refused"] += 1
+
+
 def record_waitlist_outcome(outcome: str, *, lag_ms: float | None = None) -> None:
     """A waitlist place ended (promoted, waitlist_skipped, waitlist_expired); a promotion's lag is how
     long its seat had been free."""

@@ -56,6 +56,9 @@ def prometheus_text() -> str:
             f'course_requests_total{{status="{status_class}"}} {counters.get(f"request:status:{status_class}", 0)}'
         )
     lines += [
+        "# HELP course_writes_refused_total Writes answered writes_busy (429): write slots and queue full.",
+        "# TYPE course_writes_refused_total counter",
+        f"course_writes_refused_total {counters.get('writes:refused', 0)}",
         "# HELP course_waitlist_outcomes_total Waitlist places ended, by outcome, all processes.",
         "# TYPE course_waitlist_outcomes_total counter",
     ]

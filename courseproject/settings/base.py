@@ -404,6 +404,15 @@ WRITE_THROTTLE_BURST = env_int("WRITE_THROTTLE_BURST", 15, minimum=1)
 # Instructors and admins edit many courses in a sitting.
 STAFF_WRITE_THROTTLE_RATE = env_rate("STAFF_WRITE_THROTTLE_RATE", "120/min")
 STAFF_WRITE_THROTTLE_BURST = env_int("STAFF_WRITE_THROTTLE_BURST", 60, minimum=1)
+# Enrolls, drops and waitlist changes each web process runs at once (enrollments/admission.py),
+# how many more may wait for a slot (first come, first served), and for how long; past either, a
+# write is answered 429 writes_busy with Retry-After. So a registration opening's burst of writes,
+# each waiting on DynamoDB, cannot take every thread from the reads. WEB_WRITE_SLOTS=0: no cap.
+# By default writes, running and waiting, hold at most half the threads: reads keep the other half.
+WEB_WRITE_SLOTS = env_int("WEB_WRITE_SLOTS", 2)
+WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 4, minimum=1) // 2 - WEB_WRITE_SLOTS))
+WEB_WRITE_WAIT_SECONDS = env_float("WEB_WRITE_WAIT_SECONDS", 15.0)
+WEB_WRITE_RETRY_AFTER_SECONDS = env_int("WEB_WRITE_RETRY_AFTER_SECONDS", 1, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     # Compared with the email (and its local part) and the name (accounts/services.py _PasswordOwner).

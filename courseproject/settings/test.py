@@ -33,6 +33,10 @@ WRITE_THROTTLE_RATE = "100000/min"
 WRITE_THROTTLE_BURST = 100000
 STAFF_WRITE_THROTTLE_RATE = "100000/min"
 STAFF_WRITE_THROTTLE_BURST = 100000
+# In-process races run dozens of threads in one process, which stands for many processes' worth of
+# them: no write cap there. The end-to-end web server runs the product's default
+# (tests/e2e/conftest.py), and tests/test_write_admission.py sets its own.
+WEB_WRITE_SLOTS = env_int("WEB_WRITE_SLOTS", 0)
 
 # DynamoDB Local's indexes are updated with the table: there is no lag to wait out.
 CACHE_GSI_SETTLE_SECONDS = 0

@@ -20,14 +20,21 @@ class PausableProxy:
         self._flowing.set()
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._holding = threading.Event()  # some request is held now
         self._listener = socket.create_server(("127.0.0.1", self.port))
         threading.Thread(target=self._accept, daemon=True).start()
 
     def pause(self) -> None:
+        self._holding.clear()
         self._flowing.clear()
 
     def resume(self) -> None:
         self._flowing.set()
+
+    def wait_until_holding(self, timeout: float = 10) -> None:
+        """Until some request has reached the proxy while it is paused, and is held."""
+        if not self._holding.wait(timeout):
+            raise AssertionError(f"no request reached the paused proxy in {timeout} s")
 
     def sever(self) -> None:
         with self._lock:
@@ -56,6 +63,8 @@ class PausableProxy:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 if holds:
+                    if not self._flowing.is_set():
+                        self._holding.set()
                     self._flowing.wait()
                     if source.fileno() == -1:
                         return  # severed while held: the request is dropped

@@ -17,7 +17,7 @@ import requests
 from accounts.models import Role
 from enrollments.models import Enrollment, EnrollmentStatus, Schedule
 from tests.conftest import access_token, open_semester, unique_email
-from tests.e2e.test_stack import signed_in_session
+from tests.e2e.test_stack import send_until_admitted, signed_in_session
 
 pytestmark = pytest.mark.e2e
 
@@ -27,13 +27,14 @@ TRIALS = int(os.environ.get("RACE_TRIALS", "5"))
 def fire_at_once(
     session: requests.Session, requests_to_send: list[tuple[str, str, dict | None]]
 ) -> list[requests.Response]:
-    """Send every (method, url, body) from its own thread, all released by one barrier."""
+    """Send every (method, url, body) from its own thread, all released by one barrier (and again
+    after Retry-After while the server's write slots are taken)."""
     start = threading.Barrier(len(requests_to_send))
 
     def send(request: tuple[str, str, dict | None]) -> requests.Response:
         method, url, body = request
         start.wait()
-        return session.request(method, url, json=body)
+        return send_until_admitted(session, method, url, body)
 
     with ThreadPoolExecutor(max_workers=len(requests_to_send)) as pool:
         return list(pool.map(send, requests_to_send))

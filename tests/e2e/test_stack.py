@@ -21,6 +21,17 @@ from tests.conftest import TEST_PASSWORD, access_token, unique_email
 pytestmark = pytest.mark.e2e
 
 
+def send_until_admitted(session: requests.Session, method: str, url: str, body: dict | None) -> requests.Response:
+    """Like a client of the API: a write refused with writes_busy (the write slots and queue of the
+    process that got it were full; enrollments/admission.py) is sent again after its Retry-After."""
+    for _ in range(60):
+        response = session.request(method, url, json=body)
+        if response.status_code != 429 or response.json().get("code") != "writes_busy":
+            return response
+        time.sleep(float(response.headers["Retry-After"]))
+    raise AssertionError(f"{method} {url} was refused writes_busy 60 times")
+
+
 def signed_in_session(base_url: str, email: str) -> requests.Session:
     session = requests.Session()
     # A new connection per request: the kernel spreads them over the server's processes, so a

@@ -23,7 +23,7 @@ from courses.models import Course
 from enrollments.models import Enrollment, EnrollmentStatus
 from tests.conftest import unique_email
 from tests.e2e.conftest import EMAIL_DIR, TEST_ENV
-from tests.e2e.test_stack import signed_in_session
+from tests.e2e.test_stack import send_until_admitted, signed_in_session
 
 pytestmark = pytest.mark.e2e
 
@@ -89,13 +89,14 @@ def promotion_emails(email: str) -> int:
 
 
 def fire(requests_to_send: list[tuple[requests.Session, str, str, dict | None]]) -> list[requests.Response]:
-    """Each (session, method, url, body) from its own thread, all released by one barrier."""
+    """Each (session, method, url, body) from its own thread, all released by one barrier (and again
+    after Retry-After while the server's write slots are taken)."""
     start = threading.Barrier(len(requests_to_send))
 
     def send(request: tuple[requests.Session, str, str, dict | None]) -> requests.Response:
         session, method, url, body = request
         start.wait()
-        return session.request(method, url, json=body)
+        return send_until_admitted(session, method, url, body)
 
     with ThreadPoolExecutor(max_workers=len(requests_to_send)) as pool:
         return list(pool.map(send, requests_to_send))
