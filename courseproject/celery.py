@@ -25,6 +25,12 @@ def schedule_periodic_tasks(sender: Celery, **_: object) -> None:
         sender.signature("enrollments.sweep_waitlists"),
         name="sweep waitlists",
     )
+    if settings.RUSH_SCALING_RESOURCE_ID:
+        sender.add_periodic_task(
+            settings.RUSH_SCALING_INTERVAL_SECONDS,
+            sender.signature("semesters.schedule_rush_scaling"),
+            name="schedule the web service's scale-out ahead of registration openings",
+        )
     if settings.CLOUDWATCH_METRICS_ENABLED:
         sender.add_periodic_task(
             settings.CLOUDWATCH_PUSH_INTERVAL_SECONDS,

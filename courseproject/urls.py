@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from courseproject.adminsite.site import admin_site
 from courseproject.api import converters  # noqa: F401  (registers the <id:...> and <semester:...> path converters)
 from courseproject.observability.health import HealthView
+from courseproject.observability.liveness import LivenessView
 from courseproject.observability.prometheus import metrics_view
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("api/", include("courses.urls")),
     path("api/", include("enrollments.urls")),
     path("api/health", HealthView.as_view(), name="health"),
+    # Answered by LivenessMiddleware before the URL is resolved; routed for the OpenAPI document.
+    path("api/live", LivenessView.as_view(), name="live"),
     path("metrics", metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

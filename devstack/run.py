@@ -19,6 +19,7 @@ from django.conf import settings
 
 from demo.logins import DEMO_PASSWORD
 from devstack.services import (
+    GENERAL_QUEUES,
     ROOT,
     RUN_DIR,
     WAITLIST_QUEUE,
@@ -100,7 +101,7 @@ def main() -> int:
         manage("backfill_semesters")
 
         supervisor.start(
-            celery_worker(hostname="worker", queues="celery", log_path=LOG_DIR / "celery-worker.log", env=env)
+            celery_worker(hostname="worker", queues=GENERAL_QUEUES, log_path=LOG_DIR / "celery-worker.log", env=env)
         )
         # Promotions from waitlists on a worker of their own (settings.WAITLIST_QUEUE).
         supervisor.start(

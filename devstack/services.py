@@ -238,7 +238,9 @@ def web_server(*, port: int, log_path: Path, env: dict[str, str]) -> ManagedProc
 
 
 WAITLIST_QUEUE = "waitlist"  # settings.WAITLIST_QUEUE; tests take every queue with one worker, make run two
-ALL_QUEUES = f"celery,{WAITLIST_QUEUE}"
+METRICS_QUEUE = "metrics"  # settings.METRICS_QUEUE: the metrics push, taken by the general worker too
+GENERAL_QUEUES = f"celery,{METRICS_QUEUE}"
+ALL_QUEUES = f"{GENERAL_QUEUES},{WAITLIST_QUEUE}"
 
 
 def celery_worker(

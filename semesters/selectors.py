@@ -4,6 +4,8 @@ so a rule an admin just changed applies to the very next enroll."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from courseproject.api.errors import NotFoundError
 from courseproject.api.pagination import Page, query_page
 from courseproject.api.rendering import dumps
@@ -67,3 +69,13 @@ def semester_list_json(*, limit: int, cursor: str | None) -> bytes:
         ),
     )
     return page_json
+
+
+def semesters_opening_after(*, after: datetime) -> list[Semester]:
+    """Every semester whose registration opens after `after`, from the catalog index (one partition
+    of tens of semesters); for the rush scaling schedule, never a request."""
+    return list(
+        Semester.newest_first.query(
+            CATALOG, filter_condition=Semester.registration_opens_at > after, scan_index_forward=False
+        )
+    )

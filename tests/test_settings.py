@@ -125,6 +125,21 @@ def test_the_waitlist_workers_devstack_starts_take_the_queue_promotions_are_rout
     assert settings.CELERY_TASK_ROUTES["enrollments.promote_waitlist"] == {"queue": WAITLIST_QUEUE}
 
 
+def test_an_auth_token_goes_into_its_redis_url_and_may_not_be_given_twice():
+    """ECS injects a secret as a whole variable (infra/compute.yaml), so the tokens come apart from the URLs."""
+    env = {**PRODUCTION_ENV, "REDIS_AUTH_TOKEN": "cacheToken123", "CELERY_BROKER_AUTH_TOKEN": "brokerToken456"}
+    result = load_settings(env, show="REDIS_URL, settings.CELERY_BROKER_URL")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "redis://:cacheToken123@cache.example.internal:6379/0",
+        "redis://:brokerToken456@broker.example.internal:6379/1",
+    ]
+    twice = {**env, "REDIS_URL": "rediss://:other@cache.example.internal:6379/0"}
+    result = load_settings(twice)
+    assert result.returncode != 0
+    assert "REDIS_URL has a password and REDIS_AUTH_TOKEN is set" in result.stderr
+
+
 def without(name: str) -> dict[str, str]:
     return {key: value for key, value in PRODUCTION_ENV.items() if key != name}
 

@@ -1,4 +1,5 @@
-"""The CloudWatch push: the counters' growth since the previous push, as PutMetricData entries.
+"""The CloudWatch push: the broker's queue lengths, and the counters' growth since the previous
+push, as PutMetricData entries.
 
 Beat runs `push_metrics` (tasks.py) every CLOUDWATCH_PUSH_INTERVAL_SECONDS when
 CLOUDWATCH_METRICS_ENABLED is set. The totals at each push are kept in Redis as the next push's
@@ -24,6 +25,7 @@ from courseproject.observability.counters import (
     latency_histogram,
     totals,
 )
+from courseproject.observability.queues import broker_queue_lengths
 
 logger = logging.getLogger(__name__)
 
@@ -138,18 +140,38 @@ def push_stalled_seat_age(seconds: float) -> None:
     )
 
 
+def queue_length_data(lengths: dict[str, int]) -> list[dict[str, Any]]:
+    """One QueueLength datum per Celery queue (dimensions Environment and Queue): the workers'
+    scaling policy and the growing-queue alarms (infra/compute.yaml) read it."""
+    return [
+        {
+            "MetricName": "QueueLength",
+            "Dimensions": [
+                {"Name": "Environment", "Value": settings.DEPLOY_ENVIRONMENT},
+                {"Name": "Queue", "Value": queue},
+            ],
+            "Value": length,
+            "Unit": "Count",
+        }
+        for queue, length in sorted(lengths.items())
+    ]
+
+
 def push_metrics() -> int:
-    """Send the last interval's cache and latency figures to CloudWatch; returns the datum count."""
+    """Send the broker's queue lengths and the last interval's cache and latency figures to
+    CloudWatch; returns the datum count."""
     if not settings.CLOUDWATCH_METRICS_ENABLED:
         return 0
+    lengths = broker_queue_lengths()
+    data = queue_length_data(lengths) if lengths is not None else []
     counted = _counter_deltas()
     if counted is None:
         logger.info("Metrics push: no baseline yet (or Redis unavailable); the next push sends figures")
-        return 0
-    deltas, current_totals = counted
-    data = metric_data(deltas)
+    else:
+        data.extend(metric_data(counted[0]))
     client = _cloudwatch_client()
     for start in range(0, len(data), 1000):  # PutMetricData's limit per call
         client.put_metric_data(Namespace=settings.CLOUDWATCH_NAMESPACE, MetricData=data[start : start + 1000])
-    _save_baseline(current_totals)  # only after CloudWatch took them: a failed push is sent with the next
+    if counted is not None:
+        _save_baseline(counted[1])  # only after CloudWatch took them: a failed push is sent with the next
     return len(data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
@@ -74,6 +75,20 @@ def env_rate(name: str, default: str) -> str:
     return raw
 
 
+def env_redis_url(name: str, default: str, *, auth_token_name: str) -> str:
+    """A Redis URL, with the AUTH token from `auth_token_name` put in when that is set: an ECS task
+    definition injects a secret as a whole variable and cannot splice it into a URL."""
+    url = env_str(name, default)
+    token = env_str(auth_token_name, "")
+    if not token:
+        return url
+    parts = urlsplit(url)
+    if parts.password:
+        raise ImproperlyConfigured(f"{name} has a password and {auth_token_name} is set: give the token once")
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f":{quote(token, safe='')}@{host}"))
+
+
 def env_time_zone(name: str, default: str) -> str:
     """A zone of the IANA database, checked now: a typo must stop start-up, not shift every deadline."""
     raw = env_str(name, default) or default
@@ -121,6 +136,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers the load balancer's GET /api/live whatever the Host, before anything checks it.
+    "courseproject.observability.liveness.LivenessMiddleware",
     "courseproject.observability.request_log.RequestMetricsMiddleware",
     # Cache-Control: no-store on every API answer that did not choose its own, errors included.
     "courseproject.api.no_store.NoStoreMiddleware",
@@ -215,7 +232,7 @@ AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")
 # --- Redis: cache, throttling, Celery broker ---------------------------------------------------
 
 # redis://[:password@]host:port/db, or rediss:// for TLS (ElastiCache in-transit encryption).
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6391/0")
+REDIS_URL = env_redis_url("REDIS_URL", "redis://127.0.0.1:6391/0", auth_token_name="REDIS_AUTH_TOKEN")
 # False turns every cache read and write off: each request goes to DynamoDB (the benchmark compares).
 CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
 
@@ -279,7 +296,9 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 
 # The broker is its own Redis: the cache's evicts keys under memory pressure, a broker must never.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6393/0")
+CELERY_BROKER_URL = env_redis_url(
+    "CELERY_BROKER_URL", "redis://127.0.0.1:6393/0", auth_token_name="CELERY_BROKER_AUTH_TOKEN"
+)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".run" / "celerybeat-schedule"))
 CELERY_TASK_SERIALIZER = "json"
@@ -326,9 +345,13 @@ OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, min
 # Promotions from waitlists run on a queue of their own (and, in `make run` and production, a worker
 # of their own), so that a backlog of emails and audit records never delays a freed seat.
 WAITLIST_QUEUE = "waitlist"
+# The metrics push measures the queues' lengths, so it must not wait at the back of one of them;
+# every worker also consumes this queue (a task a minute).
+METRICS_QUEUE = "metrics"
 CELERY_TASK_ROUTES = {
     "enrollments.promote_waitlist": {"queue": WAITLIST_QUEUE},
     "enrollments.sweep_waitlists": {"queue": WAITLIST_QUEUE},
+    "courseproject.push_metrics": {"queue": METRICS_QUEUE},
 }
 # The sweep promotes wherever a seat is free and someone waits (a promotion whose task was lost),
 # and expires waitlists at their semester's add deadline.
@@ -351,6 +374,15 @@ CLOUDWATCH_METRICS_ENABLED = env_bool("CLOUDWATCH_METRICS_ENABLED", False)
 CLOUDWATCH_NAMESPACE = env_str("CLOUDWATCH_NAMESPACE", "CourseRegistration")
 CLOUDWATCH_PUSH_INTERVAL_SECONDS = env_int("CLOUDWATCH_PUSH_INTERVAL_SECONDS", 60, minimum=10)
 DEPLOY_ENVIRONMENT = env_str("DEPLOY_ENVIRONMENT", "local")
+# Scheduled scale-out of the web service ahead of each semester's registration opening (tasks take
+# minutes to start, the rush lasts seconds). Off without the scalable target's resource id, e.g.
+# service/<cluster>/<web service>; infra/compute.yaml sets it.
+RUSH_SCALING_RESOURCE_ID = env_str("RUSH_SCALING_RESOURCE_ID", "")
+RUSH_SCALING_MIN_CAPACITY = env_int("RUSH_SCALING_MIN_CAPACITY", 10, minimum=1)
+RUSH_SCALING_RESTORE_MIN_CAPACITY = env_int("RUSH_SCALING_RESTORE_MIN_CAPACITY", 2, minimum=1)
+RUSH_SCALING_LEAD_MINUTES = env_int("RUSH_SCALING_LEAD_MINUTES", 30, minimum=1)
+RUSH_SCALING_WINDOW_MINUTES = env_int("RUSH_SCALING_WINDOW_MINUTES", 120, minimum=1)
+RUSH_SCALING_INTERVAL_SECONDS = env_int("RUSH_SCALING_INTERVAL_SECONDS", 900, minimum=60)
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 7 * 365, minimum=1)
 # `manage.py seed_demo` may run (production refuses it: its accounts have a published password).
 SEED_DEMO_ALLOWED = True
