@@ -69,7 +69,11 @@ def markers(kind: str) -> tuple[str, str]:
 def check_markers(text: str, kind: str) -> tuple[int, int]:
     """Where the block of `kind` starts and ends in `text`; MarkerError if its markers are not there
     exactly once each, in order."""
-    start, end = markers(kind)
+    return check_marker_pair(text, *markers(kind))
+
+
+def check_marker_pair(text: str, start: str, end: str) -> tuple[int, int]:
+    """Where the block between `start` and `end` starts and ends in `text` (any file's markers)."""
     for marker in (start, end):
         if text.count(marker) != 1:
             found = "is missing" if marker not in text else f"appears {text.count(marker)} times"
@@ -83,7 +87,12 @@ def check_markers(text: str, kind: str) -> tuple[int, int]:
 
 def replace_between_markers(text: str, kind: str, block: str) -> str:
     """`text` with what lies between the markers of `kind` replaced by `block`; the rest unchanged."""
-    block_start, block_end = check_markers(text, kind)
+    return replace_between(text, *markers(kind), block)
+
+
+def replace_between(text: str, start: str, end: str, block: str) -> str:
+    """`text` with what lies between `start` and `end` replaced by `block`; the rest unchanged."""
+    block_start, block_end = check_marker_pair(text, start, end)
     return f"{text[:block_start]}\n{block.strip()}\n{text[block_end:]}"
 
 

@@ -19,7 +19,7 @@ import argparse
 import subprocess
 import sys
 
-from benchmarks import charts, report
+from benchmarks import charts, cost_model, report
 from benchmarks.scale import scale
 from benchmarks.scenarios import bench
 from benchmarks.variables import BenchVariables
@@ -37,9 +37,12 @@ def main() -> int:
     output_dir = variables.output_dir()
     output_dir.mkdir(parents=True, exist_ok=True)
     docs_file = variables.docs_file()
+    cost_docs_file = variables.cost_docs_file() if arguments.kind == "bench" else None
     if docs_file is not None:
         try:
             report.ensure_docs_file_has_markers(docs_file, arguments.kind)
+            if cost_docs_file is not None:
+                cost_model.ensure_deploy_doc_has_markers(cost_docs_file)
         except report.MarkerError as error:
             print(f"benchmark not started: {error} (BENCH_DOCS_FILE=off leaves the docs alone)", file=sys.stderr)
             return 1
@@ -61,6 +64,8 @@ def main() -> int:
         if docs_file is not None:
             report.update_docs_file(docs_file, arguments.kind, report.docs_block(results, markdown))
             print(f"The figures in {docs_file} are updated.")
+        if cost_docs_file is not None:
+            print(cost_model.update_deploy_doc(cost_docs_file, results, source=f"`{output_dir / 'bench.json'}`"))
     except KeyboardInterrupt:
         print("interrupted; the stack has been stopped", file=sys.stderr)
         return 130

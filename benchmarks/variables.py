@@ -57,6 +57,8 @@ SCALE_SIZES = {"full": "1000,10000,100000", "quick": "300,1000,3000"}
 DOCS_FILE = ROOT / "docs" / "benchmarks.md"
 # BENCH_DOCS_FILE=off: a full run leaves docs/benchmarks.md alone (another machine, a trial run).
 DOCS_FILE_OFF = "off"
+# Where a full make bench writes its cost and capacity table (benchmarks/cost_model.py).
+COST_DOCS_FILE = ROOT / "docs" / "deploy.md"
 
 
 @dataclass(frozen=True)
@@ -136,3 +138,8 @@ class BenchVariables:
         if self.quick or raw == DOCS_FILE_OFF:
             return None
         return Path(raw).resolve() if raw else DOCS_FILE
+
+    def cost_docs_file(self) -> Path | None:
+        """Where a full run writes its cost table: docs/deploy.md whenever it writes the figures
+        (BENCH_DOCS_FILE=off and quick runs write neither)."""
+        return None if self.docs_file() is None else COST_DOCS_FILE
