@@ -5,7 +5,10 @@ list's peak on the product's server, and the rush opening's figures beside them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from devstack.services import ROOT
 
 
 class MissingFiguresError(ValueError):
@@ -69,3 +72,12 @@ class Measured:
         uncacheable = max(0.0, self.read_units_per_request - cacheable * (1 - measured_rate))
         rate = measured_rate if hit_rate is None else hit_rate
         return uncacheable + cacheable * (1 - rate) + self.worker_read_units_per_request
+
+
+def run_source(bench_json: Path) -> str:
+    """Where the run's figures are, as the table names it: inside the repository, its path; outside
+    (another machine's run directory), no path that would mean nothing to a reader."""
+    try:
+        return f"`{bench_json.resolve().relative_to(ROOT)}`"
+    except ValueError:
+        return "its bench.json"

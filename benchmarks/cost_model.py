@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cost_assumptions import Assumptions, RedisNodes, assumption_lines, redis_nodes
-from benchmarks.cost_measurements import Measured, MissingFiguresError
+from benchmarks.cost_measurements import Measured, MissingFiguresError, run_source
 from benchmarks.report import MarkerError, check_marker_pair, replace_between
 from benchmarks.rush_report import format_hit_rate
 from benchmarks.variables import COST_DOCS_FILE
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_json = arguments.run / "bench.json" if arguments.run.is_dir() else arguments.run
     try:
         results = json.loads(bench_json.read_text())
-        measured = Measured.from_results(results, source=f"`{bench_json}`")
+        measured = Measured.from_results(results, source=run_source(bench_json))
         markdown = cost_markdown(measured, Assumptions(), redis_nodes())
         print(markdown)
         if arguments.write:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 from benchmarks import charts, cost_model, report
+from benchmarks.cost_measurements import run_source
 from benchmarks.scale import scale
 from benchmarks.scenarios import bench
 from benchmarks.variables import BenchVariables
@@ -65,7 +66,7 @@ def main() -> int:
             report.update_docs_file(docs_file, arguments.kind, report.docs_block(results, markdown))
             print(f"The figures in {docs_file} are updated.")
         if cost_docs_file is not None:
-            print(cost_model.update_deploy_doc(cost_docs_file, results, source=f"`{output_dir / 'bench.json'}`"))
+            print(cost_model.update_deploy_doc(cost_docs_file, results, source=run_source(output_dir / "bench.json")))
     except KeyboardInterrupt:
         print("interrupted; the stack has been stopped", file=sys.stderr)
         return 130
