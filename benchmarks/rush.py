@@ -125,7 +125,9 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
         "free_seats_before": seats,
         # Every browse request from the opening to the end, both phases together.
         "browse": browse_from_opening(requests, opens_at=opens_at.timestamp()),
-        "enroll_requests": enroll_row["requests"],
+        # Answered enrolls; the refused attempts (writes_busy), sent again after Retry-After, apart.
+        "enroll_requests": sum(1 for request in requests if is_answered_enroll(request)),
+        "enrolls_refused": sum(1 for request in requests if request["name"] == ENROLL and is_refusal(request)),
         "drop_requests": rows.get(DROP, {"requests": 0})["requests"],
         "enroll_failures": enroll_row["failures"],
         "all_failures": rows["Aggregated"]["failures"],

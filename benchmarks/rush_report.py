@@ -43,9 +43,10 @@ def rush_lines(rush: dict[str, Any]) -> list[str]:
         f"courses ({rush['free_seats_before']} free seats) when registration opens, while {rush['browsers']} browse; "
         f"{rush['seconds']} s from the opening.",
         "",
-        "| enroll requests | failures | courses full | oversold | counter = records |",
-        "|---|---|---|---|---|",
-        f"| {rush['enroll_requests']} | {failures} | {check['full']}/{rush['popular_courses']} "
+        "| enrolls answered | refused busy, sent again | failures | courses full | oversold | counter = records |",
+        "|---|---|---|---|---|---|",
+        f"| {rush['enroll_requests']} | {rush.get('enrolls_refused', 0)} | {failures} "
+        f"| {check['full']}/{rush['popular_courses']} "
         f"| {check['oversold']} | {counters_match} |",
     ]
     return lines + rush_phase_lines(rush) + waitlist_lines(rush)

@@ -111,9 +111,17 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.edu"
 
 
+_drawn_semesters: set[int] = set()
+
+
 def unrecorded_semester() -> int:
-    """A semester id no other test uses and that has no record (courses cannot be created in it)."""
-    return random.randint(100_000, 999_999)
+    """A semester id no other test uses and that has no record (courses cannot be created in it).
+    Drawn at random, never twice in a run: a suite draws thousands, and two tests sharing one saw
+    each other's courses in their lists."""
+    while (semester_id := random.randint(100_000, 999_999)) in _drawn_semesters:
+        pass
+    _drawn_semesters.add(semester_id)
+    return semester_id
 
 
 # Years 1000 to 1999: neither the demo data nor backfill_semesters' default years reach them.

@@ -148,6 +148,7 @@ def test_the_rush_table_states_its_one_run_and_its_seat_check():
         "free_seats_before": 356,
         "opens_at": "2026-12-01T12:00:00+00:00",
         "enroll_requests": 1500,
+        "enrolls_refused": 4200,
         "all_failures": 0,
         "exceptions": 0,
         "seat_check": {"oversold": 0, "counter_mismatches": 0, "full": 20},
@@ -156,7 +157,7 @@ def test_the_rush_table_states_its_one_run_and_its_seat_check():
     text = "\n".join(rush_lines(rush))
 
     assert "Registration rush, one run: 300 students enroll into 20 popular courses" in text
-    assert "| 1500 | 0 | 20/20 | 0 | yes |" in text
+    assert "| 1500 | 4200 | 0 | 20/20 | 0 | yes |" in text
     assert "steady state (one run)" in text
     assert "approximation" not in text
 

@@ -85,8 +85,10 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     rush = results["rush"]
     assert rush["enroll_requests"] > 0
     assert rush["exceptions"] == 0
-    # Each enroller tries each of its courses once: none is replaced by a new user mid-run.
+    # Each enroller has each of its courses answered once (a refusal is sent again until it is):
+    # none is replaced by a new user mid-run.
     assert rush["enroll_requests"] <= int(TINY["BENCH_RUSH_USERS"]) * int(TINY["BENCH_RUSH_COURSES"])
+    assert rush["enroll_answers"].get("429 writes_busy", 0) == rush["enrolls_refused"]
     assert rush["seat_check"]["ok"], rush["seat_check"]
     assert rush["seat_check"]["oversold"] == 0
     # The enrollers waited for the opening: none was refused for it, none fired before it.
