@@ -31,14 +31,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-# Lazy: importing it loads no settings; only the worker's role reads one.
-from django.conf import settings
+# Loads no settings on import; only the worker's role reads them.
+from courseproject.observability.queues import celery_queue_names
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = [sys.executable, "-m", "celery", "-A", "courseproject"]
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
-# Celery's own queue, which every task not routed elsewhere goes to.
-DEFAULT_QUEUE = "celery"
 WORKER_CONCURRENCY = 4
 
 
@@ -53,11 +51,6 @@ class Command:
     environment_defaults: dict[str, str] = field(default_factory=dict)
 
 
-def worker_queues() -> list[str]:
-    routed = [route["queue"] for route in settings.CELERY_TASK_ROUTES.values()]
-    return list(dict.fromkeys([DEFAULT_QUEUE, *routed]))
-
-
 def web(arguments: list[str]) -> list[Command]:
     if arguments:
         raise UsageError("web takes no arguments; configure it with WEB_* variables (courseproject/serve.py)")
@@ -67,7 +60,10 @@ def web(arguments: list[str]) -> list[Command]:
 def worker(arguments: list[str]) -> list[Command]:
     # Celery's command line reads CELERY_WORKER_<OPTION> (click's automatic variables) and prefers
     # its arguments to them, so a task definition's variables and arguments both override these.
-    defaults = {"CELERY_WORKER_QUEUES": ",".join(worker_queues()), "CELERY_WORKER_CONCURRENCY": str(WORKER_CONCURRENCY)}
+    defaults = {
+        "CELERY_WORKER_QUEUES": ",".join(celery_queue_names()),
+        "CELERY_WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
+    }
     return [Command([*CELERY, "worker", "--loglevel", "INFO", *arguments], defaults)]
 
 
