@@ -70,6 +70,14 @@ def decode(raw: bytes | None) -> Entry | None:
         return None  # written by another schema; treated as a miss and overwritten
 
 
+def payload_of(raw: bytes | None) -> bytes | None:
+    """An entry's payload without decoding the rest of its header (a cached list reads 40 at once)."""
+    if not raw:
+        return None
+    pieces = raw.split(b"|", 4)
+    return pieces[4] if len(pieces) == 5 else None
+
+
 def timed(load: Callable[[], ResultT]) -> tuple[ResultT, int]:
     started = time.perf_counter()
     result = load()

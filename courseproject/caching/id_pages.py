@@ -25,32 +25,46 @@ from redis.exceptions import RedisError
 
 from courseproject.caching import riders
 from courseproject.caching.connection import gate
-from courseproject.caching.entries import Entry, acquire_lock, decode, release_lock, stored_while_we_waited, wait_for
+from courseproject.caching.entries import (
+    Entry,
+    acquire_lock,
+    decode,
+    payload_of,
+    release_lock,
+    stored_while_we_waited,
+    wait_for,
+)
 from courseproject.caching.items import ItemEntries, Payloads, count_lookups, load_into, merged_items, read_entries
 from courseproject.caching.keys import CacheKey, lock
 from courseproject.caching.pages import _current_generation, _load_and_store_page
 from courseproject.observability.counters import record_cache_lookup
 
 # KEYS: the list's generation, the page, the rider's key (optional); ARGV: each entry family's key
-# prefix. Returns {generation, page, rider, then per id on a current page each family's payload}.
+# prefix. Returns {generation, page, rider, then per id on a current page each family's raw entry}.
+# The entries come back whole, in one MGET, and the web process strips their headers: cutting 40
+# payloads out in Lua (a new Lua string each) doubled the script's time on Redis, the one core
+# every web process shares (115 against 55 us for a page of 20 courses).
 READ_ID_PAGE = """
 local generation = redis.call('GET', KEYS[1])
 local page = redis.call('GET', KEYS[2])
-local reply = {generation, page, false}
-if KEYS[3] then reply[3] = redis.call('GET', KEYS[3]) end
-if not generation or not page then return reply end
+local rider = false
+if KEYS[3] then rider = redis.call('GET', KEYS[3]) end
+if not generation or not page then return {generation, page, rider} end
 local first = string.find(page, '|', 1, true)
-if not first or string.sub(page, first + 1, first + #generation + 1) ~= generation .. '|' then return reply end
-local ids = string.match(page, '^[^|]*|[^|]*|[^|]*|[^|]*|([^\\n]*)')
-if not ids then return reply end
-local count = 3
-for id in string.gmatch(ids, '%S+') do
-  for _, prefix in ipairs(ARGV) do
-    local value = redis.call('GET', prefix .. id)
-    count = count + 1
-    reply[count] = value and string.match(value, '^[^|]*|[^|]*|[^|]*|[^|]*|(.*)$') or false
-  end
+if not first or string.sub(page, first + 1, first + #generation + 1) ~= generation .. '|' then
+  return {generation, page, rider}
 end
+local ids = string.match(page, '^[^|]*|[^|]*|[^|]*|[^|]*|([^\\n]*)')
+if not ids then return {generation, page, rider} end
+local names = {}
+for id in string.gmatch(ids, '%S+') do
+  for _, prefix in ipairs(ARGV) do names[#names + 1] = prefix .. id end
+end
+if #names == 0 then return {generation, page, rider} end
+local reply = redis.call('MGET', unpack(names))
+table.insert(reply, 1, rider)
+table.insert(reply, 1, page)
+table.insert(reply, 1, generation)
 return reply
 """
 
@@ -134,7 +148,7 @@ def _read_page(
     round trip with the request's rider (settled here, before anything read is used); None if Redis failed."""
     rider = riders.take()
     try:
-        generation, raw_page, rider_value, *payloads = gate.run_script(
+        generation, raw_page, rider_value, *raw_entries = gate.run_script(
             client,
             READ_ID_PAGE,
             keys=[generation_key, key.name, *([rider.key] if rider else [])],
@@ -147,6 +161,7 @@ def _read_page(
         return None
     if rider is not None:
         rider.settle(rider_value)
+    payloads = [payload_of(raw) for raw in raw_entries]
     if generation is None:
         try:
             return _current_generation(client, generation_key), None, None, []
