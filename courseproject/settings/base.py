@@ -461,6 +461,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["courseproject.api.rendering.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["courseproject.api.parsing.LimitedJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "courseproject.api.negotiation.UsualAcceptNegotiation",
     "DEFAULT_SCHEMA_CLASS": "courseproject.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "courseproject.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -1,0 +1,33 @@
+"""Content negotiation that answers the usual Accept headers without parsing them.
+
+Nearly every client sends no Accept header, `*/*` or `application/json`; for those DRF's negotiation
+always picks the view's first renderer, after parsing the header and ranking media types (about
+40 us, a tenth of a cached list's own work). Any other header, or a `format` override, goes through
+DRF's negotiation unchanged, 406 included.
+"""
+
+from __future__ import annotations
+
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+# An empty header is not "anything": DRF finds no media type in it and answers 406.
+_ANY = frozenset({None, "*/*"})
+
+
+class UsualAcceptNegotiation(DefaultContentNegotiation):
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        accept = request.META.get("HTTP_ACCEPT")
+        first = renderers[0] if renderers else None
+        if (
+            first is not None
+            and format_suffix is None
+            and (accept in _ANY or accept == first.media_type)
+            and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return first, first.media_type
+        return super().select_renderer(request, renderers, format_suffix)
