@@ -26,6 +26,7 @@ from django.dispatch import receiver
 
 from courseproject.background.outbox import broker_breaker, save_to_outbox
 from courseproject.observability.logs import request_id_bound, request_id_var
+from courseproject.observability.task_arguments import names_only
 
 
 def new_event_id() -> str:
@@ -62,8 +63,13 @@ def dispatch(task: Task, *, event_id: str, **kwargs: Any) -> None:
 def _publish(task: Task, *, event_id: str, **kwargs: Any) -> None:
     task_kwargs = {"event_id": event_id, **kwargs}
     if not broker_breaker.is_open():
+        # The names-only reprs the publish signal would put in their place anyway (task_arguments.py),
+        # given here so that Celery does not first repr every argument (~0.14 ms for an enrollment's).
+        argsrepr, kwargsrepr = names_only((), task_kwargs)
         try:
-            task.apply_async(kwargs=task_kwargs, task_id=f"{event_id}:{task.name}")
+            task.apply_async(
+                kwargs=task_kwargs, task_id=f"{event_id}:{task.name}", argsrepr=argsrepr, kwargsrepr=kwargsrepr
+            )
             return
         except Exception as error:  # kombu raises many kinds; all mean "not queued"
             broker_breaker.trip(error)  # logs, at most once per trip
