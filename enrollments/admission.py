@@ -10,13 +10,6 @@ default, and a refused enroll costs a fraction of a millisecond, so the server k
 retries. The price: refused writes come back in no particular order, so the last enroll of a burst
 is answered later than in a first-come queue (docs/benchmarks.md has the rush with and without).
 
-`Retry-After` spreads the refused over the time the slots need for them: a process that refused R
-writes in the last second and finished C in that time tells each to come back after a random
-whole number of seconds between WEB_WRITE_RETRY_AFTER_SECONDS and about R / C (at most
-WEB_WRITE_RETRY_AFTER_MAX_SECONDS), so the retries arrive at about the rate the slots take them
-instead of all together a second later, refused again by the hundred. Without a crowd, it is
-WEB_WRITE_RETRY_AFTER_SECONDS.
-
 429 rather than 503: it is the answer clients already know from the per-user throttles (wait
 `Retry-After`, send the same request again), and the load balancer does not count it as a server
 error. The slot is taken before the per-user throttle, so a refused attempt spends none of the
@@ -25,12 +18,8 @@ student's write allowance.
 
 from __future__ import annotations
 
-import math
 import os
-import random
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -98,60 +87,9 @@ class WriteSlots:
         self._waiting = 0
 
 
-class RetryPacer:
-    """The `Retry-After` of a refused write: a random whole number of seconds from
-    WEB_WRITE_RETRY_AFTER_SECONDS up to the refusals of the last second over the writes finished in
-    it (at least one), capped at WEB_WRITE_RETRY_AFTER_MAX_SECONDS. Counts are kept per second: the
-    one going on and the one before, whichever is larger, so a new second does not start from zero."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._second = 0
-        self._refused = [0, 0]  # this second, the one before
-        self._finished = [0, 0]
-
-    def _roll(self) -> None:
-        second = int(self._clock())
-        if second != self._second:
-            keep = second == self._second + 1
-            self._refused = [0, self._refused[0] if keep else 0]
-            self._finished = [0, self._finished[0] if keep else 0]
-            self._second = second
-
-    def finished(self) -> None:
-        with self._lock:
-            self._roll()
-            self._finished[0] += 1
-
-    def refused(self) -> int:
-        """Counts a refusal and says how many seconds it should wait."""
-        with self._lock:
-            self._roll()
-            self._refused[0] += 1
-            crowd = max(self._refused) / max(1, *self._finished)
-        shortest = settings.WEB_WRITE_RETRY_AFTER_SECONDS
-        longest = max(shortest, min(math.ceil(crowd), settings.WEB_WRITE_RETRY_AFTER_MAX_SECONDS))
-        return random.randint(shortest, longest)
-
-    def reset(self) -> None:
-        self._lock = threading.Lock()
-        self._second = 0
-        self._refused = [0, 0]
-        self._finished = [0, 0]
-
-
 WRITE_SLOTS = WriteSlots()
-RETRY_PACER = RetryPacer()
-
-
-def _reset_after_fork() -> None:
-    WRITE_SLOTS.reset()
-    RETRY_PACER.reset()
-
-
-# A web server that forks after import must not hand its children the parent's counts (or a held lock).
-os.register_at_fork(after_in_child=_reset_after_fork)
+# A web server that forks after import must not hand its children the parent's count (or a held lock).
+os.register_at_fork(after_in_child=WRITE_SLOTS.reset)
 
 
 class AdmittedWritesMixin:
@@ -165,7 +103,7 @@ class AdmittedWritesMixin:
         if request.method not in SAFE_METHODS:
             if not WRITE_SLOTS.take():
                 record_write_refused()
-                raise WritesBusy(wait=RETRY_PACER.refused())
+                raise WritesBusy(wait=settings.WEB_WRITE_RETRY_AFTER_SECONDS)
             self._holds_write_slot = True
         super().check_throttles(request)  # type: ignore[misc]
 
@@ -176,4 +114,3 @@ class AdmittedWritesMixin:
             if self._holds_write_slot:
                 self._holds_write_slot = False
                 WRITE_SLOTS.give_back()
-                RETRY_PACER.finished()

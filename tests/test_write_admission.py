@@ -7,7 +7,6 @@ DynamoDB."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from django.conf import settings
 
 from courseproject.observability import counters
 from courses.models import Course
-from enrollments.admission import RETRY_PACER, WRITE_SLOTS, RetryPacer
+from enrollments.admission import WRITE_SLOTS
 from enrollments.models import Enrollment
 
 
@@ -27,7 +26,6 @@ def one_slot(settings) -> Iterator[None]:
     """One write slot and no queue: a write past the slot is refused at once."""
     settings.WEB_WRITE_SLOTS, settings.WEB_WRITE_QUEUE = 1, 0
     assert WRITE_SLOTS.in_flight == 0
-    RETRY_PACER.reset()  # refusals of earlier tests in the same second would lengthen Retry-After
     yield
     assert WRITE_SLOTS.in_flight == 0, "a write slot was not given back"
 
@@ -185,55 +183,3 @@ def test_the_queue_is_first_come_first_served(settings):
         thread.join(timeout=10)
     assert admitted == list(range(6))
     assert (WRITE_SLOTS.in_flight, WRITE_SLOTS.waiting) == (0, 0)
-
-
-@pytest.fixture(autouse=True)
-def _repeatable_draws() -> None:
-    random.seed(15)  # Retry-After is drawn at random; the same draws every run
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_lone_refusal_is_told_the_shortest_retry_after():
-    pacer = RetryPacer(FakeClock())
-    assert pacer.refused() == settings.WEB_WRITE_RETRY_AFTER_SECONDS == 1
-
-
-def test_a_crowd_of_refusals_is_spread_over_the_seconds_the_slots_need_for_it():
-    clock = FakeClock()
-    pacer = RetryPacer(clock)
-    for _ in range(3):
-        pacer.finished()
-    waits = [pacer.refused() for _ in range(30)]  # 30 refused while 3 finished: about 10 s of work
-    assert set(waits) <= set(range(1, 11))
-    assert max(waits[-10:]) > 1 and len(set(waits)) > 2
-    clock.now += 1  # the second before still counts
-    assert max(pacer.refused() for _ in range(50)) == 10
-
-
-def test_retry_after_never_exceeds_the_longest_wait(settings):
-    settings.WEB_WRITE_RETRY_AFTER_MAX_SECONDS = 4
-    pacer = RetryPacer(FakeClock())
-    waits = [pacer.refused() for _ in range(200)]
-    assert set(waits) <= {1, 2, 3, 4} and 4 in waits
-
-
-def test_a_crowd_two_seconds_ago_is_forgotten():
-    clock = FakeClock()
-    pacer = RetryPacer(clock)
-    for _ in range(100):
-        pacer.refused()
-    clock.now += 2
-    assert pacer.refused() == 1
-
-
-def test_the_shortest_retry_after_wins_over_a_smaller_longest(settings):
-    settings.WEB_WRITE_RETRY_AFTER_SECONDS, settings.WEB_WRITE_RETRY_AFTER_MAX_SECONDS = 3, 2
-    pacer = RetryPacer(FakeClock())
-    assert {pacer.refused() for _ in range(50)} == {3}

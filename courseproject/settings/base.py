@@ -444,9 +444,7 @@ STAFF_WRITE_THROTTLE_BURST = env_int("STAFF_WRITE_THROTTLE_BURST", 60, minimum=1
 WEB_WRITE_SLOTS = env_int("WEB_WRITE_SLOTS", 2)
 WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 4, minimum=1) // 2 - WEB_WRITE_SLOTS))
 WEB_WRITE_WAIT_SECONDS = env_float("WEB_WRITE_WAIT_SECONDS", 15.0)
-# Retry-After spreads a crowd of refused writes over up to this many seconds (enrollments/admission.py).
 WEB_WRITE_RETRY_AFTER_SECONDS = env_int("WEB_WRITE_RETRY_AFTER_SECONDS", 1, minimum=1)
-WEB_WRITE_RETRY_AFTER_MAX_SECONDS = env_int("WEB_WRITE_RETRY_AFTER_MAX_SECONDS", 10, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     # Compared with the email (and its local part) and the name (accounts/services.py _PasswordOwner).
