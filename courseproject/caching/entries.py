@@ -71,7 +71,7 @@ def decode(raw: bytes | None) -> Entry | None:
 
 
 def payload_of(raw: bytes | None) -> bytes | None:
-    """An entry's payload without decoding the rest of its header (a cached list reads 40 at once)."""
+    """An entry's payload without decoding the rest of its header (a cached list page strips 40 at once)."""
     if not raw:
         return None
     pieces = raw.split(b"|", 4)

@@ -41,9 +41,9 @@ from courseproject.observability.counters import record_cache_lookup
 
 # KEYS: the list's generation, the page, the rider's key (optional); ARGV: each entry family's key
 # prefix. Returns {generation, page, rider, then per id on a current page each family's raw entry}.
-# The entries come back whole, in one MGET, and the web process strips their headers: cutting 40
-# payloads out in Lua (a new Lua string each) doubled the script's time on Redis, the one core
-# every web process shares (115 against 55 us for a page of 20 courses).
+# The entries come back whole, in one MGET, and the web process strips their headers (~10 us): cutting
+# 40 payloads out in Lua, a new Lua string each, took the script 140 to 155 us on Redis, the one core
+# every web process shares, against 80 to 95 us now (a page of 20 courses, the benchmark's data).
 READ_ID_PAGE = """
 local generation = redis.call('GET', KEYS[1])
 local page = redis.call('GET', KEYS[2])
