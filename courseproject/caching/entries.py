@@ -60,11 +60,15 @@ def encode(*, revision: int, generation: bytes, compute_ms: int, ttl: int, paylo
     return b"%d|%s|%d|%d|" % (revision, generation, compute_ms, expires_at_ms) + payload
 
 
+# The header's fields before the payload: revision, generation, compute_ms, expires_at_ms.
+HEADER_FIELDS = 4
+
+
 def decode(raw: bytes | None) -> Entry | None:
     if not raw:
         return None
     try:
-        revision, generation, compute_ms, expires_at_ms, payload = raw.split(b"|", 4)
+        revision, generation, compute_ms, expires_at_ms, payload = raw.split(b"|", HEADER_FIELDS)
         return Entry(int(revision), generation, int(compute_ms), int(expires_at_ms), payload)
     except ValueError:
         return None  # written by another schema; treated as a miss and overwritten
@@ -74,8 +78,8 @@ def payload_of(raw: bytes | None) -> bytes | None:
     """An entry's payload without decoding the rest of its header (a cached list page strips 40 at once)."""
     if not raw:
         return None
-    pieces = raw.split(b"|", 4)
-    return pieces[4] if len(pieces) == 5 else None
+    pieces = raw.split(b"|", HEADER_FIELDS)
+    return pieces[HEADER_FIELDS] if len(pieces) > HEADER_FIELDS else None
 
 
 def timed(load: Callable[[], ResultT]) -> tuple[ResultT, int]:
