@@ -11,6 +11,9 @@ the page is current, every entry of every id on it. The script builds the entrie
 their families' prefixes, keys it is not handed in KEYS: fine on one Redis (or ElastiCache with
 cluster mode disabled), not on Redis Cluster. Whoever (re)loads a page also reloads the entries
 that would expire before the page does, so the entries of a page in use do not expire under it.
+
+A page served whole is also kept as this process's local copy (page_copies.py, local_copies.py)
+and served from it, with no round trip, until Redis reports a change to one of its keys.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from courseproject.caching.entries import (
 )
 from courseproject.caching.items import ItemEntries, Payloads, count_lookups, load_into, merged_items, read_entries
 from courseproject.caching.keys import CacheKey, lock
+from courseproject.caching.local_copies import TrackedReader, local_copies
+from courseproject.caching.page_copies import ListedPage, PageContents, PageRead, keep_copy, served_from_copy
 from courseproject.caching.pages import _current_generation, _load_and_store_page
 from courseproject.observability.counters import record_cache_lookup
 
@@ -93,18 +98,6 @@ class RefreshedPage:
     entries: int
 
 
-@dataclass(frozen=True)
-class ListedPage:
-    """A list page's response body; `ids` are its items' ids when the cache served it, else None."""
-
-    body: bytes
-    ids: list[str] | None
-
-
-# A stored page as a reader uses it: its ids and its next cursor as JSON.
-PageContents = tuple[list[str], bytes]
-
-
 def _split(payload: bytes) -> PageContents | None:
     """A stored page's ids and its next cursor as JSON, or None if it is not a page of ids."""
     ids, separator, cursor_json = payload.partition(b"\n")
@@ -142,14 +135,14 @@ def _entries_for_a_new_page(
 
 
 def _read_page(
-    client: Redis, key: CacheKey, generation_key: str, items: ItemEntries
-) -> tuple[bytes, Entry | None, PageContents | None, Payloads] | None:
-    """The generation, the page (its entry and contents) if current and its entries' payloads, in one
-    round trip with the request's rider (settled here, before anything read is used); None if Redis failed."""
+    client: Redis, key: CacheKey, generation_key: str, items: ItemEntries, *, via: TrackedReader | None = None
+) -> PageRead | None:
+    """The page and its entries in one round trip (on `via` if given) with the request's rider
+    (settled here, before anything read is used); None if Redis failed."""
     rider = riders.take()
     try:
         generation, raw_page, rider_value, *raw_entries = gate.run_script(
-            client,
+            via or client,
             READ_ID_PAGE,
             keys=[generation_key, key.name, *([rider.key] if rider else [])],
             args=[blank.name for blank in items.blank_keys()],
@@ -161,18 +154,20 @@ def _read_page(
         return None
     if rider is not None:
         rider.settle(rider_value)
+    rider_read = (rider.key, rider_value) if rider is not None else None
     payloads = [payload_of(raw) for raw in raw_entries]
     if generation is None:
         try:
-            return _current_generation(client, generation_key), None, None, []
+            return PageRead(_current_generation(client, generation_key), None, None, [], rider_read, due=True)
         except RedisError as error:
             gate.failed(error)
             return None
     page = decode(raw_page)
     stored = _split(page.payload) if page is not None and page.generation == generation else None
+    due = page is None or page.due_for_early_refresh()
     if stored is None or len(payloads) != len(stored[0]) * items.width:
-        return generation, None, None, []
-    return generation, page, stored, payloads
+        return PageRead(generation, page, None, [], rider_read, due=due)
+    return PageRead(generation, page, stored, payloads, rider_read, due=due)
 
 
 def _load_and_store(
@@ -205,6 +200,26 @@ def _load_and_store(
     return RefreshedPage(page=page, stored=stored, entries=entries), payloads
 
 
+def _read_through_copies(
+    client: Redis, key: CacheKey, generation_key: str, items: ItemEntries
+) -> ListedPage | PageRead | None:
+    """The page as this process's copy serves it (or as it is kept now, read whole on the tracked
+    connection), else what Redis holds for the usual path (None if Redis failed)."""
+    with local_copies.reader() as reader:
+        if reader is None:
+            return _read_page(client, key, generation_key, items)
+        if (copied := served_from_copy(reader, key, items)) is not None:
+            return copied
+        read = _read_page(client, key, generation_key, items, via=reader)
+        if read is None or read.page is None or read.stored is None or read.due or None in read.payloads:
+            return read  # a miss, a refresh, or an entry to load from DynamoDB: the usual path
+        record_cache_lookup(key.family, hit=True)
+        count_lookups(items, read.payloads)
+        listed = _listed(items, read.stored, read.payloads)
+        keep_copy(reader, key, generation_key=generation_key, items=items, read=read, page=read.page, listed=listed)
+        return listed
+
+
 def cached_id_page(
     key: CacheKey,
     *,
@@ -217,17 +232,19 @@ def cached_id_page(
     items' entries: one Redis round trip when all are cached. Without Redis (off, or away), the
     page as `load_uncached` renders it from its query."""
     client = gate.client()
-    read = _read_page(client, key, generation_key, items) if client is not None else None
+    read = _read_through_copies(client, key, generation_key, items) if client is not None else None
+    if isinstance(read, ListedPage):
+        return read
     if read is None:
         return ListedPage(body=load_uncached(), ids=None)
-    generation, page, stored, payloads = read
+    generation, stored, payloads = read.generation, read.stored, read.payloads
 
     def is_current(entry: Entry) -> bool:
         return entry.generation == generation and _split(entry.payload) is not None
 
     record_cache_lookup(key.family, hit=stored is not None)
     lock_key = f"{lock(key)}:{generation.decode()}"
-    token = acquire_lock(client, lock_key) if page is None or page.due_for_early_refresh() else None
+    token = acquire_lock(client, lock_key) if read.due else None
     if token is None:
         if stored is not None:  # fresh enough, or another process is refreshing it
             count_lookups(items, payloads)

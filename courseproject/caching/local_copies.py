@@ -1,0 +1,240 @@
+"""Process-local copies of the hottest cached reads, kept fresh by Redis's client-side tracking.
+
+A copy is something a cached read served (a list page's response body, a user's token-check state)
+together with the Redis keys it was built from. It is filled only from a read made on this
+process's one tracked connection (RESP3, `CLIENT TRACKING ON`): from then on Redis owes that
+connection an `invalidate` message for each of those keys as soon as any client changes, deletes or
+expires one. Every use of a copy first drains the messages that have arrived, with a non-blocking
+read of that socket (no round trip), and drops the copies they name. So a copy is served only if no
+change to its keys had reached this host when the request looked. Redis writes the message in the
+same event-loop pass as its reply to the writer, so it arrives before the writer's own answer can
+reach a client that then asks another process (tests/test_local_copies.py checks this across
+processes).
+
+Fill and drain share the connection, and messages arrive in order with replies, so a change made
+after a fill's read is always drained after the copy is stored, and removes it. A thread that finds
+the connection busy does not wait: it takes the usual Redis round trip (`LocalCopies.reader` is
+None). A broken connection drops every copy; the next fill reconnects, with tracking on. Copies
+also live at most CACHE_LOCAL_COPY_SECONDS, so a silent network failure is bounded too, and the
+caller stops serving a page's copy before the page's early-refresh window, so XFetch still refreshes
+it in Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from redis import ConnectionPool
+from redis.connection import AbstractConnection
+from redis.exceptions import RedisError, ResponseError, TimeoutError
+from redis.maint_notifications import MaintNotificationsConfig
+
+from courseproject.caching.connection import gate
+
+logger = logging.getLogger(__name__)
+
+# Longer than a fill holds the connection, shorter than a request should wait for it.
+LOCK_WAIT_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class Copy:
+    value: Any
+    keys: tuple[bytes, ...]
+    expires_at: float  # time.monotonic()
+
+
+class TrackedReader:
+    """The tracked connection, for reads whose keys Redis then tracks (what `gate.run_script` needs)."""
+
+    def __init__(self, owner: LocalCopies, connection: AbstractConnection) -> None:
+        self._owner = owner
+        self._connection = connection
+
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
+        return self._command("EVALSHA", sha, numkeys, *keys_and_args)
+
+    def get(self, name: str) -> bytes | None:
+        return self._command("GET", name)
+
+    def mget(self, names: list[str]) -> list[bytes | None]:
+        return self._command("MGET", *names)
+
+    def _command(self, *args: Any) -> Any:
+        try:
+            self._connection.send_command(*args)
+            return self._connection.read_response()
+        except RedisError as error:
+            if not isinstance(error, ResponseError):  # NOSCRIPT and the like leave the connection sound
+                self._owner.drop_connection(error)
+            raise
+
+
+class LocalCopies:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._copies: dict[str, Copy] = {}
+        self._by_key: dict[bytes, set[str]] = {}
+        self._connection: AbstractConnection | None = None
+        self._pid = 0
+        # Keys invalidated since this `reader()` drained (None: everything, a flush); `put` refuses a
+        # copy built from any of them, since its message was handled before the copy was stored.
+        self._changed_since_drain: set[bytes] | None = set()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @contextmanager
+    def reader(self) -> Iterator[TrackedReader | None]:
+        """The tracked connection with every message that has arrived applied, for lookups and fills:
+        None if local copies are off, another thread holds it, or it failed (then use the pool)."""
+        # Waiting costs no CPU and a holder keeps it for microseconds (a fill, for its round trips).
+        if not settings.CACHE_LOCAL_COPIES or not self._lock.acquire(timeout=LOCK_WAIT_SECONDS):
+            yield None
+            return
+        try:
+            try:
+                connection = self._drained_connection()
+            except RedisError as error:
+                self.drop_connection(error)
+                try:  # a connection Redis closed (a restart, a failover, CLIENT KILL) is not an outage
+                    connection = self._drained_connection()
+                except RedisError as second_error:
+                    self.drop_connection(second_error)
+                    gate.failed(second_error)
+                    connection = None
+            self._changed_since_drain = set()
+            yield TrackedReader(self, connection) if connection is not None else None
+        finally:
+            self._lock.release()
+
+    def get(self, name: str) -> Any | None:
+        """A live copy; call inside `reader()` (whose drain makes it fresh)."""
+        copy = self._copies.get(name)
+        if copy is None:
+            return None
+        if copy.expires_at <= time.monotonic():
+            self._remove(name)
+            return None
+        return copy.value
+
+    def put(self, name: str, value: Any, *, keys: Sequence[str], seconds: float | None = None) -> None:
+        """Keep `value`, built from `keys` read on the tracked connection; call inside `reader()`."""
+        lifetime = settings.CACHE_LOCAL_COPY_SECONDS
+        if seconds is not None:
+            lifetime = min(lifetime, seconds)
+        encoded = tuple(key.encode() for key in keys)
+        changed = self._changed_since_drain
+        if lifetime <= 0 or changed is None or not changed.isdisjoint(encoded):
+            return
+        self._remove(name)
+        while len(self._copies) >= settings.CACHE_LOCAL_COPY_LIMIT:
+            self._remove(next(iter(self._copies)))  # the oldest kept
+        self._copies[name] = Copy(value=value, keys=encoded, expires_at=time.monotonic() + lifetime)
+        for key in encoded:
+            self._by_key.setdefault(key, set()).add(name)
+
+    # --- the connection ------------------------------------------------------------------------
+
+    def _drained_connection(self) -> AbstractConnection | None:
+        if self._pid != os.getpid():  # a forked child must not share its parent's socket
+            self._connection, self._pid = None, os.getpid()
+            self._clear()
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = self._new_connection()
+        if connection._sock is None:
+            self._clear()  # what the old socket tracked is not tracked any more
+            connection.connect()
+        while connection.can_read(timeout=0):
+            try:
+                connection.read_response(push_request=True, timeout=0, disconnect_on_error=False)
+            except TimeoutError:
+                return None  # half a message so far: no copy can be proven fresh this time
+        return connection
+
+    def _new_connection(self) -> AbstractConnection:
+        options = settings.CACHES["default"].get("OPTIONS", {})
+        pool = ConnectionPool.from_url(
+            settings.REDIS_URL,
+            protocol=3,  # push messages on the same connection as replies, in order
+            socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
+            socket_timeout=options.get("SOCKET_TIMEOUT"),
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
+        )
+        connection = pool.make_connection()
+        connection.register_connect_callback(self._track)
+        return connection
+
+    def _track(self, connection: AbstractConnection) -> None:
+        connection._parser.set_invalidation_push_handler(self._invalidated)
+        connection.send_command("CLIENT", "TRACKING", "ON")
+        if connection.read_response() not in (b"OK", "OK"):
+            raise RedisError("CLIENT TRACKING ON was refused")
+
+    def _invalidated(self, message: list[Any]) -> None:
+        # ["invalidate", [key, ...]], or ["invalidate", None] when a database was flushed.
+        keys = message[1]
+        if keys is None:
+            self._clear()
+            self._changed_since_drain = None
+            return
+        for key in keys:
+            encoded = key if isinstance(key, bytes) else key.encode()
+            if self._changed_since_drain is not None:
+                self._changed_since_drain.add(encoded)
+            for name in self._by_key.pop(encoded, ()):
+                self._remove(name)
+
+    def drop_connection(self, error: Exception) -> None:
+        """Forget every copy: once the connection fails, the messages owed to it may be lost."""
+        self._clear()
+        if self._connection is not None:
+            self._connection.disconnect()
+        logger.info("local copies dropped: their tracked Redis connection failed (%s)", error)
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+
+    def _remove(self, name: str) -> None:
+        copy = self._copies.pop(name, None)
+        if copy is None:
+            return
+        for key in copy.keys:
+            names = self._by_key.get(key)
+            if names is not None:
+                names.discard(name)
+                if not names:
+                    del self._by_key[key]
+
+    def _clear(self) -> None:
+        self._copies.clear()
+        self._by_key.clear()
+        self._changed_since_drain = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._clear()
+            if self._connection is not None:
+                self._connection.disconnect()
+            self._connection = None
+
+    def __len__(self) -> int:
+        return len(self._copies)
+
+
+local_copies = LocalCopies()
+
+
+@receiver(setting_changed)
+def _reset_on_settings_change(setting: str, **_: Any) -> None:
+    if setting in {"CACHES", "CACHE_ENABLED", "REDIS_URL", "CACHE_LOCAL_COPIES", "CACHE_KEY_PREFIX"}:
+        local_copies.reset()

@@ -1,0 +1,109 @@
+"""What a list page's read yields (id_pages.py), and how a page served whole is kept as this process's
+local copy (local_copies.py)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from courseproject.caching import riders
+from courseproject.caching.connection import gate
+from courseproject.caching.entries import XFETCH_BETA, Entry, payload_of
+from courseproject.caching.items import ItemEntries, Payloads, count_lookups
+from courseproject.caching.keys import CacheKey
+from courseproject.caching.local_copies import TrackedReader, local_copies
+from courseproject.observability.counters import record_cache_lookup
+
+# A stored page as a reader uses it: its ids and its next cursor as JSON.
+PageContents = tuple[list[str], bytes]
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """What a page's script read: the generation, the page (its entry and contents) if current, its
+    entries' payloads, and the rider's raw value if the request had one."""
+
+    generation: bytes
+    page: Entry | None
+    stored: PageContents | None
+    payloads: Payloads
+    rider: tuple[str, bytes | None] | None
+    # Whether to refresh it now (no page, or XFetch's roll), rolled once per read.
+    due: bool
+
+
+@dataclass(frozen=True)
+class ListedPage:
+    """A list page's response body; `ids` are its items' ids when the cache served it, else None."""
+
+    body: bytes
+    ids: list[str] | None
+
+
+# A copy of a page stops being served this long (at least) before the page's expiry, so that reads
+# reach Redis while XFetch may refresh it early.
+EARLY_REFRESH_MARGIN_MS = 2000
+
+
+@dataclass(frozen=True)
+class CopiedPage:
+    """A page served whole from Redis, as this process keeps it (local_copies.py)."""
+
+    listed: ListedPage
+    payloads: Payloads  # for the hit counters
+
+
+def served_from_copy(reader: TrackedReader, key: CacheKey, items: ItemEntries) -> ListedPage | None:
+    """The page from this process's copy, its rider settled from a copy too (or read on `reader`)."""
+    copied: CopiedPage | None = local_copies.get(key.name)
+    if copied is None:
+        return None
+    rider = riders.take()
+    if rider is not None:
+        value = local_copies.get(rider.key)
+        if value is None:
+            try:
+                value = reader.get(rider.key)
+            except RedisError as error:
+                gate.failed(error)  # the rider settles from DynamoDB
+            else:
+                if value is not None:
+                    local_copies.put(rider.key, value, keys=[rider.key])
+        rider.settle(value)
+    record_cache_lookup(key.family, hit=True)
+    count_lookups(items, copied.payloads)
+    return copied.listed
+
+
+def keep_copy(
+    reader: TrackedReader,
+    key: CacheKey,
+    *,
+    generation_key: str,
+    items: ItemEntries,
+    read: PageRead,
+    page: Entry,
+    listed: ListedPage,
+) -> None:
+    """Keep a page served whole from Redis, read on the tracked connection, until one of its keys
+    changes; it stops short of the page's early-refresh window, which only a read in Redis can open.
+
+    Redis tracks the keys a script declares, not those it builds (the entries'), so the entries are
+    read again here, as themselves, and the page is kept only if they still hold what was served."""
+    entry_keys = [blank.name + item_id for item_id in listed.ids or [] for blank in items.blank_keys()]
+    try:
+        tracked = reader.mget(entry_keys) if entry_keys else []
+    except RedisError as error:
+        gate.failed(error)
+        return
+    if [payload_of(raw) for raw in tracked] != read.payloads:
+        return  # changed meanwhile: the next read keeps the new one
+    margin_ms = max(EARLY_REFRESH_MARGIN_MS, 10 * page.compute_ms * XFETCH_BETA)
+    seconds = (page.expires_at_ms - margin_ms) / 1000 - time.time()
+    local_copies.put(
+        key.name, CopiedPage(listed, read.payloads), keys=[generation_key, key.name, *entry_keys], seconds=seconds
+    )
+    if read.rider is not None and read.rider[1] is not None:
+        local_copies.put(read.rider[0], read.rider[1], keys=[read.rider[0]])

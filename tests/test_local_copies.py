@@ -1,0 +1,144 @@
+"""A web process's copies of course list pages and token checks (courseproject/caching/local_copies.py):
+served without a Redis round trip, and never after a change to a key they were built from, whoever
+made it, nor after the connection that tracks those keys broke. Another process's writes are made
+here by a second Redis client, the way another process's reach Redis; tests/e2e/test_local_copies.py
+runs the same checks across real server processes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django_redis import get_redis_connection
+from redis import Redis
+from redis.connection import AbstractConnection
+
+from accounts.models import Role
+from courseproject.caching import keys
+from courseproject.caching.local_copies import local_copies
+from enrollments import services as enrollment_services
+from tests.conftest import TEST_PASSWORD, course_list, unique_semester
+
+
+def other_process() -> Redis:
+    """A client of its own, as another web process or a worker would have."""
+    pool_kwargs = get_redis_connection("default").connection_pool.connection_kwargs
+    return Redis(host=pool_kwargs["host"], port=pool_kwargs["port"], db=pool_kwargs.get("db", 0))
+
+
+class RoundTrips:
+    """Commands this thread writes to Redis sockets (a script or a pipeline is one)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[object] = []
+        send = AbstractConnection.send_packed_command
+        this_thread = threading.get_ident()
+
+        def counted(connection: AbstractConnection, *args: object, **kwargs: object) -> None:
+            if threading.get_ident() == this_thread:
+                self.sent.append(args[0][:80] if args else None)
+            send(connection, *args, **kwargs)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+
+
+def seats_of(person, semester_id: int) -> int:
+    response = course_list(person, semester_id)
+    assert response.status_code == 200, response.content
+    return response.json()["results"][0]["enrolled_count"]
+
+
+def test_a_kept_page_is_served_without_redis_and_its_etag(student, make_course, monkeypatch):
+    course = make_course()
+    first = course_list(student, course.semester_id)
+    course_list(student, course.semester_id)  # read whole on the tracked connection: kept
+    round_trips = RoundTrips(monkeypatch)
+    kept = course_list(student, course.semester_id)
+    assert round_trips.sent == []
+    assert kept.content == first.content
+    assert kept["ETag"] == first["ETag"]
+    assert (
+        student.client.get(
+            "/api/courses", {"semester_id": course.semester_id}, HTTP_IF_NONE_MATCH=first["ETag"]
+        ).status_code
+        == 304
+    )
+
+
+def test_a_seat_taken_through_another_process_shows_at_once(student, make_person, make_course):
+    course = make_course()
+    for _ in range(3):
+        assert seats_of(student, course.semester_id) == 0
+    # The enroll's write-through reaches Redis like another process's; no signal runs here.
+    enrollment_services.enroll(actor=make_person(Role.STUDENT).actor, course_id=course.course_id)
+    assert seats_of(student, course.semester_id) == 1
+
+
+def test_any_change_to_a_kept_key_drops_the_copy(student, make_course):
+    course = make_course()
+    course_list(student, course.semester_id)
+    course_list(student, course.semester_id)
+    kept = len(local_copies)
+    assert kept >= 2  # the page and the token check
+    other_process().delete(keys.course_seats(course.course_id).name)
+    response = course_list(student, course.semester_id)  # reloads the seats from DynamoDB
+    assert response.json()["results"][0]["course_id"] == course.course_id
+
+
+def test_a_revoked_sign_in_is_refused_at_once_on_a_kept_page(make_person, make_course):
+    course = make_course()
+    reader = make_person(Role.STUDENT)
+    tokens = reader.client.post(
+        "/api/auth/login", {"email": reader.user.email, "password": TEST_PASSWORD}, format="json"
+    ).json()
+    reader.client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    for _ in range(3):
+        assert course_list(reader, course.semester_id).status_code == 200
+    assert reader.client.post("/api/auth/logout", {"all": True}, format="json").status_code in (200, 204)
+    assert course_list(reader, course.semester_id).status_code == 401
+
+
+def test_a_broken_tracking_connection_drops_every_copy(student, make_person, make_course):
+    course = make_course()
+    for _ in range(3):
+        assert seats_of(student, course.semester_id) == 0
+    redis = other_process()
+    tracking = [client for client in redis.client_list() if "t" in client["flags"]]
+    assert tracking, "the tracked connection is not in CLIENT LIST"
+    for client in tracking:
+        redis.client_kill_filter(_id=client["id"])
+    # Changed while no one could tell this process: the copy must not be served.
+    enrollment_services.enroll(actor=make_person(Role.STUDENT).actor, course_id=course.course_id)
+    assert seats_of(student, course.semester_id) == 1
+    assert seats_of(student, course.semester_id) == 1  # kept again, on a new tracked connection
+
+
+def test_a_flushed_redis_drops_every_copy(student, make_course):
+    course = make_course()
+    course_list(student, course.semester_id)
+    course_list(student, course.semester_id)
+    other_process().flushdb()
+    course_list(student, course.semester_id)  # the message is applied before anything is served
+    assert len(local_copies) <= 1
+
+
+def test_copies_are_bounded_oldest_first(student, make_course, settings):
+    settings.CACHE_LOCAL_COPY_LIMIT = 3
+    semesters = [make_course().semester_id for _ in range(4)]
+    for semester in semesters:
+        course_list(student, semester)
+        course_list(student, semester)
+    assert len(local_copies) == 3
+    for semester in semesters:
+        assert seats_of(student, semester) == 0
+
+
+def test_copies_off_serve_every_read_from_redis(student, make_course, settings, monkeypatch):
+    settings.CACHE_LOCAL_COPIES = False
+    course = make_course(semester_id=unique_semester())
+    course_list(student, course.semester_id)
+    course_list(student, course.semester_id)
+    round_trips = RoundTrips(monkeypatch)
+    course_list(student, course.semester_id)
+    assert len(round_trips.sent) == 1
+    assert len(local_copies) == 0
