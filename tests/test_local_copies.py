@@ -142,3 +142,36 @@ def test_copies_off_serve_every_read_from_redis(student, make_course, settings, 
     course_list(student, course.semester_id)
     assert len(round_trips.sent) == 1
     assert len(local_copies) == 0
+
+
+def detail_of(person, course_id: str) -> dict:
+    response = person.client.get(f"/api/courses/{course_id}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_kept_course_detail_is_served_without_redis(student, make_course, monkeypatch):
+    course = make_course()
+    first = detail_of(student, course.course_id)
+    detail_of(student, course.course_id)  # read whole on the tracked connection: kept
+    round_trips = RoundTrips(monkeypatch)
+    assert detail_of(student, course.course_id) == first
+    assert round_trips.sent == []
+
+
+def test_a_kept_course_detail_follows_seats_edits_and_deletes(student, make_person, make_course, instructor):
+    course = make_course()
+    for _ in range(3):
+        assert detail_of(student, course.course_id)["enrolled_count"] == 0
+    enrollment_services.enroll(actor=make_person(Role.STUDENT).actor, course_id=course.course_id)
+    assert detail_of(student, course.course_id)["enrolled_count"] == 1
+    detail_of(student, course.course_id)
+    response = instructor.client.patch(f"/api/courses/{course.course_id}", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert detail_of(student, course.course_id)["title"] == "Renamed"
+
+    unenrolled = make_course()
+    for _ in range(2):
+        detail_of(student, unenrolled.course_id)
+    assert instructor.client.delete(f"/api/courses/{unenrolled.course_id}").status_code == 204
+    assert student.client.get(f"/api/courses/{unenrolled.course_id}").status_code == 404

@@ -51,6 +51,9 @@ class RedisGate:
         self._pending_deletes: set[str] = set()
         self._pending_bumps: set[str] = set()
         self._script_shas: dict[str, str] = {}
+        # Told the keys of every invalidation this process kept for later and of every one it then
+        # applied: Redis cannot tell this process's local copies (local_copies.py) about those.
+        self._invalidation_listeners: list[Callable[[set[str]], None]] = []
 
     def reset(self) -> None:
         with self._lock:
@@ -73,6 +76,8 @@ class RedisGate:
         client = self._redis()
         if self._pending_deletes or self._pending_bumps:
             self._apply_pending(client)
+            if self.breaker.is_open():  # still unrepaired: Redis may hold what they should remove
+                return None
         return client
 
     def writer(self, *, even_when_disabled: bool = False) -> Redis | None:
@@ -98,6 +103,14 @@ class RedisGate:
         with self._lock:
             self._pending_deletes.update(deletes)
             self._pending_bumps.update(bumps)
+        self._tell_listeners({*deletes, *bumps})
+
+    def add_invalidation_listener(self, listener: Callable[[set[str]], None]) -> None:
+        self._invalidation_listeners.append(listener)
+
+    def _tell_listeners(self, keys: set[str]) -> None:
+        for listener in self._invalidation_listeners:
+            listener(keys)
 
     def _apply_pending(self, client: Redis) -> None:
         with self._lock:
@@ -110,6 +123,7 @@ class RedisGate:
             self.keep_for_later(deletes=list(deletes), bumps=list(bumps))
             self.failed(error)
             return
+        self._tell_listeners(deletes | bumps)  # a copy refilled meanwhile was read before the repair
         logger.warning("Redis answers again: repaired %d missed cache writes", len(deletes) + len(bumps))
 
     def run_script(self, target: Redis | Pipeline, source: str, *, keys: list[str], args: list[Any]) -> Any:

@@ -33,6 +33,7 @@ ResultT = TypeVar("ResultT")
 
 # XFetch's beta: above 1 favours earlier recomputation.
 XFETCH_BETA = 1.0
+EARLY_REFRESH_MARGIN_MS = 2_000
 LOCK_TTL_MS = 5_000
 LOCK_POLL_SECONDS = 0.005
 RELEASE_LOCK = """
@@ -53,6 +54,12 @@ class Entry:
         """XFetch: refresh with a probability that rises as expiry nears, weighted by load time."""
         now_ms = time.time() * 1000
         return now_ms - self.compute_ms * XFETCH_BETA * math.log(1.0 - random.random()) >= self.expires_at_ms
+
+    def seconds_clear_of_early_refresh(self) -> float:
+        """How long XFetch will almost surely not refresh it (its roll needs e^-10 within 10 load
+        times of expiry), and at most until 2 s before expiry: how long a local copy may stand in."""
+        margin_ms = max(EARLY_REFRESH_MARGIN_MS, 10 * self.compute_ms * XFETCH_BETA)
+        return (self.expires_at_ms - margin_ms) / 1000 - time.time()
 
 
 def encode(*, revision: int, generation: bytes, compute_ms: int, ttl: int, payload: bytes) -> bytes:

@@ -1,23 +1,23 @@
 """Process-local copies of the hottest cached reads, kept fresh by Redis's client-side tracking.
 
 A copy is something a cached read served (a list page's response body, a user's token-check state)
-together with the Redis keys it was built from. It is filled only from a read made on this
-process's one tracked connection (RESP3, `CLIENT TRACKING ON`): from then on Redis owes that
-connection an `invalidate` message for each of those keys as soon as any client changes, deletes or
-expires one. Every use of a copy first drains the messages that have arrived, with a non-blocking
-read of that socket (no round trip), and drops the copies they name. So a copy is served only if no
-change to its keys had reached this host when the request looked. Redis writes the message in the
-same event-loop pass as its reply to the writer, so it arrives before the writer's own answer can
-reach a client that then asks another process (tests/test_local_copies.py checks this across
-processes).
+together with the Redis keys it was built from. It is filled only from reads made on this process's
+one tracked connection (RESP3, `CLIENT TRACKING ON`): Redis then owes that connection an
+`invalidate` message for each key it read there, the moment any client changes, deletes or expires
+it. (Redis tracks the keys a script declares, not those it builds: page_copies.py reads a page's
+entries again by name before keeping it.) Every use of a copy first applies the messages that have
+arrived, with a non-blocking read of that socket (no round trip), so a copy is served only if no
+change to its keys had reached this host when the request looked. Redis queues the message while it
+executes the change and writes it out in the same pass of its event loop as its reply to the
+writer, so it is here before the writer's answer can reach a client that then asks this process
+(tests/e2e/test_local_copies.py checks this across server processes).
 
-Fill and drain share the connection, and messages arrive in order with replies, so a change made
-after a fill's read is always drained after the copy is stored, and removes it. A thread that finds
-the connection busy does not wait: it takes the usual Redis round trip (`LocalCopies.reader` is
-None). A broken connection drops every copy; the next fill reconnects, with tracking on. Copies
-also live at most CACHE_LOCAL_COPY_SECONDS, so a silent network failure is bounded too, and the
-caller stops serving a page's copy before the page's early-refresh window, so XFetch still refreshes
-it in Redis.
+Messages and replies share the connection in order: a change made after a fill's reads is applied
+after the copy is stored, and removes it; one applied during the fill stops it from being stored.
+One thread uses the connection at a time; another waits up to LOCK_WAIT_SECONDS and then takes the
+usual round trip (`reader()` yields None). A broken connection drops every copy, since messages owed
+to it may be lost, and is reopened with tracking on. A copy also lives at most
+CACHE_LOCAL_COPY_SECONDS, a bound should messages stop without the connection failing.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from redis.connection import AbstractConnection
 from redis.exceptions import RedisError, ResponseError, TimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 
+from courseproject.caching import riders
 from courseproject.caching.connection import gate
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,10 @@ class LocalCopies:
         self._by_key: dict[bytes, set[str]] = {}
         self._connection: AbstractConnection | None = None
         self._pid = 0
+        # Keys this process could not invalidate in Redis, or just repaired (connection.py): their
+        # copies go at the next `reader()`, since no message about them will come.
+        self._forget_lock = threading.Lock()
+        self._to_forget: set[bytes] = set()
         # Keys invalidated since this `reader()` drained (None: everything, a flush); `put` refuses a
         # copy built from any of them, since its message was handled before the copy was stored.
         self._changed_since_drain: set[bytes] | None = set()
@@ -113,6 +118,8 @@ class LocalCopies:
                     gate.failed(second_error)
                     connection = None
             self._changed_since_drain = set()
+            if self._to_forget:
+                self._forget_now()
             yield TrackedReader(self, connection) if connection is not None else None
         finally:
             self._lock.release()
@@ -195,6 +202,19 @@ class LocalCopies:
             for name in self._by_key.pop(encoded, ()):
                 self._remove(name)
 
+    def forget(self, keys: set[str]) -> None:
+        """Drop the copies built from these keys before any is served again (thread-safe, never waits
+        for a reader)."""
+        with self._forget_lock:
+            self._to_forget.update(key.encode() for key in keys)
+
+    def _forget_now(self) -> None:
+        with self._forget_lock:
+            keys, self._to_forget = self._to_forget, set()
+        for key in keys:
+            for name in self._by_key.pop(key, ()):
+                self._remove(name)
+
     def drop_connection(self, error: Exception) -> None:
         """Forget every copy: once the connection fails, the messages owed to it may be lost."""
         self._clear()
@@ -232,6 +252,25 @@ class LocalCopies:
 
 
 local_copies = LocalCopies()
+gate.add_invalidation_listener(local_copies.forget)
+
+
+def settle_rider(reader: TrackedReader) -> None:
+    """Settle the request's rider (riders.py) from its copy, or from a read on the tracked connection
+    that is then kept; inside `reader()`."""
+    rider = riders.take()
+    if rider is None:
+        return
+    value = local_copies.get(rider.key)
+    if value is None:
+        try:
+            value = reader.get(rider.key)
+        except RedisError as error:
+            gate.failed(error)  # the rider settles from DynamoDB
+        else:
+            if value is not None:
+                local_copies.put(rider.key, value, keys=[rider.key])
+    rider.settle(value)
 
 
 @receiver(setting_changed)

@@ -3,17 +3,15 @@ local copy (local_copies.py)."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from courseproject.caching import riders
 from courseproject.caching.connection import gate
-from courseproject.caching.entries import XFETCH_BETA, Entry, payload_of
+from courseproject.caching.entries import Entry, payload_of
 from courseproject.caching.items import ItemEntries, Payloads, count_lookups
 from courseproject.caching.keys import CacheKey
-from courseproject.caching.local_copies import TrackedReader, local_copies
+from courseproject.caching.local_copies import TrackedReader, local_copies, settle_rider
 from courseproject.observability.counters import record_cache_lookup
 
 # A stored page as a reader uses it: its ids and its next cursor as JSON.
@@ -42,11 +40,6 @@ class ListedPage:
     ids: list[str] | None
 
 
-# A copy of a page stops being served this long (at least) before the page's expiry, so that reads
-# reach Redis while XFetch may refresh it early.
-EARLY_REFRESH_MARGIN_MS = 2000
-
-
 @dataclass(frozen=True)
 class CopiedPage:
     """A page served whole from Redis, as this process keeps it (local_copies.py)."""
@@ -60,18 +53,7 @@ def served_from_copy(reader: TrackedReader, key: CacheKey, items: ItemEntries) -
     copied: CopiedPage | None = local_copies.get(key.name)
     if copied is None:
         return None
-    rider = riders.take()
-    if rider is not None:
-        value = local_copies.get(rider.key)
-        if value is None:
-            try:
-                value = reader.get(rider.key)
-            except RedisError as error:
-                gate.failed(error)  # the rider settles from DynamoDB
-            else:
-                if value is not None:
-                    local_copies.put(rider.key, value, keys=[rider.key])
-        rider.settle(value)
+    settle_rider(reader)
     record_cache_lookup(key.family, hit=True)
     count_lookups(items, copied.payloads)
     return copied.listed
@@ -88,7 +70,7 @@ def keep_copy(
     listed: ListedPage,
 ) -> None:
     """Keep a page served whole from Redis, read on the tracked connection, until one of its keys
-    changes; it stops short of the page's early-refresh window, which only a read in Redis can open.
+    changes; it stops short of the page's early-refresh window, which only a read in Redis opens.
 
     Redis tracks the keys a script declares, not those it builds (the entries'), so the entries are
     read again here, as themselves, and the page is kept only if they still hold what was served."""
@@ -100,10 +82,11 @@ def keep_copy(
         return
     if [payload_of(raw) for raw in tracked] != read.payloads:
         return  # changed meanwhile: the next read keeps the new one
-    margin_ms = max(EARLY_REFRESH_MARGIN_MS, 10 * page.compute_ms * XFETCH_BETA)
-    seconds = (page.expires_at_ms - margin_ms) / 1000 - time.time()
     local_copies.put(
-        key.name, CopiedPage(listed, read.payloads), keys=[generation_key, key.name, *entry_keys], seconds=seconds
+        key.name,
+        CopiedPage(listed, read.payloads),
+        keys=[generation_key, key.name, *entry_keys],
+        seconds=page.seconds_clear_of_early_refresh(),
     )
     if read.rider is not None and read.rider[1] is not None:
         local_copies.put(read.rider[0], read.rider[1], keys=[read.rider[0]])

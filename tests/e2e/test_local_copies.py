@@ -1,6 +1,6 @@
-"""Each server process keeps copies of course list pages and token checks (courseproject/caching/
-local_copies.py). A write answered by one process must show in the very next read on any process:
-every trial warms both processes' copies, writes, and reads at once from both. Trials: COPY_TRIALS
+"""Each server process keeps copies of course list pages, course details and token checks
+(courseproject/caching/local_copies.py). A write answered by one process must show in the very next
+read on any process: every trial warms both processes' copies, writes, and reads at once from both. Trials: COPY_TRIALS
 (20 by default)."""
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ READS = 12
 
 
 def listed_counts(session: requests.Session, url: str) -> list[int]:
+    """The enrolled count READS reads give, four at a time: from a list page or a course detail."""
+
     def read(_: int) -> int:
         response = session.get(url)
         assert response.status_code == 200, response.text
-        return response.json()["results"][0]["enrolled_count"]
+        body = response.json()
+        return (body["results"][0] if "results" in body else body)["enrolled_count"]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(read, range(READS)))
@@ -34,14 +37,19 @@ def listed_counts(session: requests.Session, url: str) -> list[int]:
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_an_enroll_shows_in_the_next_read_on_every_process(server_url, make_course, trial):
     course = make_course(semester_id=open_semester(), capacity=5)
-    url = f"{server_url}/api/courses?semester_id={course.semester_id}"
+    urls = [
+        f"{server_url}/api/courses?semester_id={course.semester_id}",
+        f"{server_url}/api/courses/{course.course_id}",
+    ]
     reader = signed_in_session(server_url, unique_email())
-    assert listed_counts(reader, url) == [0] * READS  # now kept by both processes
+    for url in urls:
+        assert listed_counts(reader, url) == [0] * READS  # now kept by both processes
     for expected in (1, 2):
         writer = signed_in_session(server_url, unique_email())
         enrolled = send_until_admitted(writer, "POST", f"{server_url}/api/enrollments", {"course_id": course.course_id})
         assert enrolled.status_code == 201, enrolled.text
-        assert listed_counts(reader, url) == [expected] * READS
+        for url in urls:
+            assert listed_counts(reader, url) == [expected] * READS
 
 
 def test_a_sign_out_is_refused_at_once_on_every_process(server_url, make_course):
