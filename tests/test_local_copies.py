@@ -175,3 +175,23 @@ def test_a_kept_course_detail_follows_seats_edits_and_deletes(student, make_pers
         detail_of(student, unenrolled.course_id)
     assert instructor.client.delete(f"/api/courses/{unenrolled.course_id}").status_code == 204
     assert student.client.get(f"/api/courses/{unenrolled.course_id}").status_code == 404
+
+
+def test_a_redis_that_refuses_tracking_serves_every_read_as_before(student, make_course, monkeypatch, caplog):
+    """A managed Redis may forbid CLIENT TRACKING (here an ACL): no copies, no breaker, no errors."""
+    course = make_course()
+    redis = other_process()
+    redis.execute_command("ACL", "SETUSER", "default", "-client|tracking")
+    try:
+        local_copies.reset()  # reconnects, and is refused
+        for _ in range(3):
+            assert seats_of(student, course.semester_id) == 0
+            assert detail_of(student, course.course_id)["enrolled_count"] == 0
+        round_trips = RoundTrips(monkeypatch)
+        course_list(student, course.semester_id)
+        assert len(round_trips.sent) == 1
+        assert len(local_copies) == 0
+        assert "Redis refused tracking" in caplog.text
+    finally:
+        redis.execute_command("ACL", "SETUSER", "default", "+client|tracking")
+        local_copies.reset()

@@ -46,6 +46,12 @@ logger = logging.getLogger(__name__)
 
 # Longer than a fill holds the connection, shorter than a request should wait for it.
 LOCK_WAIT_SECONDS = 0.005
+# A server that refuses CLIENT TRACKING (an ACL, a managed service's rules) is asked again this late.
+REFUSED_RETRY_SECONDS = 60
+
+
+class TrackingRefused(RedisError):
+    """Redis would not track this connection's keys: no copies, every read goes to Redis as before."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class LocalCopies:
         self._by_key: dict[bytes, set[str]] = {}
         self._connection: AbstractConnection | None = None
         self._pid = 0
+        self._refused_until = 0.0  # time.monotonic(): a server that refused CLIENT TRACKING
         # Keys this process could not invalidate in Redis, or just repaired (connection.py): their
         # copies go at the next `reader()`, since no message about them will come.
         self._forget_lock = threading.Lock()
@@ -103,12 +110,20 @@ class LocalCopies:
         """The tracked connection with every message that has arrived applied, for lookups and fills:
         None if local copies are off, another thread holds it, or it failed (then use the pool)."""
         # Waiting costs no CPU and a holder keeps it for microseconds (a fill, for its round trips).
-        if not settings.CACHE_LOCAL_COPIES or not self._lock.acquire(timeout=LOCK_WAIT_SECONDS):
+        if (
+            not settings.CACHE_LOCAL_COPIES
+            or self._refused_until > time.monotonic()
+            or not self._lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        ):
             yield None
             return
         try:
             try:
                 connection = self._drained_connection()
+            except TrackingRefused as error:
+                self._refused_until = time.monotonic() + REFUSED_RETRY_SECONDS
+                logger.warning("local copies off for %d s: Redis refused tracking (%s)", REFUSED_RETRY_SECONDS, error)
+                connection = None
             except RedisError as error:
                 self.drop_connection(error)
                 try:  # a connection Redis closed (a restart, a failover, CLIENT KILL) is not an outage
@@ -183,10 +198,21 @@ class LocalCopies:
         return connection
 
     def _track(self, connection: AbstractConnection) -> None:
-        connection._parser.set_invalidation_push_handler(self._invalidated)
-        connection.send_command("CLIENT", "TRACKING", "ON")
-        if connection.read_response() not in (b"OK", "OK"):
-            raise RedisError("CLIENT TRACKING ON was refused")
+        # redis-py leaves the socket open when a connect callback fails: close it, so that no copy is
+        # ever filled on a connection without tracking.
+        try:
+            connection._parser.set_invalidation_push_handler(self._invalidated)
+            connection.send_command("CLIENT", "TRACKING", "ON")
+            reply = connection.read_response()
+        except ResponseError as error:
+            connection.disconnect()
+            raise TrackingRefused(str(error)) from error
+        except BaseException:
+            connection.disconnect()
+            raise
+        if reply not in (b"OK", "OK"):
+            connection.disconnect()
+            raise TrackingRefused(f"CLIENT TRACKING ON answered {reply!r}")
 
     def _invalidated(self, message: list[Any]) -> None:
         # ["invalidate", [key, ...]], or ["invalidate", None] when a database was flushed.
@@ -242,6 +268,7 @@ class LocalCopies:
 
     def reset(self) -> None:
         with self._lock:
+            self._refused_until = 0.0
             self._clear()
             if self._connection is not None:
                 self._connection.disconnect()
