@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.conf import settings
 from django_redis import get_redis_connection
 from redis import Redis
 from redis.connection import AbstractConnection
@@ -18,6 +19,8 @@ from courseproject.caching import keys
 from courseproject.caching.local_copies import local_copies
 from enrollments import services as enrollment_services
 from tests.conftest import TEST_PASSWORD, course_list, unique_semester
+
+pytestmark = pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache; CACHE_ENABLED=false")
 
 
 def other_process() -> Redis:
