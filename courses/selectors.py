@@ -18,7 +18,7 @@ from courseproject.api.rendering import dumps
 from courseproject.caching import keys
 from courseproject.caching.entities import cached_entities, cached_entity, fill_entities
 from courseproject.caching.id_pages import IdPage, cached_id_page
-from courseproject.caching.items import ItemEntries, cached_items, item_from_copy, merge_objects
+from courseproject.caching.items import ItemEntries, cached_item, cached_items, merge_objects
 from courseproject.dynamo.batch import batch_get
 from courses.hot_semesters import note_semester_read
 from courses.models import Course
@@ -127,8 +127,8 @@ def cached_course(*, course_id: str) -> dict[str, Any]:
 
 def course_detail_json(*, course_id: str) -> bytes:
     """GET /api/courses/{id}: the course with its current seats spliced in."""
-    if (copied := item_from_copy(COURSE_ITEMS, course_id)) is not None:
-        return copied
+    if (item := cached_item(COURSE_ITEMS, course_id)) is not None:
+        return item
     entry = _cached_course_entry(course_id)
     seats, _ = cached_entities({course_id: keys.course_seats(course_id)}, load_missing=_load_seats)
     if course_id not in seats:  # deleted since the entry was read

@@ -54,8 +54,8 @@ class TestHitsCostNoDynamoDBCall:
             ("/api/courses?semester_id={semester}", 1, 0),
             ("/api/courses?semester_id={semester}&department_id=1", 1, 0),
             ("/api/courses?instructor_id={instructor}", 1, 0),
-            # The course with the token check, then its seats; none from a copy.
-            ("/api/courses/{course}", 2, 0),
+            # The course, its seats and the token check in one MGET; none from a copy.
+            ("/api/courses/{course}", 1, 0),
         ],
     )
     @pytest.mark.parametrize("local_copies", [True, False], ids=["local copies", "no local copies"])

@@ -1,12 +1,13 @@
-"""A web process's copies of course list pages and token checks (courseproject/caching/local_copies.py):
-served without a Redis round trip, and never after a change to a key they were built from, whoever
-made it, nor after the connection that tracks those keys broke. Another process's writes are made
-here by a second Redis client, the way another process's reach Redis; tests/e2e/test_local_copies.py
-runs the same checks across real server processes."""
+"""A web process's copies of course list pages, course details and token checks
+(courseproject/caching/local_copies.py): served without a Redis round trip, and never after a change
+to a key they were built from, whoever made it, nor after the connection Redis tells of changes
+broke. Another process's writes are made here by a second Redis client, the way another process's
+reach Redis; tests/e2e/test_local_copies.py runs the same checks across real server processes."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -54,7 +55,7 @@ def seats_of(person, semester_id: int) -> int:
 def test_a_kept_page_is_served_without_redis_and_its_etag(student, make_course, monkeypatch):
     course = make_course()
     first = course_list(student, course.semester_id)
-    course_list(student, course.semester_id)  # read whole on the tracked connection: kept
+    course_list(student, course.semester_id)  # a hit read whole: kept
     round_trips = RoundTrips(monkeypatch)
     kept = course_list(student, course.semester_id)
     assert round_trips.sent == []
@@ -107,13 +108,13 @@ def test_a_broken_tracking_connection_drops_every_copy(student, make_person, mak
         assert seats_of(student, course.semester_id) == 0
     redis = other_process()
     tracking = [client for client in redis.client_list() if "t" in client["flags"]]
-    assert tracking, "the tracked connection is not in CLIENT LIST"
+    assert tracking, "the tracking connection is not in CLIENT LIST"
     for client in tracking:
         redis.client_kill_filter(_id=client["id"])
     # Changed while no one could tell this process: the copy must not be served.
     enrollment_services.enroll(actor=make_person(Role.STUDENT).actor, course_id=course.course_id)
     assert seats_of(student, course.semester_id) == 1
-    assert seats_of(student, course.semester_id) == 1  # kept again, on a new tracked connection
+    assert seats_of(student, course.semester_id) == 1  # kept again, with a new tracking connection
 
 
 def test_a_flushed_redis_drops_every_copy(student, make_course):
@@ -156,7 +157,7 @@ def detail_of(person, course_id: str) -> dict:
 def test_a_kept_course_detail_is_served_without_redis(student, make_course, monkeypatch):
     course = make_course()
     first = detail_of(student, course.course_id)
-    detail_of(student, course.course_id)  # read whole on the tracked connection: kept
+    detail_of(student, course.course_id)  # a hit read whole: kept
     round_trips = RoundTrips(monkeypatch)
     assert detail_of(student, course.course_id) == first
     assert round_trips.sent == []
@@ -198,3 +199,33 @@ def test_a_redis_that_refuses_tracking_serves_every_read_as_before(student, make
     finally:
         redis.execute_command("ACL", "SETUSER", "default", "+client|tracking")
         local_copies.reset()
+
+
+# Long enough for Redis's message to cross loopback; the tests assert an order, not a speed.
+MESSAGE_DELAY_SECONDS = 0.05
+
+
+def test_a_copy_goes_when_any_client_changes_its_key():
+    key = keys.course_seats("local-copy-test").name
+    with local_copies.filling() as fill:
+        fill.keep("a test copy", b"value", keys=[key])
+    assert local_copies.lookup("a test copy") == b"value"
+    other_process().set(key, b"changed")
+    time.sleep(MESSAGE_DELAY_SECONDS)
+    assert local_copies.lookup("a test copy") is None
+
+
+def test_a_change_while_a_fill_reads_keeps_it_from_being_kept():
+    key = keys.course_seats("local-copy-race").name
+    with local_copies.filling() as fill:
+        value = get_redis_connection("default").get(key)
+        other_process().set(key, b"changed after the read")
+        time.sleep(MESSAGE_DELAY_SECONDS)
+        fill.keep("a raced copy", value, keys=[key])
+    assert local_copies.lookup("a raced copy") is None
+
+
+def test_a_key_redis_does_not_broadcast_is_never_copied():
+    with local_copies.filling() as fill:
+        fill.keep("an unwatched copy", b"value", keys=[keys.user_profile("someone").name])
+    assert local_copies.lookup("an unwatched copy") is None

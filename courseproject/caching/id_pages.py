@@ -39,7 +39,7 @@ from courseproject.caching.entries import (
 )
 from courseproject.caching.items import ItemEntries, Payloads, count_lookups, load_into, merged_items, read_entries
 from courseproject.caching.keys import CacheKey, lock
-from courseproject.caching.local_copies import TrackedReader, local_copies
+from courseproject.caching.local_copies import local_copies
 from courseproject.caching.page_copies import ListedPage, PageContents, PageRead, keep_copy, served_from_copy
 from courseproject.caching.pages import _current_generation, _load_and_store_page
 from courseproject.observability.counters import record_cache_lookup
@@ -134,15 +134,13 @@ def _entries_for_a_new_page(
     return payloads, load_into(items, ids, payloads, reload) if reload else 0
 
 
-def _read_page(
-    client: Redis, key: CacheKey, generation_key: str, items: ItemEntries, *, via: TrackedReader | None = None
-) -> PageRead | None:
-    """The page and its entries in one round trip (on `via` if given) with the request's rider
-    (settled here, before anything read is used); None if Redis failed."""
+def _read_page(client: Redis, key: CacheKey, generation_key: str, items: ItemEntries) -> PageRead | None:
+    """The page and its entries in one round trip with the request's rider (settled here, before
+    anything read is used); None if Redis failed."""
     rider = riders.take()
     try:
         generation, raw_page, rider_value, *raw_entries = gate.run_script(
-            via or client,
+            client,
             READ_ID_PAGE,
             keys=[generation_key, key.name, *([rider.key] if rider else [])],
             args=[blank.name for blank in items.blank_keys()],
@@ -203,20 +201,18 @@ def _load_and_store(
 def _read_through_copies(
     client: Redis, key: CacheKey, generation_key: str, items: ItemEntries
 ) -> ListedPage | PageRead | None:
-    """The page as this process's copy serves it (or as it is kept now, read whole on the tracked
-    connection), else what Redis holds for the usual path (None if Redis failed)."""
-    with local_copies.reader() as reader:
-        if reader is None:
-            return _read_page(client, key, generation_key, items)
-        if (copied := served_from_copy(reader, key, items)) is not None:
-            return copied
-        read = _read_page(client, key, generation_key, items, via=reader)
+    """The page as this process's copy serves it (or as it is kept now, read whole from Redis), else
+    what Redis holds for the usual path (None if Redis failed)."""
+    if (copied := served_from_copy(client, key, items)) is not None:
+        return copied
+    with local_copies.filling() as fill:
+        read = _read_page(client, key, generation_key, items)
         if read is None or read.page is None or read.stored is None or read.due or None in read.payloads:
             return read  # a miss, a refresh, or an entry to load from DynamoDB: the usual path
         record_cache_lookup(key.family, hit=True)
         count_lookups(items, read.payloads)
         listed = _listed(items, read.stored, read.payloads)
-        keep_copy(reader, key, generation_key=generation_key, items=items, read=read, page=read.page, listed=listed)
+        keep_copy(fill, key, generation_key=generation_key, items=items, read=read, page=read.page, listed=listed)
         return listed
 
 

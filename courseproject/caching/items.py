@@ -22,7 +22,7 @@ from courseproject.caching.connection import gate
 from courseproject.caching.entities import NULL, fill_entities
 from courseproject.caching.entries import Entry, decode
 from courseproject.caching.keys import CacheKey
-from courseproject.caching.local_copies import local_copies, settle_rider
+from courseproject.caching.local_copies import local_copies
 from courseproject.observability.counters import record_cache_lookup
 
 # Per id found: its revision and each family's payload, read consistently.
@@ -149,6 +149,24 @@ def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
     return merged_items(items, ids, payloads)
 
 
+def settle_rider(client: Redis) -> None:
+    """Settle the request's rider (riders.py) from its copy, or from a GET that is then kept."""
+    rider = riders.take()
+    if rider is None:
+        return
+    value = local_copies.lookup(rider.key)
+    if value is None:
+        with local_copies.filling() as fill:
+            try:
+                value = client.get(rider.key)
+            except RedisError as error:
+                gate.failed(error)  # the rider settles from DynamoDB
+            else:
+                if value is not None:
+                    fill.keep(rider.key, value, keys=[rider.key])
+    rider.settle(value)
+
+
 @dataclass(frozen=True)
 class CopiedItem:
     """An item served whole from Redis, as this process keeps it (local_copies.py)."""
@@ -157,25 +175,23 @@ class CopiedItem:
     payloads: Payloads  # for the hit counters
 
 
-def item_from_copy(items: ItemEntries, item_id: str) -> bytes | None:
-    """One item as this process's copy serves it, with no round trip, or read whole on the tracked
-    connection (its entries and the request's rider in one MGET) and kept until one of its entries
-    changes. None (the rider settled) if an entry is absent, a tombstone or due for early refresh, or
-    the tracked connection is busy: then the usual path serves it."""
-    if gate.client() is None:  # off, or away (and any invalidation it missed applied first)
+def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
+    """One item, from this process's copy (no round trip), or from one MGET of its entries with the
+    request's rider, then kept (local_copies.py). None, the rider settled, when an entry is absent,
+    a tombstone or due for early refresh, or Redis is off or away: the caller's usual path serves it."""
+    client = gate.client()
+    if client is None:
         return None
     names = [key.name for key in items.keys_of(item_id)]
-    with local_copies.reader() as reader:
-        if reader is None:
-            return None
-        copied: CopiedItem | None = local_copies.get(names[0])
-        if copied is not None:
-            settle_rider(reader)
-            count_lookups(items, copied.payloads)
-            return copied.merged
+    copied: CopiedItem | None = local_copies.lookup(names[0])
+    if copied is not None:
+        settle_rider(client)
+        count_lookups(items, copied.payloads)
+        return copied.merged
+    with local_copies.filling() as fill:
         rider = riders.take()
         try:
-            values = reader.mget([*names, rider.key] if rider else names)
+            values = client.mget([*names, rider.key] if rider else names)
         except RedisError as error:
             gate.failed(error)
             values = [None] * (len(names) + (1 if rider else 0))
@@ -183,7 +199,7 @@ def item_from_copy(items: ItemEntries, item_id: str) -> bytes | None:
             rider_value = values.pop()
             rider.settle(rider_value)
             if rider_value is not None:
-                local_copies.put(rider.key, rider_value, keys=[rider.key])
+                fill.keep(rider.key, rider_value, keys=[rider.key])
         entries = [decode(value) for value in values]
         if any(entry is None or entry.payload == NULL or entry.due_for_early_refresh() for entry in entries):
             return None
@@ -191,5 +207,5 @@ def item_from_copy(items: ItemEntries, item_id: str) -> bytes | None:
         count_lookups(items, payloads)
         merged = merge_objects(payloads)
         seconds = min(entry.seconds_clear_of_early_refresh() for entry in entries)
-        local_copies.put(names[0], CopiedItem(merged, payloads), keys=names, seconds=seconds)
+        fill.keep(names[0], CopiedItem(merged, payloads), keys=names, seconds=seconds)
         return merged

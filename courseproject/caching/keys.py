@@ -99,6 +99,21 @@ def semester(semester_id: int) -> CacheKey:
 # --- Lists: stamped with their family's generation; a write bumps the generation -------------
 
 
+def copied_key_prefixes() -> list[str]:
+    """The key families web processes keep local copies from (caching/local_copies.py): Redis
+    broadcasts every change of a key with one of these prefixes to each of them. None is a prefix of
+    another (Redis refuses overlapping prefixes)."""
+    return [
+        _key("course", ""),
+        _key("seats", ""),
+        _key("auth", ""),
+        _key("courses", ""),
+        _key("instructor-courses", ""),
+        _key("gen", "courses", ""),
+        _key("gen", "instructor-courses", ""),
+    ]
+
+
 def course_list(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> CacheKey:
     """A page of course ids (courseproject/caching/id_pages.py); the courses are their own entries."""
     return CacheKey(COURSE_LIST, _key("courses", semester_id, _any(department_id), limit, _digest(cursor)))

@@ -1,23 +1,15 @@
 """Process-local copies of the hottest cached reads, kept fresh by Redis's client-side tracking.
 
-A copy is something a cached read served (a list page's response body, a user's token-check state)
-together with the Redis keys it was built from. It is filled only from reads made on this process's
-one tracked connection (RESP3, `CLIENT TRACKING ON`): Redis then owes that connection an
-`invalidate` message for each key it read there, the moment any client changes, deletes or expires
-it. (Redis tracks the keys a script declares, not those it builds: page_copies.py reads a page's
-entries again by name before keeping it.) Every use of a copy first applies the messages that have
-arrived, with a non-blocking read of that socket (no round trip), so a copy is served only if no
-change to its keys had reached this host when the request looked. Redis queues the message while it
-executes the change and writes it out in the same pass of its event loop as its reply to the
+A copy is what a cached read served (a list page's body, a course's detail, a token check) with the
+Redis keys it was built from. Each process holds one connection on which Redis broadcasts an
+`invalidate` message for every change, deletion or expiry of a key in the copied families (RESP3,
+`CLIENT TRACKING ON BCAST PREFIX ...`, keys.copied_key_prefixes). Every use of a copy first applies
+what has arrived, with a non-blocking read of that socket (no round trip). Redis queues a message
+while it executes the change and writes it in the same pass of its event loop as its reply to the
 writer, so it is here before the writer's answer can reach a client that then asks this process
-(tests/e2e/test_local_copies.py checks this across server processes).
-
-Messages and replies share the connection in order: a change made after a fill's reads is applied
-after the copy is stored, and removes it; one applied during the fill stops it from being stored.
-One thread uses the connection at a time; another waits up to LOCK_WAIT_SECONDS and then takes the
-usual round trip (`reader()` yields None). A broken connection drops every copy, since messages owed
-to it may be lost, and is reopened with tracking on. A copy also lives at most
-CACHE_LOCAL_COPY_SECONDS, a bound should messages stop without the connection failing.
+(tests/e2e/test_local_copies.py). A copy is kept from an ordinary read made inside `filling()`; a
+message about one of its keys from just before the read until it is kept stops it, a later one
+removes it. A broken connection drops every copy and fill in progress. See docs/cache.md.
 """
 
 from __future__ import annotations
@@ -39,19 +31,17 @@ from redis.connection import AbstractConnection
 from redis.exceptions import RedisError, ResponseError, TimeoutError
 from redis.maint_notifications import MaintNotificationsConfig
 
-from courseproject.caching import riders
+from courseproject.caching import keys as cache_keys
 from courseproject.caching.connection import gate
 
 logger = logging.getLogger(__name__)
 
-# Longer than a fill holds the connection, shorter than a request should wait for it.
-LOCK_WAIT_SECONDS = 0.005
 # A server that refuses CLIENT TRACKING (an ACL, a managed service's rules) is asked again this late.
 REFUSED_RETRY_SECONDS = 60
 
 
 class TrackingRefused(RedisError):
-    """Redis would not track this connection's keys: no copies, every read goes to Redis as before."""
+    """Redis would not broadcast changes to this connection: no copies, every read goes to Redis."""
 
 
 @dataclass(frozen=True)
@@ -61,134 +51,149 @@ class Copy:
     expires_at: float  # time.monotonic()
 
 
-class TrackedReader:
-    """The tracked connection, for reads whose keys Redis then tracks (what `gate.run_script` needs)."""
+class Fill:
+    """A read whose result may be kept: `keep` refuses it if a key it names changed meanwhile."""
 
-    def __init__(self, owner: LocalCopies, connection: AbstractConnection) -> None:
+    def __init__(self, owner: LocalCopies | None, epoch: int) -> None:
         self._owner = owner
-        self._connection = connection
+        self.epoch = epoch
+        # Keys changed since the fill began; None: anything may have (a flush, a lost connection).
+        self.changed: set[bytes] | None = set() if owner is not None else None
 
-    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
-        return self._command("EVALSHA", sha, numkeys, *keys_and_args)
-
-    def get(self, name: str) -> bytes | None:
-        return self._command("GET", name)
-
-    def mget(self, names: list[str]) -> list[bytes | None]:
-        return self._command("MGET", *names)
-
-    def _command(self, *args: Any) -> Any:
-        try:
-            self._connection.send_command(*args)
-            return self._connection.read_response()
-        except RedisError as error:
-            if not isinstance(error, ResponseError):  # NOSCRIPT and the like leave the connection sound
-                self._owner.drop_connection(error)
-            raise
+    def keep(self, name: str, value: Any, *, keys: Sequence[str], seconds: float | None = None) -> None:
+        """Keep `value`, read inside this fill from `keys`, for at most `seconds`."""
+        if self._owner is not None and self.changed is not None:
+            self._owner.keep(self, name, value, keys=keys, seconds=seconds)
 
 
 class LocalCopies:
     def __init__(self) -> None:
+        # Guards the connection, the copies and the fills; held for microseconds (a drain, a lookup).
         self._lock = threading.Lock()
         self._copies: dict[str, Copy] = {}
         self._by_key: dict[bytes, set[str]] = {}
+        self._fills: set[Fill] = set()
         self._connection: AbstractConnection | None = None
+        self._epoch = 0  # a new one for every connection: a fill must end on the one it began on
+        self._prefixes: tuple[bytes, ...] = ()  # the key prefixes Redis broadcasts changes of
         self._pid = 0
         self._refused_until = 0.0  # time.monotonic(): a server that refused CLIENT TRACKING
         # Keys this process could not invalidate in Redis, or just repaired (connection.py): their
-        # copies go at the next `reader()`, since no message about them will come.
+        # copies go before the next lookup, since no message about them may come.
         self._forget_lock = threading.Lock()
         self._to_forget: set[bytes] = set()
-        # Keys invalidated since this `reader()` drained (None: everything, a flush); `put` refuses a
-        # copy built from any of them, since its message was handled before the copy was stored.
-        self._changed_since_drain: set[bytes] | None = set()
 
-    # --- reading -------------------------------------------------------------------------------
+    # --- reading and filling ---------------------------------------------------------------------
+
+    def lookup(self, name: str) -> Any | None:
+        """The live copy named `name`, after every message that has arrived is applied; None if
+        there is none or copies are off or unavailable."""
+        if not self._enabled():
+            return None
+        with self._lock:
+            if not self._drained():
+                return None
+            copy = self._copies.get(name)
+            if copy is None:
+                return None
+            if copy.expires_at <= time.monotonic():
+                self._remove(name)
+                return None
+            return copy.value
 
     @contextmanager
-    def reader(self) -> Iterator[TrackedReader | None]:
-        """The tracked connection with every message that has arrived applied, for lookups and fills:
-        None if local copies are off, another thread holds it, or it failed (then use the pool)."""
-        # Waiting costs no CPU and a holder keeps it for microseconds (a fill, for its round trips).
-        if (
-            not settings.CACHE_LOCAL_COPIES
-            or self._refused_until > time.monotonic()
-            or not self._lock.acquire(timeout=LOCK_WAIT_SECONDS)
-        ):
-            yield None
+    def filling(self) -> Iterator[Fill]:
+        """Begin before the read is sent; `Fill.keep` what it read (a no-op if copies are off)."""
+        if not self._enabled():
+            yield Fill(None, 0)
             return
+        with self._lock:
+            fill = Fill(self, self._epoch) if self._drained() else Fill(None, 0)
+            if fill.changed is not None:
+                self._fills.add(fill)
         try:
-            try:
-                connection = self._drained_connection()
-            except TrackingRefused as error:
-                self._refused_until = time.monotonic() + REFUSED_RETRY_SECONDS
-                logger.warning("local copies off for %d s: Redis refused tracking (%s)", REFUSED_RETRY_SECONDS, error)
-                connection = None
-            except RedisError as error:
-                self.drop_connection(error)
-                try:  # a connection Redis closed (a restart, a failover, CLIENT KILL) is not an outage
-                    connection = self._drained_connection()
-                except RedisError as second_error:
-                    self.drop_connection(second_error)
-                    gate.failed(second_error)
-                    connection = None
-            self._changed_since_drain = set()
-            if self._to_forget:
-                self._forget_now()
-            yield TrackedReader(self, connection) if connection is not None else None
+            yield fill
         finally:
-            self._lock.release()
+            with self._lock:
+                self._fills.discard(fill)
 
-    def get(self, name: str) -> Any | None:
-        """A live copy; call inside `reader()` (whose drain makes it fresh)."""
-        copy = self._copies.get(name)
-        if copy is None:
-            return None
-        if copy.expires_at <= time.monotonic():
-            self._remove(name)
-            return None
-        return copy.value
-
-    def put(self, name: str, value: Any, *, keys: Sequence[str], seconds: float | None = None) -> None:
-        """Keep `value`, built from `keys` read on the tracked connection; call inside `reader()`."""
+    def keep(self, fill: Fill, name: str, value: Any, *, keys: Sequence[str], seconds: float | None) -> None:
         lifetime = settings.CACHE_LOCAL_COPY_SECONDS
         if seconds is not None:
             lifetime = min(lifetime, seconds)
         encoded = tuple(key.encode() for key in keys)
-        changed = self._changed_since_drain
-        if lifetime <= 0 or changed is None or not changed.isdisjoint(encoded):
-            return
-        self._remove(name)
-        while len(self._copies) >= settings.CACHE_LOCAL_COPY_LIMIT:
-            self._remove(next(iter(self._copies)))  # the oldest kept
-        self._copies[name] = Copy(value=value, keys=encoded, expires_at=time.monotonic() + lifetime)
-        for key in encoded:
-            self._by_key.setdefault(key, set()).add(name)
+        with self._lock:
+            if not self._drained() or fill.epoch != self._epoch or lifetime <= 0:
+                return
+            if fill.changed is None or not fill.changed.isdisjoint(encoded):
+                return  # changed after the read began: the read may not show it
+            if not all(key.startswith(self._prefixes) for key in encoded):
+                return  # Redis would not say when such a key changes (keys.copied_key_prefixes)
+            self._remove(name)
+            while len(self._copies) >= settings.CACHE_LOCAL_COPY_LIMIT:
+                self._remove(next(iter(self._copies)))  # the oldest kept
+            self._copies[name] = Copy(value=value, keys=encoded, expires_at=time.monotonic() + lifetime)
+            for key in encoded:
+                self._by_key.setdefault(key, set()).add(name)
 
-    # --- the connection ------------------------------------------------------------------------
+    def forget(self, keys: set[str]) -> None:
+        """Drop the copies built from these keys before any is served again (never waits)."""
+        with self._forget_lock:
+            self._to_forget.update(key.encode() for key in keys)
 
-    def _drained_connection(self) -> AbstractConnection | None:
+    def _enabled(self) -> bool:
+        return settings.CACHE_LOCAL_COPIES and self._refused_until <= time.monotonic()
+
+    # --- the connection (under the lock) ---------------------------------------------------------
+
+    def _drained(self) -> bool:
+        """The connection open, and every message that has arrived applied; False if unavailable."""
+        try:
+            try:
+                self._drain()
+            except TrackingRefused:
+                raise
+            except RedisError as error:
+                self._lose_connection(error)
+                self._drain()  # one more try: Redis closing a connection (a restart, a failover) is no outage
+        except TrackingRefused as error:
+            self._lose_connection(error)
+            self._refused_until = time.monotonic() + REFUSED_RETRY_SECONDS
+            logger.warning("local copies off for %d s: Redis refused tracking (%s)", REFUSED_RETRY_SECONDS, error)
+            return False
+        except RedisError as error:
+            self._lose_connection(error)
+            gate.failed(error)
+            return False
+        except _PartialMessage:
+            return False  # half a message so far: nothing can be proven fresh this time
+        if self._to_forget:
+            with self._forget_lock:
+                forgotten, self._to_forget = self._to_forget, set()
+            self._invalidate_keys(forgotten)
+        return True
+
+    def _drain(self) -> None:
         if self._pid != os.getpid():  # a forked child must not share its parent's socket
             self._connection, self._pid = None, os.getpid()
-            self._clear()
+            self._lose_all()
         connection = self._connection
         if connection is None:
             connection = self._connection = self._new_connection()
         if connection._sock is None:
-            self._clear()  # what the old socket tracked is not tracked any more
+            self._lose_all()  # whatever was broadcast while it was closed is lost
             connection.connect()
         while connection.can_read(timeout=0):
             try:
                 connection.read_response(push_request=True, timeout=0, disconnect_on_error=False)
-            except TimeoutError:
-                return None  # half a message so far: no copy can be proven fresh this time
-        return connection
+            except TimeoutError as error:
+                raise _PartialMessage from error
 
     def _new_connection(self) -> AbstractConnection:
         options = settings.CACHES["default"].get("OPTIONS", {})
         pool = ConnectionPool.from_url(
             settings.REDIS_URL,
-            protocol=3,  # push messages on the same connection as replies, in order
+            protocol=3,  # invalidation messages arrive as pushes on this connection
             socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
             socket_timeout=options.get("SOCKET_TIMEOUT"),
             maint_notifications_config=MaintNotificationsConfig(enabled=False),
@@ -199,10 +204,12 @@ class LocalCopies:
 
     def _track(self, connection: AbstractConnection) -> None:
         # redis-py leaves the socket open when a connect callback fails: close it, so that no copy is
-        # ever filled on a connection without tracking.
+        # ever kept while changes are not being broadcast to it.
+        self._prefixes = tuple(prefix.encode() for prefix in cache_keys.copied_key_prefixes())
+        prefixes = [part for prefix in self._prefixes for part in (b"PREFIX", prefix)]
         try:
             connection._parser.set_invalidation_push_handler(self._invalidated)
-            connection.send_command("CLIENT", "TRACKING", "ON")
+            connection.send_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)
             reply = connection.read_response()
         except ResponseError as error:
             connection.disconnect()
@@ -213,42 +220,35 @@ class LocalCopies:
         if reply not in (b"OK", "OK"):
             connection.disconnect()
             raise TrackingRefused(f"CLIENT TRACKING ON answered {reply!r}")
+        self._epoch += 1
 
     def _invalidated(self, message: list[Any]) -> None:
         # ["invalidate", [key, ...]], or ["invalidate", None] when a database was flushed.
-        keys = message[1]
-        if keys is None:
-            self._clear()
-            self._changed_since_drain = None
+        if message[1] is None:
+            self._lose_all()
             return
-        for key in keys:
-            encoded = key if isinstance(key, bytes) else key.encode()
-            if self._changed_since_drain is not None:
-                self._changed_since_drain.add(encoded)
-            for name in self._by_key.pop(encoded, ()):
-                self._remove(name)
+        self._invalidate_keys({key if isinstance(key, bytes) else key.encode() for key in message[1]})
 
-    def forget(self, keys: set[str]) -> None:
-        """Drop the copies built from these keys before any is served again (thread-safe, never waits
-        for a reader)."""
-        with self._forget_lock:
-            self._to_forget.update(key.encode() for key in keys)
-
-    def _forget_now(self) -> None:
-        with self._forget_lock:
-            keys, self._to_forget = self._to_forget, set()
-        for key in keys:
+    def _invalidate_keys(self, changed: set[bytes]) -> None:
+        for fill in self._fills:
+            if fill.changed is not None:
+                fill.changed.update(changed)
+        for key in changed:
             for name in self._by_key.pop(key, ()):
                 self._remove(name)
 
-    def drop_connection(self, error: Exception) -> None:
-        """Forget every copy: once the connection fails, the messages owed to it may be lost."""
-        self._clear()
+    def _lose_connection(self, error: Exception) -> None:
+        self._lose_all()
         if self._connection is not None:
             self._connection.disconnect()
-        logger.info("local copies dropped: their tracked Redis connection failed (%s)", error)
+        logger.info("local copies dropped: their tracking connection failed (%s)", error)
 
-    # --- bookkeeping ---------------------------------------------------------------------------
+    def _lose_all(self) -> None:
+        """Every copy and fill: what changed may not have been told."""
+        self._copies.clear()
+        self._by_key.clear()
+        for fill in self._fills:
+            fill.changed = None
 
     def _remove(self, name: str) -> None:
         copy = self._copies.pop(name, None)
@@ -261,15 +261,10 @@ class LocalCopies:
                 if not names:
                     del self._by_key[key]
 
-    def _clear(self) -> None:
-        self._copies.clear()
-        self._by_key.clear()
-        self._changed_since_drain = None
-
     def reset(self) -> None:
         with self._lock:
             self._refused_until = 0.0
-            self._clear()
+            self._lose_all()
             if self._connection is not None:
                 self._connection.disconnect()
             self._connection = None
@@ -278,26 +273,12 @@ class LocalCopies:
         return len(self._copies)
 
 
+class _PartialMessage(Exception):
+    pass
+
+
 local_copies = LocalCopies()
 gate.add_invalidation_listener(local_copies.forget)
-
-
-def settle_rider(reader: TrackedReader) -> None:
-    """Settle the request's rider (riders.py) from its copy, or from a read on the tracked connection
-    that is then kept; inside `reader()`."""
-    rider = riders.take()
-    if rider is None:
-        return
-    value = local_copies.get(rider.key)
-    if value is None:
-        try:
-            value = reader.get(rider.key)
-        except RedisError as error:
-            gate.failed(error)  # the rider settles from DynamoDB
-        else:
-            if value is not None:
-                local_copies.put(rider.key, value, keys=[rider.key])
-    rider.settle(value)
 
 
 @receiver(setting_changed)

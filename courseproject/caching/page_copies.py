@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
+from redis import Redis
 
-from courseproject.caching.connection import gate
-from courseproject.caching.entries import Entry, payload_of
-from courseproject.caching.items import ItemEntries, Payloads, count_lookups
+from courseproject.caching.entries import Entry
+from courseproject.caching.items import ItemEntries, Payloads, count_lookups, settle_rider
 from courseproject.caching.keys import CacheKey
-from courseproject.caching.local_copies import TrackedReader, local_copies, settle_rider
+from courseproject.caching.local_copies import Fill, local_copies
 from courseproject.observability.counters import record_cache_lookup
 
 # A stored page as a reader uses it: its ids and its next cursor as JSON.
@@ -48,19 +47,19 @@ class CopiedPage:
     payloads: Payloads  # for the hit counters
 
 
-def served_from_copy(reader: TrackedReader, key: CacheKey, items: ItemEntries) -> ListedPage | None:
-    """The page from this process's copy, its rider settled from a copy too (or read on `reader`)."""
-    copied: CopiedPage | None = local_copies.get(key.name)
+def served_from_copy(client: Redis, key: CacheKey, items: ItemEntries) -> ListedPage | None:
+    """The page from this process's copy, its rider settled from a copy too (or read and kept)."""
+    copied: CopiedPage | None = local_copies.lookup(key.name)
     if copied is None:
         return None
-    settle_rider(reader)
+    settle_rider(client)
     record_cache_lookup(key.family, hit=True)
     count_lookups(items, copied.payloads)
     return copied.listed
 
 
 def keep_copy(
-    reader: TrackedReader,
+    fill: Fill,
     key: CacheKey,
     *,
     generation_key: str,
@@ -69,24 +68,15 @@ def keep_copy(
     page: Entry,
     listed: ListedPage,
 ) -> None:
-    """Keep a page served whole from Redis, read on the tracked connection, until one of its keys
-    changes; it stops short of the page's early-refresh window, which only a read in Redis opens.
-
-    Redis tracks the keys a script declares, not those it builds (the entries'), so the entries are
-    read again here, as themselves, and the page is kept only if they still hold what was served."""
+    """Keep a page served whole from Redis until one of its keys changes (its generation, the page,
+    an entry of an item on it); it stops short of the page's early-refresh window, which only a read
+    in Redis opens. The rider read with it is kept too."""
     entry_keys = [blank.name + item_id for item_id in listed.ids or [] for blank in items.blank_keys()]
-    try:
-        tracked = reader.mget(entry_keys) if entry_keys else []
-    except RedisError as error:
-        gate.failed(error)
-        return
-    if [payload_of(raw) for raw in tracked] != read.payloads:
-        return  # changed meanwhile: the next read keeps the new one
-    local_copies.put(
+    fill.keep(
         key.name,
         CopiedPage(listed, read.payloads),
         keys=[generation_key, key.name, *entry_keys],
         seconds=page.seconds_clear_of_early_refresh(),
     )
     if read.rider is not None and read.rider[1] is not None:
-        local_copies.put(read.rider[0], read.rider[1], keys=[read.rider[0]])
+        fill.keep(read.rider[0], read.rider[1], keys=[read.rider[0]])
