@@ -126,6 +126,22 @@ def merged_items(items: ItemEntries, ids: list[str], payloads: Payloads) -> dict
     return merged
 
 
+def _mget_settling_rider(client: Redis, names: list[str]) -> tuple[list[bytes | None], tuple[str, bytes | None] | None]:
+    """The values of `names` in one MGET with the request's rider, if no read took it yet, settled
+    before they are used (all absent if Redis failed); and the rider's key and raw value."""
+    rider = riders.take()
+    try:
+        values = client.mget([*names, rider.key] if rider else names)
+    except RedisError as error:
+        gate.failed(error)
+        values = [None] * (len(names) + (1 if rider else 0))
+    if rider is None:
+        return values, None
+    rider_value = values.pop()
+    rider.settle(rider_value)
+    return values, (rider.key, rider_value)
+
+
 def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
     """Items by id as JSON objects (deleted or unknown ones left out): their entries in one MGET,
     with the request's rider if no read took it yet, the absent ones loaded together and stored."""
@@ -135,15 +151,7 @@ def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
     client = gate.client()
     payloads: Payloads = [None] * (len(ids) * items.width)
     if client is not None:
-        rider = riders.take()
-        names = [key.name for item_id in ids for key in items.keys_of(item_id)]
-        try:
-            values = client.mget([*names, rider.key] if rider else names)
-        except RedisError as error:
-            gate.failed(error)
-            values = [None] * (len(names) + (1 if rider else 0))
-        if rider is not None:
-            rider.settle(values.pop())
+        values, _ = _mget_settling_rider(client, [key.name for item_id in ids for key in items.keys_of(item_id)])
         payloads = [entry.payload if (entry := decode(value)) is not None else None for value in values]
         count_lookups(items, payloads)
     return merged_items(items, ids, payloads)
@@ -189,17 +197,9 @@ def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
         count_lookups(items, copied.payloads)
         return copied.merged
     with local_copies.filling() as fill:
-        rider = riders.take()
-        try:
-            values = client.mget([*names, rider.key] if rider else names)
-        except RedisError as error:
-            gate.failed(error)
-            values = [None] * (len(names) + (1 if rider else 0))
-        if rider is not None:
-            rider_value = values.pop()
-            rider.settle(rider_value)
-            if rider_value is not None:
-                fill.keep(rider.key, rider_value, keys=[rider.key])
+        values, rider = _mget_settling_rider(client, names)
+        if rider is not None and rider[1] is not None:
+            fill.keep(rider[0], rider[1], keys=[rider[0]])
         entries = [decode(value) for value in values]
         if any(entry is None or entry.payload == NULL or entry.due_for_early_refresh() for entry in entries):
             return None
