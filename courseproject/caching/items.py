@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from redis import Redis
@@ -157,22 +158,28 @@ def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
     return merged_items(items, ids, payloads)
 
 
-def settle_rider(client: Redis) -> None:
-    """Settle the request's rider (riders.py) from its copy, or from a GET that is then kept."""
-    rider = riders.take()
+def copy_settling_rider(client: Redis, name: str) -> Any | None:
+    """This process's copy named `name` (local_copies.py); with it, the request's rider settled from
+    its own copy, looked up after the same drain, or from a GET that is then kept. Without it, the
+    rider is left for the read that follows."""
+    rider = riders.peek()
     if rider is None:
-        return
-    value = local_copies.lookup(rider.key)
-    if value is None:
+        return local_copies.lookup(name)
+    copied, rider_copy = local_copies.lookup_all([name, rider.key])
+    if copied is None:
+        return None
+    riders.take()
+    if rider_copy is None:
         with local_copies.filling() as fill:
             try:
-                value = client.get(rider.key)
+                rider_copy = client.get(rider.key)
             except RedisError as error:
                 gate.failed(error)  # the rider settles from DynamoDB
             else:
-                if value is not None:
-                    fill.keep(rider.key, value, keys=[rider.key])
-    rider.settle(value)
+                if rider_copy is not None:
+                    fill.keep(rider.key, rider_copy, keys=[rider.key])
+    rider.settle(rider_copy)
+    return copied
 
 
 @dataclass(frozen=True)
@@ -191,9 +198,8 @@ def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
     if client is None:
         return None
     names = [key.name for key in items.keys_of(item_id)]
-    copied: CopiedItem | None = local_copies.lookup(names[0])
+    copied: CopiedItem | None = copy_settling_rider(client, names[0])
     if copied is not None:
-        settle_rider(client)
         count_lookups(items, copied.payloads)
         return copied.merged
     with local_copies.filling() as fill:

@@ -54,10 +54,10 @@ class Copy:
 class Fill:
     """A read whose result may be kept: `keep` refuses it if a key it names changed meanwhile."""
 
-    def __init__(self, owner: LocalCopies | None, epoch: int) -> None:
+    def __init__(self, owner: LocalCopies | None) -> None:
         self._owner = owner
-        self.epoch = epoch
-        # Keys changed since the fill began; None: anything may have (a flush, a lost connection).
+        # Keys changed since the fill began; None: anything may have (a flush, a lost connection:
+        # every reconnect is preceded by _lose_all, so a fill never ends on another connection).
         self.changed: set[bytes] | None = set() if owner is not None else None
 
     def keep(self, name: str, value: Any, *, keys: Sequence[str], seconds: float | None = None) -> None:
@@ -74,7 +74,6 @@ class LocalCopies:
         self._by_key: dict[bytes, set[str]] = {}
         self._fills: set[Fill] = set()
         self._connection: AbstractConnection | None = None
-        self._epoch = 0  # a new one for every connection: a fill must end on the one it began on
         self._prefixes: tuple[bytes, ...] = ()  # the key prefixes Redis broadcasts changes of
         self._pid = 0
         self._refused_until = 0.0  # time.monotonic(): a server that refused CLIENT TRACKING
@@ -88,27 +87,35 @@ class LocalCopies:
     def lookup(self, name: str) -> Any | None:
         """The live copy named `name`, after every message that has arrived is applied; None if
         there is none or copies are off or unavailable."""
+        return self.lookup_all((name,))[0]
+
+    def lookup_all(self, names: Sequence[str]) -> list[Any | None]:
+        """`lookup` for several names after one drain: the copies as of the same moment."""
         if not self._enabled():
-            return None
+            return [None] * len(names)
         with self._lock:
             if not self._drained():
-                return None
-            copy = self._copies.get(name)
-            if copy is None:
-                return None
-            if copy.expires_at <= time.monotonic():
-                self._remove(name)
-                return None
-            return copy.value
+                return [None] * len(names)
+            now = time.monotonic()
+            return [self._live(name, now) for name in names]
+
+    def _live(self, name: str, now: float) -> Any | None:
+        copy = self._copies.get(name)
+        if copy is None:
+            return None
+        if copy.expires_at <= now:
+            self._remove(name)
+            return None
+        return copy.value
 
     @contextmanager
     def filling(self) -> Iterator[Fill]:
         """Begin before the read is sent; `Fill.keep` what it read (a no-op if copies are off)."""
         if not self._enabled():
-            yield Fill(None, 0)
+            yield Fill(None)
             return
         with self._lock:
-            fill = Fill(self, self._epoch) if self._drained() else Fill(None, 0)
+            fill = Fill(self) if self._drained() else Fill(None)
             if fill.changed is not None:
                 self._fills.add(fill)
         try:
@@ -123,7 +130,7 @@ class LocalCopies:
             lifetime = min(lifetime, seconds)
         encoded = tuple(key.encode() for key in keys)
         with self._lock:
-            if not self._drained() or fill.epoch != self._epoch or lifetime <= 0:
+            if not self._drained() or lifetime <= 0:
                 return
             if fill.changed is None or not fill.changed.isdisjoint(encoded):
                 return  # changed after the read began: the read may not show it
@@ -148,25 +155,23 @@ class LocalCopies:
 
     def _drained(self) -> bool:
         """The connection open, and every message that has arrived applied; False if unavailable."""
-        try:
+        # One more try after a failure: Redis closing a connection (a restart, a failover) is no outage.
+        for attempt in (1, 2):
             try:
                 self._drain()
-            except TrackingRefused:
-                raise
+                break
+            except TrackingRefused as error:
+                self._lose_connection(error)
+                self._refused_until = time.monotonic() + REFUSED_RETRY_SECONDS
+                logger.warning("local copies off for %d s: Redis refused tracking (%s)", REFUSED_RETRY_SECONDS, error)
+                return False
             except RedisError as error:
                 self._lose_connection(error)
-                self._drain()  # one more try: Redis closing a connection (a restart, a failover) is no outage
-        except TrackingRefused as error:
-            self._lose_connection(error)
-            self._refused_until = time.monotonic() + REFUSED_RETRY_SECONDS
-            logger.warning("local copies off for %d s: Redis refused tracking (%s)", REFUSED_RETRY_SECONDS, error)
-            return False
-        except RedisError as error:
-            self._lose_connection(error)
-            gate.failed(error)
-            return False
-        except _PartialMessage:
-            return False  # half a message so far: nothing can be proven fresh this time
+                if attempt == 2:
+                    gate.failed(error)
+                    return False
+            except _PartialMessage:
+                return False  # half a message so far: nothing can be proven fresh this time
         if self._to_forget:
             with self._forget_lock:
                 forgotten, self._to_forget = self._to_forget, set()
@@ -220,7 +225,6 @@ class LocalCopies:
         if reply not in (b"OK", "OK"):
             connection.disconnect()
             raise TrackingRefused(f"CLIENT TRACKING ON answered {reply!r}")
-        self._epoch += 1
 
     def _invalidated(self, message: list[Any]) -> None:
         # ["invalidate", [key, ...]], or ["invalidate", None] when a database was flushed.

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from redis import Redis
 
 from courseproject.caching.entries import Entry
-from courseproject.caching.items import ItemEntries, Payloads, count_lookups, settle_rider
+from courseproject.caching.items import ItemEntries, Payloads, copy_settling_rider, count_lookups
 from courseproject.caching.keys import CacheKey
-from courseproject.caching.local_copies import Fill, local_copies
+from courseproject.caching.local_copies import Fill
 from courseproject.observability.counters import record_cache_lookup
 
 # A stored page as a reader uses it: its ids and its next cursor as JSON.
@@ -49,10 +49,9 @@ class CopiedPage:
 
 def served_from_copy(client: Redis, key: CacheKey, items: ItemEntries) -> ListedPage | None:
     """The page from this process's copy, its rider settled from a copy too (or read and kept)."""
-    copied: CopiedPage | None = local_copies.lookup(key.name)
+    copied: CopiedPage | None = copy_settling_rider(client, key.name)
     if copied is None:
         return None
-    settle_rider(client)
     record_cache_lookup(key.family, hit=True)
     count_lookups(items, copied.payloads)
     return copied.listed

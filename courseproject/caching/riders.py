@@ -31,6 +31,11 @@ def attach(rider: Rider) -> None:
     _pending.set(rider)
 
 
+def peek() -> Rider | None:
+    """The pending rider, if any, left pending."""
+    return _pending.get()
+
+
 def take() -> Rider | None:
     """The pending rider, if any; the caller must settle it."""
     rider = _pending.get()
