@@ -22,12 +22,17 @@ class AuthState:
     email_verified: bool
 
 
+def auth_state_entry(user: User) -> tuple[int, bytes]:
+    """A consistently read user's cached authentication state: its revision and payload."""
+    return int(user.revision), dumps(auth_state_of_account(user_account(user)))
+
+
 def _load_auth_state(user_id: str) -> tuple[int, bytes] | None:
     try:
         user = User.get(user_id, consistent_read=True)
     except User.DoesNotExist:
         return None
-    return int(user.revision), dumps(auth_state_of_account(user_account(user)))
+    return auth_state_entry(user)
 
 
 def auth_state(*, user_id: str) -> AuthState | None:

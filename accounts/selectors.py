@@ -6,13 +6,14 @@ from typing import Any
 
 import orjson
 
+from accounts.auth_state import auth_state_entry
 from accounts.models import SignIn, User, UserEmail
 from accounts.serializers import user_profile
 from courseproject.api.errors import NotFoundError
 from courseproject.api.pagination import Page, query_page
 from courseproject.api.rendering import dumps
 from courseproject.caching import keys
-from courseproject.caching.entities import cached_entities, cached_entity
+from courseproject.caching.entities import cached_entities, cached_entity, fill_entities
 from courseproject.dynamo.batch import batch_get
 
 
@@ -49,9 +50,25 @@ def user_by_email_or_id(*, email_or_id: str) -> User | None:
     return user_by_email(email=value) if "@" in value else user_by_id(user_id=value)
 
 
+def _profile_entry(user: User) -> tuple[int, bytes]:
+    return int(user.revision), dumps(user_profile(user))
+
+
 def _load_profile(user_id: str) -> tuple[int, bytes] | None:
     user = user_by_id(user_id=user_id)
-    return (int(user.revision), dumps(user_profile(user))) if user is not None else None
+    return _profile_entry(user) if user is not None else None
+
+
+def keep_signed_in_user(user: User) -> None:
+    """Store the profile and the authentication state of a user who just signed in, from the
+    consistent read the sign-in made, so that their first requests (the token check, GET
+    /api/auth/me) are hits. A fill like a miss's: a newer revision already cached wins."""
+    fill_entities(
+        [
+            (keys.user_profile(user.user_id), *_profile_entry(user)),
+            (keys.user_auth(user.user_id), *auth_state_entry(user)),
+        ]
+    )
 
 
 def profile_json(*, user_id: str) -> bytes:
@@ -71,7 +88,7 @@ def sign_in_by_id(*, sign_in_id: str) -> SignIn | None:
 
 def _load_profiles(user_ids: list[str]) -> dict[str, tuple[int, bytes]]:
     users = batch_get(User, user_ids, consistent_read=True)
-    return {user_id: (int(user.revision), dumps(user_profile(user))) for user_id, user in users.items()}
+    return {user_id: _profile_entry(user) for user_id, user in users.items()}
 
 
 def cached_profiles(*, user_ids: list[str]) -> dict[str, dict[str, Any]]:

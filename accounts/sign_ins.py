@@ -17,7 +17,7 @@ from django.utils import timezone
 from pynamodb.exceptions import UpdateError
 
 from accounts.models import SignIn, SignInKind, User
-from accounts.selectors import sign_in_by_id, user_by_id
+from accounts.selectors import keep_signed_in_user, sign_in_by_id, user_by_id
 from accounts.serializers import user_profile
 from accounts.signals import sign_in_event
 from accounts.tokens import TokenClaims, TokenError, decode_token, issue_token, new_token_id
@@ -89,6 +89,7 @@ def token_pair(user: User, sign_in: SignIn, *, refresh_jti: str) -> dict[str, st
 
 def api_sign_in(user: User, *, client_address: str) -> dict[str, object]:
     sign_in = start_sign_in(user, kind=SignInKind.API, client_address=client_address)
+    keep_signed_in_user(user)
     return {**token_pair(user, sign_in, refresh_jti=sign_in.refresh_jti), "user": user_profile(user)}
 
 

@@ -12,13 +12,14 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from redis.connection import AbstractConnection
 
-from accounts.models import Role
+from accounts.models import Role, User
+from accounts.selectors import keep_signed_in_user
 from courseproject.caching import keys
 from courseproject.caching.entities import NEGATIVE_TTL_SECONDS, NULL, _store_entities
 from courseproject.caching.tasks import repair_cache
 from courses import services as course_services
 from enrollments import services as enrollment_services
-from tests.conftest import course_list, course_owner, unique_semester
+from tests.conftest import TEST_PASSWORD, course_list, course_owner, unique_semester
 
 pytestmark = pytest.mark.skipif(not settings.CACHE_ENABLED, reason="exercises the cache; CACHE_ENABLED=false")
 
@@ -45,6 +46,30 @@ class TestHitsCostNoDynamoDBCall:
         assert second.status_code == 200
         assert dynamodb_calls.operations == []
         assert second.json() == first.json()
+
+    def test_a_sign_in_stores_the_profile_and_the_token_check(self, anonymous, student, dynamodb_calls):
+        # The sign-in read the user consistently: its first requests need not read it again.
+        cache_client = get_redis_connection("default")
+        cache_client.delete(keys.user_profile(student.user_id).name, keys.user_auth(student.user_id).name)
+        response = anonymous.post(
+            "/api/auth/login", {"email": student.user.email, "password": TEST_PASSWORD}, format="json"
+        )
+        assert response.status_code == 200
+        anonymous.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+        dynamodb_calls.clear()
+        me = anonymous.get("/api/auth/me")
+        assert me.status_code == 200
+        assert me.json() == response.json()["user"]
+        assert dynamodb_calls.operations == []
+
+    def test_a_sign_in_never_puts_back_an_older_profile(self, anonymous, student):
+        anonymous.post("/api/auth/login", {"email": student.user.email, "password": TEST_PASSWORD}, format="json")
+        student.client.patch("/api/auth/me", {"name": "Grace Hopper"}, format="json")
+        stale = User.get(student.user_id, consistent_read=True)
+        stale.revision -= 1
+        stale.name = "Before Grace"
+        keep_signed_in_user(stale)
+        assert student.client.get("/api/auth/me").json()["name"] == "Grace Hopper"
 
     @pytest.mark.parametrize(
         ("path", "budget", "budget_from_a_copy"),
