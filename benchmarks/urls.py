@@ -15,7 +15,7 @@ def bare_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-# The same paths as the product's API (the `id` converter is registered by courseproject.urls).
+# The same paths as the product's API (the `id` converter is registered by the apps' urls).
 baseline_urlpatterns = [
     path("courses", courses.CourseListView.as_view()),
     path("courses/<id:course_id>", courses.CourseDetailView.as_view()),

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from courseproject.api import converters  # noqa: F401  (registers the <id:...> and <semester:...> path converters)
 from enrollments.views import CourseCompletionsView, CourseRosterView, EnrollmentViewSet
 
 urlpatterns = [

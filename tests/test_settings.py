@@ -258,3 +258,31 @@ def test_the_benchmark_runs_production_settings_but_for_what_it_opts_out_of_by_n
     names = (production.keys() | benchmark.keys()) - {"SETTINGS_MODULE"}
     assert {name for name in names if production.get(name) != benchmark.get(name)} == BENCHMARK_OPT_OUTS
     assert benchmark["METRICS_ENABLED"] == "True" and benchmark["REST_FRAMEWORK"] == production["REST_FRAMEWORK"]
+
+
+def test_requests_skip_djangos_sql_connection_housekeeping(tmp_path: Path):
+    # DATABASES is empty: nothing to reset or close around a request (courseproject/dynamo/apps.py).
+    # Asked of a fresh process under production's settings: Django's test client puts the receivers
+    # back after every request it makes.
+    program = (
+        "import django; django.setup(); from django.core.signals import request_finished, request_started; "
+        "signals = (request_started, request_finished); "
+        "print(sorted({r().__name__ for signal in signals for _, r, _ in signal.receivers}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env={
+            **outer_env(),
+            **BenchStack(output_dir=tmp_path, variables=BenchVariables(quick=True)).env(),
+            "DJANGO_SETTINGS_MODULE": "courseproject.settings.production",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    receivers = set(json.loads(result.stdout.replace("'", '"')))
+    assert "close_caches" in receivers  # Django's own receivers are there: the question is a fair one
+    assert not {"reset_queries", "close_old_connections"} & receivers

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -40,8 +40,10 @@ class RequestMetricsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        supplied = request.headers.get("X-Request-Id", "")
-        request_id = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else uuid.uuid4().hex
+        # META, not request.headers, which would copy every header first; a new id is 32 random hex
+        # digits as uuid4().hex was, without building a UUID (a fifth of the cost, on every request).
+        supplied = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else os.urandom(16).hex()
         with request_id_bound(request_id):
             response = self.get_response(request)
             duration_ms = (time.perf_counter() - started) * 1000
