@@ -17,8 +17,8 @@ from collections.abc import Callable
 import orjson
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework import HTTP_HEADER_ENCODING, exceptions
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from accounts.auth_state import AuthState, auth_state
@@ -45,6 +45,13 @@ def _check(state: AuthState | None, claims: TokenClaims) -> AuthState:
     return state
 
 
+def _authorization_header(request: Request) -> bytes:
+    """DRF's get_authorization_header, from META: request.headers would copy every header first,
+    a tenth of a cached read's CPU."""
+    header = request.META.get("HTTP_AUTHORIZATION", b"")
+    return header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header
+
+
 def _token_check_rider(claims: TokenClaims) -> riders.Rider:
     key = keys.user_auth(claims.user_id)
 
@@ -63,7 +70,7 @@ class JWTAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[Actor, str] | None:
-        header = get_authorization_header(request).split()
+        header = _authorization_header(request).split()
         if not header or header[0].lower() != self.keyword:
             return None
         if len(header) != 2:

@@ -50,6 +50,18 @@ def top_frames(stacks: Path, *, count: int = 10) -> list[tuple[float, str]]:
     return [(samples / total, frame) for frame, samples in own.most_common(count)] if total else []
 
 
+def _record(argv: list[str], output: Path, *, attempts: int = 3) -> bool:
+    """Run a py-spy recording until it writes samples. Sampling without pausing the process (so that
+    the pauses do not weigh on the system calls) fails now and then: py-spy reads the process's
+    memory while it changes, and about one recording in two ended with an error or no samples."""
+    for attempt in range(1, attempts + 1):
+        recorded = subprocess.run(argv, check=False, capture_output=True, text=True)
+        if recorded.returncode == 0 and output.exists() and output.stat().st_size > 0:
+            return True
+        print(f"py-spy recording {attempt}/{attempts} failed: {recorded.stderr.strip()[-500:]}", file=sys.stderr)
+    return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15, help="seconds sampled (each of two recordings)")
@@ -82,11 +94,10 @@ def main() -> int:
         for output_format, name in (("raw", "stacks.txt"), ("flamegraph", "flame.svg")):
             record = [str(py_spy), "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "250"]
             sampling = ["--duration", str(arguments.seconds), "--nonblocking"]
-            subprocess.run(
-                [*record, *sampling, "--format", output_format, "-o", str(output_dir / name)],
-                check=True,
-                capture_output=True,
-            )
+            if not _record(
+                [*record, *sampling, "--format", output_format, "-o", str(output_dir / name)], output_dir / name
+            ):
+                return 1
         wrk_output = load.communicate()[0]
     lines = [f"{share:6.1%}  {frame}" for share, frame in top_frames(output_dir / "stacks.txt")]
     (output_dir / "top.txt").write_text("\n".join([wrk_output, *lines]) + "\n")

@@ -9,12 +9,12 @@ from courseproject.observability.health import HealthView
 from courseproject.observability.liveness import LivenessView
 from courseproject.observability.prometheus import metrics_view
 
-# The apps' URLs, named as include() names them (the core imports no app).
-API_URLCONFS = ("accounts.urls", "semesters.urls", "courses.urls", "enrollments.urls")
+# The apps' URLs, named as include() names them (the core imports no app); no two apps' paths overlap.
+# The hottest first: Django builds a list of every pattern it tried before the match (for the debug
+# 404 page), and of every pattern of each include that did not match. With four includes, and
+# /api/courses behind the accounts' and semesters' patterns, that was a tenth of a cached read's CPU.
+API_URLCONFS = ("courses.urls", "enrollments.urls", "accounts.urls", "semesters.urls")
 
-# One list under one "api/": Django records every pattern an include tried when none of it matches
-# (for the debug 404 page), which cost a cached read a tenth of its CPU while /api/courses went
-# through the accounts' and semesters' includes first.
 api_urlpatterns = [
     *(pattern for urlconf in API_URLCONFS for pattern in import_module(urlconf).urlpatterns),
     path("health", HealthView.as_view(), name="health"),

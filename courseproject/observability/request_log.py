@@ -49,22 +49,28 @@ class RequestMetricsMiddleware:
             duration_ms = (time.perf_counter() - started) * 1000
             record_request(duration_ms=duration_ms, status=response.status_code)
             response["X-Request-Id"] = request_id
-            match = getattr(request, "resolver_match", None)
-            request_logger.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.path,
-                response.status_code,
-                duration_ms,
-                extra={
-                    "method": request.method,
-                    "route": match.route if match else None,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(duration_ms, 2),
-                    "user_id": _user_id_of(request),
-                    # Behind load balancers, the address NUM_PROXIES entries from the end of X-Forwarded-For.
-                    "client_address": client_address(request),
-                },
-            )
+            # Built only when written (REQUEST_LOG): the line's fields cost a cached read a twentieth of its CPU.
+            if request_logger.isEnabledFor(logging.INFO):
+                _log_request(request, response, duration_ms)
             return response
+
+
+def _log_request(request: HttpRequest, response: HttpResponse, duration_ms: float) -> None:
+    match = getattr(request, "resolver_match", None)
+    request_logger.info(
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        response.status_code,
+        duration_ms,
+        extra={
+            "method": request.method,
+            "route": match.route if match else None,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(duration_ms, 2),
+            "user_id": _user_id_of(request),
+            # Behind load balancers, the address NUM_PROXIES entries from the end of X-Forwarded-For.
+            "client_address": client_address(request),
+        },
+    )
