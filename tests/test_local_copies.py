@@ -6,6 +6,7 @@ reach Redis; tests/e2e/test_local_copies.py runs the same checks across real ser
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 
@@ -44,6 +45,13 @@ class RoundTrips:
             send(connection, *args, **kwargs)
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+
+
+def wait_for_tracking_message(seconds: float = 2.0) -> bool:
+    """Until a message is readable on this process's tracking connection (True), or `seconds` pass."""
+    connection = local_copies._connection
+    assert connection is not None and connection._sock is not None, "no tracking connection"
+    return bool(select.select([connection._sock], [], [], seconds)[0])
 
 
 def seats_of(person, semester_id: int) -> int:
@@ -122,6 +130,9 @@ def test_a_flushed_redis_drops_every_copy(student, make_course):
     course_list(student, course.semester_id)
     course_list(student, course.semester_id)
     other_process().flushdb()
+    # Redis writes a flush's message just after its reply to whoever flushed (a key's change is told
+    # before the writer's reply): a quarter of the time it is not yet readable when that reply is.
+    assert wait_for_tracking_message(), "no message after FLUSHDB"
     course_list(student, course.semester_id)  # the message is applied before anything is served
     assert len(local_copies) <= 1
 
