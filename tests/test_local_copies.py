@@ -19,6 +19,7 @@ from redis.connection import AbstractConnection
 from accounts.models import Role
 from courseproject.caching import keys
 from courseproject.caching.local_copies import local_copies
+from courseproject.observability.prometheus import prometheus_text
 from enrollments import services as enrollment_services
 from tests.conftest import TEST_PASSWORD, course_list, unique_semester
 
@@ -157,6 +158,38 @@ def test_copies_off_serve_every_read_from_redis(student, make_course, settings, 
     course_list(student, course.semester_id)
     assert len(round_trips.sent) == 1
     assert len(local_copies) == 0
+
+
+def copy_lookups() -> dict[str, int]:
+    """/metrics' lookups of this process's copies, by outcome."""
+    lines = prometheus_text().splitlines()
+    prefix = "course_cache_local_copy_lookups_total"
+    return {
+        outcome: int(next(line for line in lines if line.startswith(f'{prefix}{{outcome="{outcome}"}}')).split()[-1])
+        for outcome in ("hit", "miss")
+    }
+
+
+def test_metrics_count_the_reads_served_from_copies(student, make_course):
+    course = make_course(semester_id=unique_semester())
+    course_list(student, course.semester_id)
+    before_kept = copy_lookups()
+    course_list(student, course.semester_id)  # a hit read whole, then kept
+    kept = copy_lookups()
+    assert kept["hit"] == before_kept["hit"]
+    assert kept["miss"] > before_kept["miss"]
+    course_list(student, course.semester_id)
+    served = copy_lookups()
+    assert served["hit"] > kept["hit"]
+
+
+def test_metrics_count_no_copy_lookups_when_copies_are_off(student, make_course, settings):
+    settings.CACHE_LOCAL_COPIES = False
+    course = make_course(semester_id=unique_semester())
+    before = copy_lookups()
+    for _ in range(3):
+        course_list(student, course.semester_id)
+    assert copy_lookups() == before
 
 
 def detail_of(person, course_id: str) -> dict:

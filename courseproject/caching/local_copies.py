@@ -34,6 +34,7 @@ from redis.maint_notifications import MaintNotificationsConfig
 
 from courseproject.caching import keys as cache_keys
 from courseproject.caching.connection import gate
+from courseproject.observability.counters import record_local_copy_lookups
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ class LocalCopies:
             if not self._drained():
                 return [None] * len(names)
             now = time.monotonic()
-            return [self._live(name, now) for name in names]
+            found = [self._live(name, now) for name in names]
+        hits = len(found) - found.count(None)
+        record_local_copy_lookups(hits=hits, misses=len(found) - hits)
+        return found
 
     def _live(self, name: str, now: float) -> Any | None:
         copy = self._copies.get(name)

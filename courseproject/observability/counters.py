@@ -87,6 +87,15 @@ def record_cache_lookup(family: str, *, hit: bool, count: int = 1) -> None:
         _pending[f"cache:{family}:{'hit' if hit else 'miss'}"] += count
 
 
+def record_local_copy_lookups(*, hits: int, misses: int) -> None:
+    """Lookups of this process's own copies (courseproject/caching/local_copies.py): a hit is served
+    without a Redis round trip. A flat count of hits while cache hits go on means copies are off."""
+    _ensure_flusher()
+    with _lock:
+        _pending["copies:hit"] += hits
+        _pending["copies:miss"] += misses
+
+
 def record_request(*, duration_ms: float, status: int) -> None:
     _ensure_flusher()
     bucket = next((bound for bound in LATENCY_BUCKETS_MS if duration_ms <= bound), "inf")

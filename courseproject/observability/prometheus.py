@@ -37,6 +37,13 @@ def prometheus_text() -> str:
         "# HELP course_cache_hit_ratio Hits over lookups since the counters started, all families.",
         "# TYPE course_cache_hit_ratio gauge",
         f"course_cache_hit_ratio {rate if rate is not None else 'NaN'}",
+        "# HELP course_cache_local_copy_lookups_total Lookups of the processes' own copies of cached reads"
+        " (a hit needs no Redis round trip), by outcome, all processes.",
+        "# TYPE course_cache_local_copy_lookups_total counter",
+        *(
+            f'course_cache_local_copy_lookups_total{{outcome="{outcome}"}} {counters.get(f"copies:{outcome}", 0)}'
+            for outcome in ("hit", "miss")
+        ),
         "# HELP course_request_duration_seconds Time to answer a request, all processes.",
         "# TYPE course_request_duration_seconds histogram",
     ]
