@@ -22,6 +22,7 @@ from courseproject.dynamo.transactions import commit_transaction
 from courses.models import Course
 from enrollments.models import ENDED_STATUSES, Enrollment, Schedule, Transcript, enrollment_id_for
 from semesters.models import Semester
+from semesters.selectors import semester_for_rules
 
 # Rounds of read, check and write when the student's own records changed in between (their other
 # requests racing this one). Each round lets at least one of the racing requests through.
@@ -53,12 +54,13 @@ class StudentRecords:
 
 
 def read_student_records(*, user_id: str, course_id: str, semester_id: int) -> StudentRecords:
-    """One BatchGetItem: the course, its semester, the student's schedule for it, their transcript
-    and their enrollment in the course."""
-    course, semester, schedule, transcript, enrollment = batch_get_items(
+    """One BatchGetItem: the course, the student's schedule for its semester, their transcript and
+    their enrollment in the course; and the semester's rules from the cache, which every semester
+    write updates before it returns (semesters/selectors.py)."""
+    semester = semester_for_rules(semester_id=semester_id)
+    course, schedule, transcript, enrollment = batch_get_items(
         [
             (Course, course_id),
-            (Semester, semester_id),
             (Schedule, (user_id, semester_id)),
             (Transcript, user_id),
             (Enrollment, enrollment_id_for(user_id=user_id, course_id=course_id)),

@@ -1,10 +1,13 @@
-"""Reads of semesters: the API's through the cache; the enroll path reads its semester with the
-student's records in one consistent BatchGetItem (enrollments/services.py), never from the cache,
-so a rule an admin just changed applies to the very next enroll."""
+"""Reads of semesters, through the cache. The registration rules read theirs there too
+(`semester_for_rules`): every semester write puts its new version in the cache before it returns
+(semesters/signals.py), so a window or credit limit an admin just changed applies to the very next
+enroll, and an enroll's consistent read of the student's records needs one item fewer."""
 
 from __future__ import annotations
 
 from datetime import datetime
+
+import orjson
 
 from courseproject.api.errors import NotFoundError
 from courseproject.api.pagination import Page, query_page
@@ -42,6 +45,24 @@ def semester_detail_json(*, semester_id: int) -> bytes:
     if payload is None:
         raise NotFoundError("No semester has this id.", code="semester_not_found")
     return payload
+
+
+def semester_for_rules(*, semester_id: int) -> Semester | None:
+    """The semester's registration window and credit limit as the rules read them, from its cached
+    representation (None if it does not exist): the values the API shows, times in UTC to the
+    microsecond (courseproject.api.rendering.isoformat)."""
+    try:
+        fields = orjson.loads(semester_detail_json(semester_id=semester_id))
+    except NotFoundError:
+        return None
+    return Semester(
+        int(fields["semester_id"]),
+        name=fields["name"],
+        registration_opens_at=datetime.fromisoformat(fields["registration_opens_at"]),
+        add_deadline=datetime.fromisoformat(fields["add_deadline"]),
+        drop_deadline=datetime.fromisoformat(fields["drop_deadline"]),
+        credit_limit=int(fields["credit_limit"]),
+    )
 
 
 def semesters_newest_first(*, limit: int, cursor: str | None, up_to: int | None = None) -> Page[Semester]:

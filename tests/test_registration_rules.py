@@ -215,17 +215,20 @@ class TestDropDeadline:
 class TestWhatEnrollCosts:
     def test_one_batch_get_for_the_rules_and_one_transaction(self, student, make_course, dynamodb_calls):
         course = make_course(meetings=[meeting(["MON"], "09:00", "10:00")])
-        student.client.get(f"/api/courses/{course.course_id}")  # as a student does before enrolling
+        # As a student does before enrolling: the course, and the semester's registration window.
+        student.client.get(f"/api/courses/{course.course_id}")
+        student.client.get(f"/api/semesters/{course.semester_id}")
         dynamodb_calls.clear()
         assert enroll(student, course).status_code == 201
-        # What the rules read (course, semester, schedule, transcript, enrollment) in one BatchGetItem,
-        # the writes in one transaction, then the seats read for the cache's write-through. Without
-        # the cache, the token check reads the user and the course's semester comes from a GetItem
-        # first. What follows is the eager
-        # Celery tasks of the tests (audit record, email), a worker's work in production.
+        # What the rules read (course, schedule, transcript, enrollment) in one BatchGetItem, the
+        # semester from the cache; the writes in one transaction, then the seats read for the cache's
+        # write-through. Without the cache, the token check reads the user, then the course (for its
+        # semester) and the semester come from a GetItem each. What follows is the eager Celery tasks
+        # of the tests (audit record, email), a worker's work in production.
         request_path = when_cached(
             ["BatchGetItem", "TransactWriteItems", "GetItem"],
-            ["GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"],
+            ["GetItem", "GetItem", "GetItem", "BatchGetItem", "TransactWriteItems"],
         )
         assert dynamodb_calls.operations[: len(request_path)] == request_path
         assert dynamodb_calls.count("BatchGetItem") == dynamodb_calls.count("TransactWriteItems") == 1
+
