@@ -31,7 +31,7 @@ from enrollments.models import Enrollment, EnrollmentStatus, Schedule
 from enrollments.records import JOIN_ROUNDS, MAX_ROUNDS, StudentRecords, pause_before_round, read_student_records
 from enrollments.rules import check_enroll_rules
 from enrollments.serializers import enrollment_representation
-from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, not_enrolled
+from enrollments.transactions import EnrollResult, commit_drop, commit_enroll, course_full, not_enrolled
 from enrollments.waitlist import LEFT, commit_join, commit_waitlist_exit, not_waiting
 
 
@@ -128,9 +128,13 @@ def _commit_enroll_or_join(
 ) -> tuple[EnrollResult | None, str]:
     """Take the seat, or with `waitlist` a place at the end of a full course's waitlist; the result
     (None: read again) and the action to announce."""
-    if waitlist and records.course.seats_available == 0:
-        check_waitlist_limit(records.schedule)
-        return commit_join(user_id=user_id, records=records, semester_id=semester_id, now=now), "waitlisted"
+    if records.course.seats_available == 0:
+        if waitlist:
+            check_waitlist_limit(records.schedule)
+            return commit_join(user_id=user_id, records=records, semester_id=semester_id, now=now), "waitlisted"
+        # The consistent read saw no seat for a new student: the transaction's answer, without its cost
+        # (most enrolls of a rush, once the popular courses are full).
+        raise course_full(records.course)
     try:
         return commit_enroll(user_id=user_id, records=records, semester_id=semester_id, now=now), "enrolled"
     except ConflictError as refusal:

@@ -232,3 +232,12 @@ class TestWhatEnrollCosts:
         assert dynamodb_calls.operations[: len(request_path)] == request_path
         assert dynamodb_calls.count("BatchGetItem") == dynamodb_calls.count("TransactWriteItems") == 1
 
+    def test_a_course_seen_full_is_refused_without_a_transaction(self, make_person, make_course, dynamodb_calls):
+        course = make_course(capacity=1)
+        assert enroll(make_person(), course).status_code == 201
+        latecomer = make_person()
+        dynamodb_calls.clear()
+        refused = enroll(latecomer, course)
+        assert (refused.status_code, refused.json()["code"]) == (409, "course_full")
+        # The consistent read of the rules saw no seat: the answer a transaction would have given.
+        assert dynamodb_calls.count("TransactWriteItems") == 0
