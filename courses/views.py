@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import partial
+from typing import Any
 
-from django.http import HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.request import Request
@@ -14,6 +16,7 @@ from accounts.permissions import IsInstructorOrAdmin
 from accounts.throttling import WriteRateThrottle
 from courseproject.api.conditional import revalidatable_json
 from courseproject.api.errors import InvalidInputError
+from courseproject.api.lean_reads import LeanAnswer, LeanReadsMixin
 from courseproject.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from courseproject.api.schema import IF_NONE_MATCH, PAGE_PARAMETERS, error_response, page_of
 from courses import selectors, services
@@ -49,7 +52,7 @@ def plain_semester_query(query_params: QueryDict) -> dict[str, int] | None:
     return params
 
 
-class CourseViewSet(viewsets.ViewSet):
+class CourseViewSet(LeanReadsMixin, viewsets.ViewSet):
     lookup_field = "course_id"
     # Create, change and delete, per user; the lists and details (reads) pass untouched.
     throttle_classes = [WriteRateThrottle]
@@ -77,6 +80,14 @@ class CourseViewSet(viewsets.ViewSet):
             query = CourseListQuerySerializer(data=request.query_params)
             query.is_valid(raise_exception=True)
             params = query.validated_data
+        return self._course_page(request, params)
+
+    def lean_list(self, request: HttpRequest) -> LeanAnswer | None:
+        # Only the usual semester query; any other goes through DRF and the serializer's messages.
+        params = plain_semester_query(request.GET)
+        return None if params is None else partial(self._course_page, request, params)
+
+    def _course_page(self, request: HttpRequest, params: dict[str, Any]) -> HttpResponse:
         if params.get("instructor_id"):
             page_json = selectors.instructor_courses_json(
                 instructor_id=params["instructor_id"], limit=params["limit"], cursor=params.get("cursor")
@@ -99,8 +110,11 @@ class CourseViewSet(viewsets.ViewSet):
         responses={200: CourseSerializer, 404: error_response("course_not_found")},
         summary="One course",
     )
-    def retrieve(self, request: Request, course_id: str) -> HttpResponse:
+    def retrieve(self, request: HttpRequest, course_id: str) -> HttpResponse:
         return revalidatable_json(request, selectors.course_detail_json(course_id=course_id), personal=False)
+
+    def lean_retrieve(self, request: HttpRequest, course_id: str) -> LeanAnswer:
+        return partial(self.retrieve, request, course_id)
 
     @extend_schema(
         request=CourseCreateSerializer,

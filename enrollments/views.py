@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
+from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +17,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsStudent
 from accounts.throttling import WriteRateThrottle
 from courseproject.api.conditional import revalidatable_json
+from courseproject.api.lean_reads import LeanAnswer, LeanReadsMixin
+from courseproject.api.pagination import DEFAULT_PAGE_SIZE
 from courseproject.api.schema import IF_NONE_MATCH, PAGE_PARAMETERS, error_response, page_of
 from enrollments import completions, selectors, services
 from enrollments.admission import AdmittedWritesMixin
@@ -46,7 +50,7 @@ WRITES_429 = (
 )
 
 
-class EnrollmentViewSet(AdmittedWritesMixin, viewsets.ViewSet):
+class EnrollmentViewSet(LeanReadsMixin, AdmittedWritesMixin, viewsets.ViewSet):
     lookup_field = "course_id"
     # Enroll, drop, and joining or leaving a waitlist: per process (the mixin's write slots), then
     # per user; reads pass untouched.
@@ -129,7 +133,13 @@ class EnrollmentViewSet(AdmittedWritesMixin, viewsets.ViewSet):
     def me(self, request: Request) -> HttpResponse:
         query = MyEnrollmentsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        params = query.validated_data
+        return self._my_page(request, query.validated_data)
+
+    def lean_me(self, request: HttpRequest) -> LeanAnswer | None:
+        # The first page of everything, as the serializer reads an empty query; any query goes through it.
+        return None if request.GET else partial(self._my_page, request, {"limit": DEFAULT_PAGE_SIZE})
+
+    def _my_page(self, request: HttpRequest, params: dict[str, Any]) -> HttpResponse:
         page_json = selectors.enrollments_for_student_json(
             user_id=request.user.user_id,
             semester_id=params.get("semester_id"),

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
-from rest_framework.request import Request
 
 from courseproject.api.rendering import JsonBytesResponse
 
@@ -44,7 +43,7 @@ def none_match(if_none_match: str, etag: str) -> bool:
     return tags == ["*"] or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
-def revalidatable_json(request: Request, body: bytes, *, personal: bool) -> HttpResponse:
+def revalidatable_json(request: HttpRequest, body: bytes, *, personal: bool) -> HttpResponse:
     """A cached read's JSON with its tag, or 304 when the client already holds these bytes."""
     etag = etag_of(body)
     if_none_match = request.META.get("HTTP_IF_NONE_MATCH")  # request.headers would copy every header first

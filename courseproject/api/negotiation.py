@@ -17,16 +17,21 @@ from rest_framework.settings import api_settings
 _ANY = frozenset({None, "*/*"})
 
 
+def is_usual_accept(accept: str | None, renderer: BaseRenderer) -> bool:
+    """Whether DRF's negotiation would pick this renderer, the view's first, for this Accept header
+    without anything else to weigh (no format override)."""
+    return accept in _ANY or accept == renderer.media_type
+
+
 class UsualAcceptNegotiation(DefaultContentNegotiation):
     def select_renderer(
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        accept = request.META.get("HTTP_ACCEPT")
         first = renderers[0] if renderers else None
         if (
             first is not None
             and format_suffix is None
-            and (accept in _ANY or accept == first.media_type)
+            and is_usual_accept(request.META.get("HTTP_ACCEPT"), first)
             and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
         ):
             return first, first.media_type
