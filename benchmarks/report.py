@@ -119,9 +119,12 @@ def format_ratio(baseline: float, value: float) -> str:
     return f"{baseline / value:,.0f}x" if baseline / value >= 10 else f"{baseline / value:,.1f}x"
 
 
-def peak_lines(peak: dict[str, Any], *, product: dict[str, Any] | None) -> list[str]:
+def peak_lines(
+    peak: dict[str, Any], *, product: dict[str, Any] | None, bare_at_mix_load: dict[str, Any] | None = None
+) -> list[str]:
     """Every candidate web server's bare and cached-list peaks (benchmarks/servers.py), and the
-    registration-week mix's CPU per request against a bare request's on the product's server."""
+    registration-week mix's CPU per request against a bare request's on the product's server: at the
+    peak, and under the mix's own load when the run measured it (scenarios.measure_bare_at_mix_load)."""
     lines = [
         "",
         f"Peak throughput by web server: wrk with keep-alive, {peak['connections']} connections on "
@@ -154,7 +157,14 @@ def peak_lines(peak: dict[str, Any], *, product: dict[str, Any] | None) -> list[
     if bare_cpu and mix_cpu:
         lines.append(
             f"The registration-week mix cost {mix_cpu:.2f} ms of server CPU per request, {mix_cpu / bare_cpu:.1f}x a "
-            f"bare Django request's ({bare_cpu:.2f} ms) on the same server."
+            f"bare Django request's at the peak ({bare_cpu:.2f} ms) on the same server."
+        )
+    bare_at_load_cpu = (bare_at_mix_load or {}).get("server_cpu_ms_per_request")
+    if bare_at_load_cpu and mix_cpu:
+        lines.append(
+            f"Under the mix's own load ({bare_at_mix_load['users']} users, "
+            f"{bare_at_mix_load['requests_per_second']:.0f} req/s), a bare Django request cost "
+            f"{bare_at_load_cpu:.2f} ms: the mix cost {mix_cpu / bare_at_load_cpu:.1f}x that."
         )
     return lines
 
@@ -218,7 +228,11 @@ def bench_markdown(results: dict[str, Any]) -> str:
                 f"| {throughput:,.1f}x | {better('read_capacity_per_request')} | {rcu_share} |"
             )
     lines += key_endpoint_lines(results)
-    lines += peak_lines(results["peak"], product=results["configurations"].get("product"))
+    lines += peak_lines(
+        results["peak"],
+        product=results["configurations"].get("product"),
+        bare_at_mix_load=results.get("bare_at_mix_load"),
+    )
     lines += rush_lines(results["rush"])
     return "\n".join(lines) + "\n"
 

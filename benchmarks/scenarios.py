@@ -1,6 +1,7 @@
 """`make bench`'s measurements, in the order it runs them on one seeded stack: the three
-configurations under the registration-week scenario, the peak cached-read throughput against bare
-Django under every candidate web server (servers.py), and the registration rush with its seat check.
+configurations under the registration-week scenario, bare Django under the product's load of that
+scenario, the peak cached-read throughput against bare Django under every candidate web server
+(servers.py), and the registration rush with its seat check.
 docs/benchmarks.md says what each measures.
 """
 
@@ -37,6 +38,7 @@ def bench(variables: BenchVariables) -> dict[str, Any]:
         dataset = stack.seed()
         stack.start_worker()
         configurations = {name: measure_configuration(stack, name) for name in names}
+        bare_at_mix_load = measure_bare_at_mix_load(stack, configurations["product"]) if "product" in names else None
         peak = measure_peaks(stack)
         rush = measure_rush(stack)
     return {
@@ -56,6 +58,7 @@ def bench(variables: BenchVariables) -> dict[str, Any]:
         "configurations": configurations,
         "key_endpoints": key_endpoints(configurations.get("product")),
         "before": before,
+        "bare_at_mix_load": bare_at_mix_load,
         "peak": peak,
         "rush": rush,
         "ports": {"dynamodb": stack.dynamodb_port, "cache": stack.cache_port, "broker": stack.broker_port},
@@ -113,3 +116,53 @@ def measure_configuration(stack: BenchStack, name: str) -> dict[str, Any]:
         flush=True,
     )
     return figures
+
+
+def measure_bare_at_mix_load(stack: BenchStack, mix: dict[str, Any]) -> dict[str, Any]:
+    """Bare Django (/bench/bare) under the product's registration-week load: as many users as the
+    mix, each at its share of the mix's request rate (locustfiles/bare.py), on a server of its own
+    configured as the product's. A request's CPU depends on the load: the peak's wrk keeps every
+    thread busy and spends less per request than a server woken for each of 190 requests a second."""
+    integer = stack.variables.integer
+    users = integer("BENCH_USERS")
+    spawn_rate = max(1, integer("BENCH_SPAWN_RATE"))
+    warmup = min(10, integer("BENCH_WARMUP"))
+    duration = min(30, integer("BENCH_DURATION"))
+    rate = float(mix["requests_per_second"])
+    server = stack.server(name="bare", cache_enabled=True)
+    try:
+        print(
+            f"bare at the mix's load: {users} users, {rate:.0f} req/s, {warmup} s warm-up, {duration} s ...", flush=True
+        )
+        rows, before, after = run_locust(
+            stack,
+            server,
+            name="bare",
+            run=LocustRun(
+                locustfile="bare.py",
+                user_classes=["BareUser"],
+                users=users,
+                spawn_rate=spawn_rate,
+                seconds=-(-users // spawn_rate) + warmup + duration,
+                reset_after_spawn=True,
+                cache_enabled=False,  # no cache lookups to count
+                env={"BENCH_WARMUP": str(warmup), "BENCH_BARE_RATE_PER_USER": str(rate / users)},
+            ),
+        )
+    finally:
+        stack.stop_service(server)
+    figures = server_figures(before, after, cache_enabled=False)
+    bare = {
+        "users": users,
+        "target_requests_per_second": rate,
+        **{key: rows["Aggregated"][key] for key in ("requests", "failures", "p50_ms", "p99_ms", "requests_per_second")},
+        "server_requests": figures["server_requests"],
+        "server_cpu_percent": figures["server_cpu_percent"],
+        "server_cpu_ms_per_request": figures["server_cpu_ms_per_request"],
+    }
+    print(
+        f"  {bare['requests_per_second']:.0f} req/s, {bare['server_cpu_ms_per_request']:.2f} ms of server CPU per "
+        f"request, {bare['failures']} failures",
+        flush=True,
+    )
+    return bare

@@ -121,6 +121,14 @@ def mix_cpu_over_bare(run: dict[str, Any]) -> float | None:
     return ratio(number(product(run).get("server_cpu_ms_per_request")), bare_cpu_ms_per_request(run))
 
 
+def mix_cpu_over_bare_at_mix_load(run: dict[str, Any]) -> float | None:
+    """Against a bare request under the mix's own load (runs since 2026-12-03 measure it)."""
+    return ratio(
+        number(product(run).get("server_cpu_ms_per_request")),
+        number(dig(run, "bare_at_mix_load", "server_cpu_ms_per_request")),
+    )
+
+
 def reader(*keys: str) -> Callable[[dict[str, Any]], float | None]:
     return lambda run: number(dig(run, *keys))
 
@@ -158,8 +166,20 @@ def key_figures(runs: Sequence[dict[str, Any]]) -> list[KeyFigure]:
             product_reader("server_cpu_ms_per_request"),
             format_two_decimals,
         ),
-        KeyFigure("bare Django request: server CPU ms", bare_cpu_ms_per_request, format_two_decimals),
-        KeyFigure("registration-week mix: CPU per request / bare Django's", mix_cpu_over_bare, format_times),
+        KeyFigure("bare Django request at the peak: server CPU ms", bare_cpu_ms_per_request, format_two_decimals),
+        KeyFigure(
+            "registration-week mix: CPU per request / bare Django's at the peak", mix_cpu_over_bare, format_times
+        ),
+        KeyFigure(
+            "bare Django request at the mix's load: server CPU ms",
+            reader("bare_at_mix_load", "server_cpu_ms_per_request"),
+            format_two_decimals,
+        ),
+        KeyFigure(
+            "registration-week mix: CPU per request / bare Django's at the same load",
+            mix_cpu_over_bare_at_mix_load,
+            format_times,
+        ),
         KeyFigure("peak: cached course list req/s", peak_cached_per_second, format_rate),
         KeyFigure("peak: bare Django req/s (fastest server)", peak_bare_per_second, format_rate),
         KeyFigure("peak: cached list / bare Django", peak_cached_over_bare, format_whole_percent),

@@ -197,7 +197,7 @@ def configuration_figures(p50: float, hit_rate: float | None) -> dict:
 
 def test_every_table_of_the_bench_report_says_it_is_one_run(monkeypatch):
     # The peak's table belongs to benchmarks/servers.py's shape of the peak: left out of this one.
-    monkeypatch.setattr(report, "peak_lines", lambda peak, product: [])
+    monkeypatch.setattr(report, "peak_lines", lambda peak, **_: [])
     phases = rush_phases(
         [
             {"at": 1_000.0, "name": "POST POST /enrollments (rush)", "ms": 40, "status": 201, "code": None},
@@ -266,3 +266,32 @@ def test_every_table_of_the_bench_report_says_it_is_one_run(monkeypatch):
     for table in tables:
         caption = next(line for line in reversed(lines[: table - 1]) if line.strip() and not line.startswith("|"))
         assert "one run" in caption, f"the table under {caption!r} does not say how many runs it is"
+
+
+def test_the_mix_s_cpu_is_set_against_bare_django_at_the_peak_and_under_the_mix_s_own_load():
+    figures = {"requests_per_second": 4_000.0, "p50_ms": 4.0, "p99_ms": 20.0, "cpu_ms_per_request": 0.25, "errors": 0}
+    peak = {
+        "connections": 32,
+        "threads": 2,
+        "rounds": 3,
+        "seconds_per_round": 15.0,
+        "servers": {"granian": {"bare": figures, "cached course list": figures}},
+        "fastest_bare_server": "granian",
+        "fastest_cached_server": "granian",
+        "product_is_fastest": True,
+        "cached_over_fastest_bare": 1.0,
+        "cached_over_bare_same_server": 1.0,
+        "bare_cpu_ms_per_request": 0.25,
+    }
+    product = {"server_cpu_ms_per_request": 1.2}
+    bare_at_mix_load = {"users": 200, "requests_per_second": 186.4, "server_cpu_ms_per_request": 0.48}
+
+    both = "\n".join(report.peak_lines(peak, product=product, bare_at_mix_load=bare_at_mix_load))
+    peak_only = "\n".join(report.peak_lines(peak, product=product))
+
+    assert "1.20 ms of server CPU per request, 4.8x a bare Django request's at the peak (0.25 ms)" in both
+    assert (
+        "Under the mix's own load (200 users, 186 req/s), a bare Django request cost 0.48 ms: the mix cost 2.5x" in both
+    )
+    assert "4.8x a bare Django request's at the peak" in peak_only
+    assert "mix's own load" not in peak_only

@@ -73,6 +73,12 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     assert configurations["product"]["cache_hit_rate"] is not None
     assert configurations["uncached"]["cache_hit_rate"] is None
 
+    # Bare Django under the product mix's own load: its users, near its request rate.
+    bare_at_mix_load = results["bare_at_mix_load"]
+    assert bare_at_mix_load["users"] == int(TINY["BENCH_USERS"])
+    assert bare_at_mix_load["requests"] > 0 and bare_at_mix_load["failures"] == 0
+    assert bare_at_mix_load["server_requests"] > 0 and bare_at_mix_load["server_cpu_ms_per_request"] > 0
+    assert bare_at_mix_load["requests_per_second"] <= 1.5 * bare_at_mix_load["target_requests_per_second"]
     assert results["peak"]["results"]["bare Django JsonResponse"]["requests"] > 0
     assert results["peak"]["results"]["cached course list"]["requests"] > 0
     # Every candidate web server served both endpoints without an error, the product's among them.
@@ -101,6 +107,7 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     markdown = (tmp_path / "bench.md").read_text()
     assert "| product |" in markdown and "| baseline |" in markdown
     assert "Registration rush" in markdown
+    assert "Under the mix's own load" in markdown
     assert "Enroll and the cached course list" in markdown and "| first 10 s |" in markdown
     assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
     assert markdown.strip() in completed.stdout

@@ -90,9 +90,28 @@ def test_cpu_and_peak_are_set_against_the_fastest_bare_django():
     markdown = summary_markdown(RUNS, ["a", "b", "c"])
 
     # 1.5 ms of CPU per request against a bare request's 0.5 ms.
-    assert row(markdown, "registration-week mix: CPU per request / bare Django's").split(" | ")[1] == "3.0x"
+    assert row(markdown, "registration-week mix: CPU per request / bare Django's at the peak").split(" | ")[1] == "3.0x"
     assert row(markdown, "peak: bare Django req/s (fastest server)").split(" | ")[1] == "4,000"
     assert row(markdown, "peak: cached list / bare Django").split(" | ")[1] == "60%"
+
+
+def test_cpu_is_also_set_against_bare_django_under_the_mix_s_own_load():
+    runs = [
+        {**run, "bare_at_mix_load": {"server_cpu_ms_per_request": bare_ms}}
+        for run, bare_ms in zip(RUNS, (0.5, 0.6, 0.45), strict=True)
+    ]
+    runs.append(RUNS[0])  # an older run, without the measurement
+
+    markdown = summary_markdown(runs, ["a", "b", "c", "d"])
+
+    assert row(markdown, "bare Django request at the mix's load: server CPU ms").split(" | ")[1:3] == [
+        "0.50 (3 of 4 runs)",
+        "0.45 to 0.60",
+    ]
+    # 1.5 / 0.5, 1.2 / 0.6 and 1.8 / 0.45; n/a for the run without it.
+    assert row(markdown, "registration-week mix: CPU per request / bare Django's at the same load").split(" | ")[
+        1:
+    ] == ["3.0x (3 of 4 runs)", "2.0x to 4.0x", "3.0x", "2.0x", "4.0x", "n/a |"]
 
 
 def test_a_figure_some_runs_lack_is_n_a_there_and_its_median_says_over_how_many():
@@ -124,7 +143,7 @@ def test_an_older_bench_json_gives_n_a_for_what_it_lacks_and_works_out_bare_cpu_
         row(markdown, "registration-week mix: p50")
         == "| registration-week mix: p50 | 9.0 ms | 9.0 ms to 9.0 ms | 9.0 ms |"
     )
-    assert row(markdown, "bare Django request: server CPU ms").split(" | ")[1] == "0.68"
+    assert row(markdown, "bare Django request at the peak: server CPU ms").split(" | ")[1] == "0.68"
     assert row(markdown, "peak: bare Django req/s (fastest server)").split(" | ")[1] == "2,500"
     assert row(markdown, "peak: cached list / bare Django").split(" | ")[1] == "41%"
     assert row(markdown, "rush, steady state: browse p99") == "| rush, steady state: browse p99 | n/a | n/a | n/a |"
