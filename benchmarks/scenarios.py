@@ -146,7 +146,11 @@ def measure_bare_at_mix_load(stack: BenchStack, mix: dict[str, Any]) -> dict[str
                 seconds=-(-users // spawn_rate) + warmup + duration,
                 reset_after_spawn=True,
                 cache_enabled=False,  # no cache lookups to count
-                env={"BENCH_WARMUP": str(warmup), "BENCH_BARE_RATE_PER_USER": str(rate / users)},
+                env={
+                    **stack.dataset_env(),
+                    "BENCH_WARMUP": str(warmup),
+                    "BENCH_BARE_RATE_PER_USER": str(rate / users),
+                },
             ),
         )
     finally:

@@ -22,7 +22,7 @@ from locust import FastHttpUser, constant_throughput, task
 
 __all__ = ["BareUser"]
 
-RATE_PER_USER = float(os.environ.get("BENCH_BARE_RATE_PER_USER", "1"))
+RATE_PER_USER = float(os.environ.get("BENCH_BARE_RATE_PER_USER") or 1)
 
 
 class BareUser(FastHttpUser):

@@ -39,16 +39,21 @@ from demo.logins import DEMO_PASSWORD
 __all__ = ["InstructorUser", "SignedInUser", "StudentUser"]
 
 
+def _int_env(name: str, default: int) -> int:
+    """Unset or empty (make exports an unset variable empty): the default."""
+    return int(os.environ.get(name) or default)
+
+
 def _int_list(name: str, default: str) -> list[int]:
-    return [int(value) for value in os.environ.get(name, default).split(",") if value.strip()]
+    return [int(value) for value in (os.environ.get(name) or default).split(",") if value.strip()]
 
 
-API = os.environ.get("BENCH_API_PREFIX", "/api")
+API = os.environ.get("BENCH_API_PREFIX") or "/api"
 SEMESTER_IDS = _int_list("BENCH_SEMESTER_IDS", ",".join(map(str, demo_semester_ids(3))))
-DEPARTMENTS = int(os.environ.get("BENCH_DEPARTMENTS", "20"))
-STUDENTS = int(os.environ.get("BENCH_STUDENTS", "60"))
-INSTRUCTORS = int(os.environ.get("BENCH_INSTRUCTORS", "10"))
-BROWSER_FIRST_STUDENT = int(os.environ.get("BENCH_BROWSER_FIRST_STUDENT", "1"))
+DEPARTMENTS = _int_env("BENCH_DEPARTMENTS", 20)
+STUDENTS = _int_env("BENCH_STUDENTS", 60)
+INSTRUCTORS = _int_env("BENCH_INSTRUCTORS", 10)
+BROWSER_FIRST_STUDENT = _int_env("BENCH_BROWSER_FIRST_STUDENT", 1)
 
 # Each locust process hands out accounts in turn, so concurrent users are different people.
 _browser_numbers = itertools.count(0)
