@@ -1,6 +1,11 @@
-"""What the benchmark reports per request, counted in every gunicorn worker: requests, DynamoDB
-calls by operation, and the read and write capacity they consumed (ReturnConsumedCapacity=TOTAL).
-The Celery worker's calls are counted apart (fields prefixed "worker:").
+"""What the benchmark reports per request, counted in every web process: requests, DynamoDB calls
+by operation, the read and write capacity they consumed (ReturnConsumedCapacity=TOTAL), and each
+route's requests and CPU. The Celery worker's calls are counted apart (fields prefixed "worker:").
+
+A request's CPU is its thread's (time.thread_time) from Django's request_started to its
+request_finished, which comes after the response was sent and the tasks the request queued were
+published (courseproject/background/dispatch.py). What the web server spends outside Django (the
+HTTP parsing, handing the request to a thread, waking it) is in the process's CPU, not here.
 
 Installed only by benchmarks.settings. Each process counts in memory and adds its counts to one
 Redis hash (COUNTERS_KEY on the cache Redis) a few times a second, so the runner reads the totals
@@ -21,6 +26,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.http import HttpRequest, HttpResponse
 
 from courseproject.dynamo.client import observe_client_events
@@ -86,6 +92,33 @@ def instrument_client(client: Any) -> Any:
 def install() -> None:
     observe_client_events("provide-client-params.dynamodb", ask_for_capacity)
     observe_client_events("after-call.dynamodb", count_call)
+    # Connected last (this app comes last), so the publishes of the request's tasks are counted in.
+    request_started.connect(start_request_cpu, dispatch_uid="bench-request-cpu-start")
+    request_finished.connect(count_request_cpu, dispatch_uid="bench-request-cpu-end")
+
+
+_request = threading.local()
+
+
+def start_request_cpu(**_: Any) -> None:
+    _request.cpu_started = time.thread_time()
+    _request.route = None
+
+
+def count_request_cpu(**_: Any) -> None:
+    started, route = getattr(_request, "cpu_started", None), getattr(_request, "route", None)
+    _request.cpu_started = _request.route = None
+    if started is not None and route is not None:
+        add(f"route_requests:{route}")
+        add(f"route_cpu_ms:{route}", 1000 * (time.thread_time() - started))
+
+
+def route_name(request: HttpRequest, response: HttpResponse) -> str:
+    """The method and the URL pattern ("GET api/courses/<id:course_id>"), or the status when nothing matched."""
+    match = request.resolver_match
+    return (
+        f"{request.method} {match.route}" if match is not None else f"{request.method} unmatched {response.status_code}"
+    )
 
 
 class RequestCounterMiddleware:
@@ -93,9 +126,13 @@ class RequestCounterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(UNCOUNTED_PATHS):
+        counted = not request.path.startswith(UNCOUNTED_PATHS)
+        if counted:
             add("requests")
-        return self.get_response(request)
+        response = self.get_response(request)
+        if counted:
+            _request.route = route_name(request, response)
+        return response
 
 
 def _start_flusher() -> None:

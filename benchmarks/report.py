@@ -227,6 +227,7 @@ def bench_markdown(results: dict[str, Any]) -> str:
                 f"| {name} | {better('average_ms')} | {better('p50_ms')} | {better('p99_ms')} "
                 f"| {throughput:,.1f}x | {better('read_capacity_per_request')} | {rcu_share} |"
             )
+    lines += route_cpu_lines(configurations.get("product"))
     lines += key_endpoint_lines(results)
     lines += peak_lines(
         results["peak"],
@@ -235,6 +236,29 @@ def bench_markdown(results: dict[str, Any]) -> str:
     )
     lines += rush_lines(results["rush"])
     return "\n".join(lines) + "\n"
+
+
+def route_cpu_lines(product: dict[str, Any] | None) -> list[str]:
+    """Where the product's CPU went inside Django, by route (benchmarks/instrumentation.py)."""
+    routes = (product or {}).get("cpu_by_route")
+    if not routes:
+        return []
+    lines = [
+        "",
+        f"The product's CPU inside Django by route: {product['django_cpu_ms_per_request']:.2f} ms per request of "
+        f"the {product['server_cpu_ms_per_request']:.2f} ms its server spent (the rest: the web server's own, "
+        "outside Django; one run):",
+        "",
+        "| route | requests | CPU ms/request | share of the CPU inside Django |",
+        "|---|---|---|---|",
+    ]
+    for route, figures in routes.items():
+        share = figures["share_of_django_cpu"]
+        lines.append(
+            f"| `{route}` | {figures['requests']:,} | {figures['cpu_ms_per_request']:.2f} "
+            f"| {'n/a' if share is None else f'{share:.1%}'} |"
+        )
+    return lines
 
 
 def key_endpoint_lines(results: dict[str, Any]) -> list[str]:

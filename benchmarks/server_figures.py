@@ -43,6 +43,8 @@ def counters(stack: BenchStack) -> dict[str, float]:
 
 
 TOKEN_CHECK_FAMILIES = frozenset({"user_auth"})
+# benchmarks.instrumentation's per-route fields.
+ROUTE_REQUESTS, ROUTE_CPU_MS = "route_requests:", "route_cpu_ms:"
 
 
 def cache_lookups(url: str, *, metrics_token: str) -> dict[str, tuple[int, int]]:
@@ -101,6 +103,12 @@ def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) ->
         for name in after.counters
         if name.startswith("dynamodb_calls:") and delta(name)
     }
+    routes = {}
+    for name in after.counters:
+        if name.startswith(ROUTE_REQUESTS) and (route_requests := delta(name)):
+            route = name.removeprefix(ROUTE_REQUESTS)
+            routes[route] = (int(route_requests), delta(ROUTE_CPU_MS + route))
+    django_cpu_ms = sum(cpu_ms for _, cpu_ms in routes.values())
     return {
         "server_requests": int(delta("requests")),
         "cache_hit_rate": hits / (hits + misses) if cache_enabled and hits + misses else None,
@@ -120,4 +128,15 @@ def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) ->
         "server_cpu_percent": 100 * (after.server_cpu - before.server_cpu) / seconds,
         "server_cpu_ms_per_request": 1000 * (after.server_cpu - before.server_cpu) / requests,
         "dynamodb_local_cpu_percent": 100 * (after.dynamodb_cpu - before.dynamodb_cpu) / seconds,
+        # Inside Django, by route (benchmarks/instrumentation.py): what each kind of request costs and
+        # its share of the CPU the requests' threads spent; the rest of the process's is the server's.
+        "django_cpu_ms_per_request": django_cpu_ms / requests,
+        "cpu_by_route": {
+            route: {
+                "requests": route_requests,
+                "cpu_ms_per_request": round(cpu_ms / route_requests, 3),
+                "share_of_django_cpu": round(cpu_ms / django_cpu_ms, 4) if django_cpu_ms else None,
+            }
+            for route, (route_requests, cpu_ms) in sorted(routes.items(), key=lambda item: -item[1][1])
+        },
     }
