@@ -5,7 +5,7 @@ second, so the server sees the mix's request rate over the mix's number of kept-
     .venv/bin/locust -f locustfiles/bare.py --host http://127.0.0.1:8000 --headless -u 200 -r 10 -t 60s BareUser
 
 A request's CPU depends on the load as much as on the request: on two cores, granian spends about
-0.27 ms of CPU on a bare request when wrk keeps it saturated, and nearly twice that at the mix's 190
+0.27 ms of CPU on a bare request when wrk keeps it saturated, and 0.38 to 0.47 ms at the mix's 190
 requests a second, when each request wakes a sleeping thread. `make bench` (benchmarks/scenarios.py)
 compares the mix's CPU per request with this run's as well as with the saturated peak's.
 BENCH_WARMUP and BENCH_SPAWNED_MARKER work as in registration.py, whose listeners this file imports.
