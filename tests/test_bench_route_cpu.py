@@ -15,7 +15,7 @@ from django.test import RequestFactory
 from django.urls import resolve
 
 from benchmarks import instrumentation
-from benchmarks.report import route_cpu_lines
+from benchmarks.cpu_report import route_cpu_lines
 from benchmarks.server_figures import Snapshot, server_figures
 
 
