@@ -92,9 +92,21 @@ def instrument_client(client: Any) -> Any:
 def install() -> None:
     observe_client_events("provide-client-params.dynamodb", ask_for_capacity)
     observe_client_events("after-call.dynamodb", count_call)
+    connect_request_cpu()
+
+
+REQUEST_CPU_UIDS = ("bench-request-cpu-start", "bench-request-cpu-end")
+
+
+def connect_request_cpu() -> None:
     # Connected last (this app comes last), so the publishes of the request's tasks are counted in.
-    request_started.connect(start_request_cpu, dispatch_uid="bench-request-cpu-start")
-    request_finished.connect(count_request_cpu, dispatch_uid="bench-request-cpu-end")
+    request_started.connect(start_request_cpu, dispatch_uid=REQUEST_CPU_UIDS[0])
+    request_finished.connect(count_request_cpu, dispatch_uid=REQUEST_CPU_UIDS[1])
+
+
+def disconnect_request_cpu() -> None:
+    request_started.disconnect(dispatch_uid=REQUEST_CPU_UIDS[0])
+    request_finished.disconnect(dispatch_uid=REQUEST_CPU_UIDS[1])
 
 
 _request = threading.local()

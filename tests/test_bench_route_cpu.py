@@ -71,10 +71,12 @@ def test_the_report_tables_the_product_s_routes_and_says_what_lies_outside_djang
 
 @pytest.fixture
 def counters():
-    """install() as the benchmarks app's ready() does; the counts, as the web processes flush them to Redis."""
+    """The request-CPU receivers as the benchmarks app's ready() connects them (without its DynamoDB
+    hooks, which would stay on the shared client for the rest of the suite); the counts, as the web
+    processes flush them to Redis."""
     client = redis.Redis.from_url(settings.REDIS_URL, protocol=2)
     client.delete(instrumentation.COUNTERS_KEY)
-    instrumentation.install()
+    instrumentation.connect_request_cpu()
 
     def flushed(*fields: str) -> dict[str, float]:
         deadline = time.monotonic() + 5
@@ -86,8 +88,7 @@ def counters():
         raise AssertionError(f"not flushed: {fields}")
 
     yield flushed
-    request_started.disconnect(dispatch_uid="bench-request-cpu-start")
-    request_finished.disconnect(dispatch_uid="bench-request-cpu-end")
+    instrumentation.disconnect_request_cpu()
     client.delete(instrumentation.COUNTERS_KEY)
 
 
@@ -106,7 +107,7 @@ def test_a_request_s_thread_cpu_is_counted_under_its_route_from_started_to_finis
     assert counts["requests"] == counts["route_requests:GET api/courses"] == 1
     assert counts["route_cpu_ms:GET api/courses"] >= 20
     # The receivers run after the request's own, the publishes of its tasks among them.
-    assert request_finished.receivers[-1][0][0] == "bench-request-cpu-end"
+    assert request_finished.receivers[-1][0][0] == instrumentation.REQUEST_CPU_UIDS[1]
 
 
 def test_a_request_without_a_route_is_counted_under_its_status_and_health_checks_not_at_all(counters):
