@@ -19,6 +19,8 @@ import botocore.session
 from django.conf import settings
 from pynamodb.connection import Connection
 
+from courseproject.dynamo.responses import DynamoParserFactory
+
 _client_lock = threading.Lock()
 _client: Any = None
 _client_pid: int | None = None
@@ -29,6 +31,7 @@ _client_event_handlers: list[tuple[str, Callable[..., Any]]] = []
 
 def _create_client() -> Any:
     session = botocore.session.get_session()
+    session.register_component("response_parser_factory", DynamoParserFactory())
     if settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY:
         session.set_credentials(settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY)
     config = botocore.client.Config(
