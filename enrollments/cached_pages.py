@@ -33,7 +33,7 @@ from courseproject.dynamo.batch import batch_get_items
 from courses.models import Course
 from courses.selectors import SEAT_ATTRIBUTES
 from enrollments.models import Enrollment, EnrollmentStatus, Schedule, enrollment_id_for
-from enrollments.selectors import roster_scope, student_enrollments_scope
+from enrollments.selectors import CREDITS_ONLY, roster_scope, student_enrollments_scope
 from enrollments.serializers import enrollment_representation
 from enrollments.waitlist_order import WaitlistOrder
 
@@ -154,7 +154,8 @@ def read_after_commit(
         wanted.append((Schedule, (user_id, semester_id)))
     if with_course:
         wanted.append((Course, course_id))
-    found = dict(zip((model for model, _ in wanted), batch_get_items(wanted), strict=True))
+    read = batch_get_items(wanted, attributes={**CREDITS_ONLY, Course: SEAT_ATTRIBUTES})  # what the patches use
+    found = dict(zip((model for model, _ in wanted), read, strict=True))
     return AfterCommit(found.get(Course), found.get(Enrollment), found.get(Schedule))
 
 

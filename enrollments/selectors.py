@@ -79,11 +79,17 @@ def _student_enrollments_page(
     return dumps(body)
 
 
+# A schedule's credit total, without its courses' meetings (the bulk of the item).
+CREDITS_ONLY = {Schedule: ["enrolled_credits"]}
+
+
 def credits_by_semester(*, user_id: str, semester_ids: list[int]) -> dict[str, int]:
     """The student's enrolled credits in each of these semesters (from their schedules, one BatchGetItem)."""
     if not semester_ids:
         return {}
-    schedules = batch_get_items([(Schedule, (user_id, semester_id)) for semester_id in semester_ids])
+    schedules = batch_get_items(
+        [(Schedule, (user_id, semester_id)) for semester_id in semester_ids], attributes=CREDITS_ONLY
+    )
     return {
         str(semester_id): int(schedule.enrolled_credits) if schedule is not None else 0
         for semester_id, schedule in zip(semester_ids, schedules, strict=True)

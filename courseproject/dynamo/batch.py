@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import GetError
@@ -39,10 +39,7 @@ def batch_get(
     key_name, key_type = key_attribute.attr_name, key_attribute.attr_type
     request_options: dict[str, Any] = {"ConsistentRead": consistent_read}
     if attributes:
-        # Placeholders for every name: several of ours (capacity, status) are DynamoDB reserved words.
-        names = {f"#a{position}": name for position, name in enumerate(dict.fromkeys([key_name, *attributes]))}
-        request_options["ProjectionExpression"] = ", ".join(names)
-        request_options["ExpressionAttributeNames"] = names
+        request_options.update(_projection([key_name, *attributes]))
     found: dict[Any, ModelT] = {}
     for start in range(0, len(unique_keys), BATCH_GET_LIMIT):
         request_keys = [
@@ -73,6 +70,13 @@ def _dispatch_batch_get(connection: Any, request_items: dict[str, dict[str, Any]
     return found
 
 
+def _projection(attribute_names: list[str]) -> dict[str, Any]:
+    """The request options that read only these attributes of each item."""
+    # Placeholders for every name: several of ours (capacity, status) are DynamoDB reserved words.
+    names = {f"#a{position}": name for position, name in enumerate(dict.fromkeys(attribute_names))}
+    return {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+
+
 def _raw_key(model_class: type[DynamoModel], key: Any) -> dict[str, dict[str, str]]:
     """The AttributeValue key of an item: a hash key, or (hash key, range key)."""
     hash_value, range_value = key if isinstance(key, tuple) else (key, None)
@@ -86,9 +90,15 @@ def _raw_key(model_class: type[DynamoModel], key: Any) -> dict[str, dict[str, st
     return raw
 
 
-def batch_get_items(wanted: list[tuple[type[DynamoModel], Any]], *, consistent_read: bool = True) -> list[Any]:
+def batch_get_items(
+    wanted: list[tuple[type[DynamoModel], Any]],
+    *,
+    consistent_read: bool = True,
+    attributes: Mapping[type[DynamoModel], list[str]] | None = None,
+) -> list[Any]:
     """Items of several tables in one BatchGetItem (at most 100 keys), in the order asked, None for
     those that do not exist. A key is the hash key, or (hash key, range key) for tables with both.
+    `attributes`: for a model, the only attributes to read (besides its key) of its items.
 
     For reads that must happen together and cannot be stale, such as what the registration rules
     need: one round trip instead of one per table.
@@ -98,7 +108,11 @@ def batch_get_items(wanted: list[tuple[type[DynamoModel], Any]], *, consistent_r
     raw_keys = [(model_class, _raw_key(model_class, key)) for model_class, key in wanted]
     pending: dict[str, dict[str, Any]] = {}
     for model_class, raw_key in raw_keys:
-        table = pending.setdefault(model_class.Meta.table_name, {"Keys": [], "ConsistentRead": consistent_read})
+        table = pending.get(model_class.Meta.table_name)
+        if table is None:
+            table = pending[model_class.Meta.table_name] = {"Keys": [], "ConsistentRead": consistent_read}
+            if attributes and model_class in attributes:
+                table.update(_projection([*raw_key, *attributes[model_class]]))
         if raw_key not in table["Keys"]:
             table["Keys"].append(raw_key)
     if not wanted:
