@@ -1,10 +1,10 @@
 """DynamoDB's answers with items in them, parsed without walking botocore's output shapes.
 
 botocore turns a JSON answer into Python by walking the operation's output shape, member by member,
-down to each AttributeValue: for a BatchGetItem of three courses that walk was about a quarter of
-the call's CPU in the web process (docs/benchmarks.md). For the item operations below the wire JSON
-already is the parsed answer, except for binary values (base64 on the wire, bytes parsed), so a
-success answer is decoded with orjson alone. An answer that carries a binary value (or only seems
+down to each AttributeValue. Skipping that walk saved 0.1 to 0.2 ms of CPU of the 1.3 to 1.9 ms a
+BatchGetItem of three courses costs the web process (docs/benchmarks.md). For the item operations
+below, the wire JSON already is the parsed answer, except for binary values (base64 on the wire,
+bytes parsed), so a success answer is decoded with orjson alone. An answer that carries a binary value (or only seems
 to), an error, any other operation, or a body that is not JSON takes botocore's own parse.
 """
 
