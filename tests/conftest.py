@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
@@ -27,6 +28,8 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import Actor, Role, User
 from accounts.tokens import issue_token
+from courseproject.background.outbox import broker_breaker
+from courseproject.celery import app as celery_app
 from courseproject.dynamo.client import observe_client_events
 from courses import services as course_services
 from courses.models import Course
@@ -70,6 +73,21 @@ def local_services() -> Iterator[dict[str, ManagedProcess]]:
 def fresh_cache() -> None:
     """Throttle counters (and, later, cached values) never leak from one test into the next."""
     cache.clear()
+
+
+@pytest.fixture
+def publishing(settings) -> Iterator[redis.Redis]:
+    """Publish to the real broker (after the response, as in production) instead of running tasks
+    inline; yields the broker's Redis, its `celery` queue empty."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    celery_app.conf.task_always_eager = False
+    broker_breaker.reset()
+    broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker_redis.delete("celery")
+    yield broker_redis
+    broker_redis.delete("celery")
+    celery_app.conf.task_always_eager = True
+    broker_breaker.reset()
 
 
 @dataclass

@@ -11,7 +11,6 @@ import uuid
 
 import orjson
 import pytest
-import redis
 from django.conf import settings
 from django.core import mail
 from django.test import override_settings
@@ -23,9 +22,8 @@ from audit.tasks import record_event
 from courseproject.background import ledger
 from courseproject.background.dispatch import dispatch
 from courseproject.background.models import OUTBOX_DEAD, OUTBOX_SHARDS, OutboxEvent, outbox_pending_status
-from courseproject.background.outbox import broker_breaker, relay_until_empty
+from courseproject.background.outbox import relay_until_empty
 from courseproject.background.reliable import RetryLater
-from courseproject.celery import app as celery_app
 from courseproject.dynamo.client import dynamodb_client, reset_dynamodb_client
 from courseproject.dynamo.tables import describe_table
 from enrollments import services as enrollment_services
@@ -212,19 +210,6 @@ class TestAuditLog:
 
 
 class TestBrokerOutage:
-    @pytest.fixture
-    def publishing(self, settings):
-        """Publish to the real broker (after the response, as in production) instead of running tasks inline."""
-        settings.CELERY_TASK_ALWAYS_EAGER = False
-        celery_app.conf.task_always_eager = False
-        broker_breaker.reset()
-        broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        broker_redis.delete("celery")
-        yield broker_redis
-        broker_redis.delete("celery")
-        celery_app.conf.task_always_eager = True
-        broker_breaker.reset()
-
     def test_the_request_succeeds_and_the_work_waits_in_the_outbox(
         self, publishing, local_services, student, make_course
     ):

@@ -8,23 +8,7 @@ import pytest
 import redis
 from kombu.transport.redis import PublishBatch
 
-from courseproject.background.outbox import broker_breaker
-from courseproject.celery import app as celery_app
 from courseproject.observability.task_request_id import REQUEST_ID_HEADER
-
-
-@pytest.fixture
-def broker(settings):
-    """Publish to the real broker (after the response, as in production) instead of running tasks inline."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    celery_app.conf.task_always_eager = False
-    broker_breaker.reset()
-    broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker_redis.delete("celery")
-    yield broker_redis
-    broker_redis.delete("celery")
-    celery_app.conf.task_always_eager = True
-    broker_breaker.reset()
 
 
 @pytest.fixture
@@ -48,8 +32,9 @@ def queued(broker: redis.Redis) -> list[tuple[str, str | None]]:
 
 
 def test_an_enrolls_tasks_reach_the_broker_in_one_batch_under_its_request_id(
-    broker, flushed_batches, student, make_course
+    publishing, flushed_batches, student, make_course
 ):
+    broker = publishing
     course = make_course()
     broker.delete("celery")  # the course's own audit record
     response = student.client.post(
@@ -63,7 +48,8 @@ def test_an_enrolls_tasks_reach_the_broker_in_one_batch_under_its_request_id(
     assert flushed_batches == [2]
 
 
-def test_a_request_with_one_task_publishes_it_alone(broker, flushed_batches, instructor, make_course):
+def test_a_request_with_one_task_publishes_it_alone(publishing, flushed_batches, instructor, make_course):
+    broker = publishing
     course = make_course(owner=instructor)
     broker.delete("celery")
     response = instructor.client.patch(
