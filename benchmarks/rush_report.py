@@ -92,11 +92,45 @@ def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
     if counted_from is not None:
         # The snapshot waits for the workers' counts, and for /metrics behind the rush's queue.
         lines.append(f"\nThe steady state's server counters start {counted_from:g} s after the opening.")
+    lines += cpu_lines(rush, labels={"opening": f"first {opening_seconds} s", "steady": steady_label})
     answers = ", ".join(f"{answer}: {count}" for answer, count in rush["enroll_answers"].items()) or "none"
     lines.append(
         f"\nEnroll answers: {answers}; {rush['enrolls_before_opening']} sent before the opening; "
         f"oversold courses: {rush['seat_check']['oversold']}."
     )
+    return lines
+
+
+def cpu_lines(rush: dict[str, Any], *, labels: dict[str, str]) -> list[str]:
+    """Where the machine's cores went in each phase, and what DynamoDB Local and the Celery workers
+    spent per enroll answered: the rush's enrolls wait for CPU that the web server does not get."""
+    phases = [phase for phase in labels if "cpu_percent_by_process" in (rush[phase].get("server") or {})]
+    if not phases:
+        return []
+    lines = [
+        "",
+        "Where the cores went in each phase (percent of one core, between the server's snapshots; idle out of "
+        "all the machine's cores), and DynamoDB Local's and the Celery workers' CPU over the enrolls answered "
+        "(all of their work, the browsing's misses and the drops included):",
+        "",
+        "| phase | web server | DynamoDB Local | Celery workers | everything else (locust, Redis, the harness) "
+        "| idle | enrolls answered a second | DynamoDB Local per enroll | workers per enroll |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for phase in phases:
+        cpu = rush[phase]["server"]["cpu_percent_by_process"]
+        seconds = rush[phase]["seconds"]
+        enrolls_per_second = rush[phase]["enroll"]["requests"] / seconds if seconds else 0.0
+        # Percent of a core is 10 ms of CPU a second.
+        per_enroll = {
+            name: format_ms(10 * cpu[name] / enrolls_per_second) if enrolls_per_second else "n/a"
+            for name in ("dynamodb_local", "workers")
+        }
+        lines.append(
+            f"| {labels[phase]} | {cpu['web']:.0f}% | {cpu['dynamodb_local']:.0f}% | {cpu['workers']:.0f}% "
+            f"| {cpu['everything_else']:.0f}% | {cpu['idle']:.0f}% | {format_per_second(enrolls_per_second)} "
+            f"| {per_enroll['dynamodb_local']} | {per_enroll['workers']} |"
+        )
     return lines
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from benchmarks.server_figures import Snapshot, server_figures, snapshot
+from benchmarks.server_figures import Snapshot, cpu_by_process, server_figures, snapshot
 from benchmarks.stack import BenchStack
 from devstack.services import ManagedProcess
 
@@ -87,6 +87,8 @@ def phase_server_windows(
         figures = server_figures(start, end, cache_enabled=True)
         windows[phase] = {
             **{key: figures[key] for key in PHASE_SERVER_FIGURES},
+            # Exact over the window: both ends are read while locust runs.
+            "cpu_percent_by_process": cpu_by_process(start, end),
             "counted_from_seconds": counted_from[phase],
         }
     return windows

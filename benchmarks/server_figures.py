@@ -1,6 +1,7 @@
 """What the server side did during a measured window: requests, DynamoDB calls and consumed capacity
 (counted in every gunicorn worker by benchmarks/instrumentation.py), cache hits and misses by family
-(/metrics, all workers), and the CPU of gunicorn's and DynamoDB Local's process groups (/proc).
+(/metrics, all workers), and the CPU of the web server's, DynamoDB Local's and the Celery workers'
+process groups and of the whole machine (/proc).
 
 A Snapshot is taken before and after the window; server_figures() is the difference, per request.
 """
@@ -38,6 +39,15 @@ def process_group_cpu_seconds(group_id: int) -> float:
     return ticks / CLOCK_TICKS
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time every core of the machine has spent busy since boot (/proc/stat's first line: all
+    but idle and iowait; guest time is inside user's)."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 def counters(stack: BenchStack) -> dict[str, float]:
     return {key.decode(): float(value) for key, value in stack.redis().hgetall(COUNTERS_KEY).items()}
 
@@ -69,18 +79,49 @@ class Snapshot:
     lookups: dict[str, tuple[int, int]]
     server_cpu: float
     dynamodb_cpu: float
+    # The Celery workers' process groups, and every core of the machine busy (0 in older tests).
+    worker_cpu: float = 0.0
+    machine_cpu: float = 0.0
 
 
 def snapshot(stack: BenchStack, server: ManagedProcess, *, cache_enabled: bool) -> Snapshot:
     time.sleep(FLUSH_WAIT_SECONDS)
+    # The clocks first, together: /metrics may keep the snapshot waiting behind a busy server.
+    at = time.monotonic()
+    server_cpu = process_group_cpu_seconds(server.process.pid)
+    dynamodb_cpu = process_group_cpu_seconds(stack.dynamodb.process.pid)
+    worker_cpu = sum(process_group_cpu_seconds(worker.process.pid) for worker in stack.workers)
+    machine_cpu = machine_cpu_seconds()
     return Snapshot(
-        at=time.monotonic(),
+        at=at,
         counters=counters(stack),
         # Without a cache there is nothing to count, and a saturated server would keep /metrics waiting.
         lookups=cache_lookups(base_url(server), metrics_token=stack.metrics_token) if cache_enabled else {},
-        server_cpu=process_group_cpu_seconds(server.process.pid),
-        dynamodb_cpu=process_group_cpu_seconds(stack.dynamodb.process.pid),
+        server_cpu=server_cpu,
+        dynamodb_cpu=dynamodb_cpu,
+        worker_cpu=worker_cpu,
+        machine_cpu=machine_cpu,
     )
+
+
+def cpu_by_process(before: Snapshot, after: Snapshot) -> dict[str, float]:
+    """Where the machine's cores went between two snapshots, in percent of one core: the web server,
+    DynamoDB Local, the Celery workers, everything else (the load generator, Redis, the harness, the
+    machine's own), and idle (of os.cpu_count() cores)."""
+    seconds = max(0.001, after.at - before.at)
+    web = after.server_cpu - before.server_cpu
+    dynamodb = after.dynamodb_cpu - before.dynamodb_cpu
+    workers = after.worker_cpu - before.worker_cpu
+    busy = after.machine_cpu - before.machine_cpu
+    cores = os.cpu_count() or 1
+    return {
+        "web": round(100 * web / seconds, 1),
+        "dynamodb_local": round(100 * dynamodb / seconds, 1),
+        "workers": round(100 * workers / seconds, 1),
+        # /proc/stat and the processes' own counts tick apart: a few percent either way is rounding.
+        "everything_else": round(max(0.0, 100 * (busy - web - dynamodb - workers) / seconds), 1),
+        "idle": round(max(0.0, 100 * cores - 100 * busy / seconds), 1),
+    }
 
 
 def server_figures(before: Snapshot, after: Snapshot, *, cache_enabled: bool) -> dict[str, Any]:

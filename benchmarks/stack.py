@@ -44,6 +44,7 @@ class BenchStack:
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     supervisor: Supervisor = field(default_factory=Supervisor)
     dynamodb: ManagedProcess | None = None
+    workers: list[ManagedProcess] = field(default_factory=list)
 
     @property
     def log_dir(self) -> Path:
@@ -111,18 +112,17 @@ class BenchStack:
     def start_worker(self) -> None:
         """The workers as production runs them: one for emails and audit records, one for promotions."""
         env = self.env()
-        self.start_service(
-            celery_worker(hostname="bench", queues="celery", log_path=self.log_dir / "celery-worker.log", env=env)
-        )
-        self.start_service(
+        workers = [
+            celery_worker(hostname="bench", queues="celery", log_path=self.log_dir / "celery-worker.log", env=env),
             celery_worker(
                 hostname="bench-waitlist",
                 queues=WAITLIST_QUEUE,
                 concurrency=1,
                 log_path=self.log_dir / "celery-waitlist.log",
                 env=env,
-            )
-        )
+            ),
+        ]
+        self.workers += [self.start_service(worker) for worker in workers]
 
     def server(self, *, name: str, cache_enabled: bool, env: dict[str, str] | None = None) -> ManagedProcess:
         """A web server of its own for one measurement, as production runs it (courseproject/serve.py,

@@ -25,6 +25,13 @@ BARE_LABEL = "bare Django JsonResponse"  # benchmarks/scenarios.py's and benchma
 CACHED_LABEL = "cached course list"
 # The rush's first seconds, when a run does not say (benchmarks/rush.py's OPENING_SECONDS).
 DEFAULT_OPENING_SECONDS = 10
+# The rush's phases' CPU by process (benchmarks/server_figures.cpu_by_process), as the table names them.
+RUSH_PROCESSES = (
+    ("web", "the web server"),
+    ("dynamodb_local", "DynamoDB Local"),
+    ("workers", "the Celery workers"),
+    ("everything_else", "everything else"),
+)
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,15 @@ def key_figures(runs: Sequence[dict[str, Any]]) -> list[KeyFigure]:
         ),
         KeyFigure("rush, steady state: 5xx", reader("rush", "steady", "server_errors"), format_count),
         KeyFigure("rush: oversold courses", reader("rush", "seat_check", "oversold"), format_count),
+        *(
+            KeyFigure(
+                f"{label}: CPU of {name} (percent of one core)",
+                reader("rush", phase, "server", "cpu_percent_by_process", process),
+                format_count,
+            )
+            for phase, label in (("opening", first_seconds), ("steady", "rush, steady state"))
+            for process, name in RUSH_PROCESSES
+        ),
     ]
 
 

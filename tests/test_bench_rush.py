@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from benchmarks import rush_snapshots
 from benchmarks.rush import browse_from_opening, rush_phases
 from benchmarks.rush_report import rush_lines, rush_phase_lines
 from benchmarks.rush_snapshots import PhaseSnapshots, phase_server_windows
-from benchmarks.server_figures import Snapshot
+from benchmarks.server_figures import Snapshot, cpu_by_process, machine_cpu_seconds
 
 
 def test_the_rush_reports_its_first_seconds_after_the_opening_apart_from_the_rest():
@@ -123,6 +124,61 @@ def test_each_rush_phase_gets_the_cache_hit_rate_of_its_own_window_without_the_t
     assert windows["steady"]["counted_from_seconds"] == 11.6
 
 
+def cpu_snapshot(at: float, *, web: float, dynamodb: float, workers: float, machine: float) -> Snapshot:
+    return Snapshot(
+        at=at,
+        counters={"requests": 0},
+        lookups={},
+        server_cpu=web,
+        dynamodb_cpu=dynamodb,
+        worker_cpu=workers,
+        machine_cpu=machine,
+    )
+
+
+def test_a_window_s_cpu_is_split_between_the_web_server_dynamodb_local_the_workers_and_the_rest():
+    cores = os.cpu_count() or 1
+    before = cpu_snapshot(100.0, web=50.0, dynamodb=20.0, workers=5.0, machine=500.0)
+    # Ten seconds: 9 s of the web server's CPU, 6 of DynamoDB Local's, 2 of the workers', 1.5 of the rest.
+    after = cpu_snapshot(110.0, web=59.0, dynamodb=26.0, workers=7.0, machine=518.5)
+
+    assert cpu_by_process(before, after) == {
+        "web": 90.0,
+        "dynamodb_local": 60.0,
+        "workers": 20.0,
+        "everything_else": 15.0,
+        "idle": round(100 * cores - 185.0, 1) if cores > 1 else 0.0,
+    }
+
+
+def test_each_rush_phase_gets_the_cpu_of_its_own_window():
+    opening = cpu_snapshot(0.0, web=0.0, dynamodb=0.0, workers=0.0, machine=0.0)
+    steady = cpu_snapshot(10.0, web=10.0, dynamodb=8.0, workers=2.0, machine=21.0)
+    after = cpu_snapshot(60.0, web=35.0, dynamodb=13.0, workers=4.0, machine=55.0)
+
+    windows = phase_server_windows(
+        ["opening", "steady"],
+        {"opening": opening, "steady": steady},
+        after=after,
+        counted_from={"opening": 1.5, "steady": 11.6},
+    )
+
+    assert windows["opening"]["cpu_percent_by_process"]["dynamodb_local"] == 80.0
+    assert windows["opening"]["cpu_percent_by_process"]["everything_else"] == 10.0
+    assert windows["steady"]["cpu_percent_by_process"]["web"] == 50.0
+    assert windows["steady"]["cpu_percent_by_process"]["dynamodb_local"] == 10.0
+
+
+def test_the_machine_s_busy_cpu_counts_every_process_s_work():
+    started = machine_cpu_seconds()
+    deadline = time.thread_time() + 0.3
+    while time.thread_time() < deadline:
+        pass
+
+    # This thread's 0.3 s at least (the clock ticks in hundredths), and whatever else ran meanwhile.
+    assert machine_cpu_seconds() - started >= 0.25
+
+
 def test_a_rush_phase_whose_next_snapshot_is_missing_gets_no_server_figures():
     opening = counters_snapshot(0, requests=100, lookups={"course_list": (50, 50)})
     after = counters_snapshot(60, requests=1_300, lookups={"course_list": (1_090, 110)})
@@ -160,6 +216,48 @@ def test_the_rush_table_states_its_one_run_and_its_seat_check():
     assert "| 1500 | 4200 | 0 | 20/20 | 0 | yes |" in text
     assert "steady state (one run)" in text
     assert "approximation" not in text
+    assert "Where the cores went" not in text  # a run from before the phases' CPU was measured
+
+
+def test_the_rush_table_says_where_the_cores_went_and_what_an_answered_enroll_cost_beyond_the_web():
+    phases = rush_phases(
+        [
+            {"at": 1_000.0 + number * 0.25, "name": "POST POST /enrollments (rush)", "ms": 40, "status": 201}
+            for number in range(60)
+        ],
+        opens_at=1_000.0,
+    )
+    for phase, cpu in (("opening", (95.0, 70.0, 30.0, 5.0)), ("steady", (60.0, 40.0, 10.0, 80.0))):
+        web, dynamodb, workers, idle = cpu
+        phases[phase]["server"] = {
+            "cpu_percent_by_process": {
+                "web": web,
+                "dynamodb_local": dynamodb,
+                "workers": workers,
+                "everything_else": 200 - idle - web - dynamodb - workers,
+                "idle": idle,
+            }
+        }
+    rush = {
+        **phases,
+        "enrollers": 30,
+        "browsers": 20,
+        "seconds": 15,
+        "popular_courses": 2,
+        "free_seats_before": 40,
+        "opens_at": "2026-12-01T12:00:00+00:00",
+        "enroll_requests": 60,
+        "all_failures": 0,
+        "exceptions": 0,
+        "seat_check": {"oversold": 0, "counter_mismatches": 0, "full": 2},
+    }
+
+    text = "\n".join(rush_lines(rush))
+
+    # 40 enrolls answered in the first 10 s, 4 a second: 70% of a core is 700 ms a second, 175 ms each.
+    assert "| first 10 s | 95% | 70% | 30% | 0% | 5% | 4.0 | 175 ms | 75.0 ms |" in text
+    # 20 in the last 4.75 s: 40% of a core over 4.2 a second.
+    assert "| 40% | 10% | 10% | 80% | 4.2 | 95.0 ms | 23.8 ms |" in text
 
 
 def test_the_rush_snapshots_the_server_at_the_opening_and_at_the_steady_states_start(monkeypatch):

@@ -110,6 +110,10 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     assert "409 registration_closed" not in rush["enroll_answers"]
     assert rush["opening"]["enroll"]["requests"] > 0
     assert rush["opening"]["server_errors"] == rush["steady"]["server_errors"] == 0
+    # The phase's CPU by process is counted from the processes themselves (this rush is all opening):
+    # its enrolls kept the web server and DynamoDB Local busy, and the workers sent their emails.
+    opening_cpu = rush["opening"]["server"]["cpu_percent_by_process"]
+    assert opening_cpu["web"] > 0 and opening_cpu["dynamodb_local"] > 0 and opening_cpu["workers"] > 0
     assert set(results["key_endpoints"]) == {"enroll", "course_list"}
 
     markdown = (tmp_path / "bench.md").read_text()
@@ -117,6 +121,7 @@ def test_the_benchmark_runs_end_to_end_and_reports_every_configuration(tmp_path:
     assert "Registration rush" in markdown
     assert "Under the mix's own load" in markdown
     assert "Enroll and the cached course list" in markdown and "| first 10 s |" in markdown
+    assert "Where the cores went in each phase" in markdown
     assert (tmp_path / "bench.png").read_bytes().startswith(b"\x89PNG")
     assert markdown.strip() in completed.stdout
     assert docs.read_text() == (ROOT / "docs" / "benchmarks.md").read_text()
