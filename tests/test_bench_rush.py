@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import pytest
 
@@ -190,12 +191,10 @@ def test_a_rush_phase_whose_next_snapshot_is_missing_gets_no_server_figures():
     assert windows == {}  # the opening's figures would have run on into the steady state
 
 
-def test_the_rush_table_states_its_one_run_and_its_seat_check():
-    phases = rush_phases(
-        [{"at": 1_000.0, "name": "POST POST /enrollments (rush)", "ms": 40, "status": 201, "code": None}],
-        opens_at=1_000.0,
-    )
-    rush = {
+def rush_run(phases: dict[str, Any], **figures: Any) -> dict[str, Any]:
+    """A rush's entry in bench.json around `phases`: 300 students into 20 courses, all filled, none
+    oversold, unless `figures` say otherwise."""
+    return {
         **phases,
         "enrollers": 300,
         "browsers": 200,
@@ -208,9 +207,16 @@ def test_the_rush_table_states_its_one_run_and_its_seat_check():
         "all_failures": 0,
         "exceptions": 0,
         "seat_check": {"oversold": 0, "counter_mismatches": 0, "full": 20},
+        **figures,
     }
 
-    text = "\n".join(rush_lines(rush))
+
+def test_the_rush_table_states_its_one_run_and_its_seat_check():
+    phases = rush_phases(
+        [{"at": 1_000.0, "name": "POST POST /enrollments (rush)", "ms": 40, "status": 201, "code": None}],
+        opens_at=1_000.0,
+    )
+    text = "\n".join(rush_lines(rush_run(phases)))
 
     assert "Registration rush, one run: 300 students enroll into 20 popular courses" in text
     assert "| 1500 | 4200 | 0 | 20/20 | 0 | yes |" in text
@@ -238,21 +244,7 @@ def test_the_rush_table_says_where_the_cores_went_and_what_an_answered_enroll_co
                 "idle": idle,
             }
         }
-    rush = {
-        **phases,
-        "enrollers": 30,
-        "browsers": 20,
-        "seconds": 15,
-        "popular_courses": 2,
-        "free_seats_before": 40,
-        "opens_at": "2026-12-01T12:00:00+00:00",
-        "enroll_requests": 60,
-        "all_failures": 0,
-        "exceptions": 0,
-        "seat_check": {"oversold": 0, "counter_mismatches": 0, "full": 2},
-    }
-
-    text = "\n".join(rush_lines(rush))
+    text = "\n".join(rush_lines(rush_run(phases, enroll_requests=60)))
 
     # 40 enrolls answered in the first 10 s, 4 a second: 70% of a core is 700 ms a second, 175 ms each.
     assert "| first 10 s | 95% | 70% | 30% | 0% | 5% | 4.0 | 175 ms | 75.0 ms |" in text
