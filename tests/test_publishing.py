@@ -34,14 +34,13 @@ def queued(broker: redis.Redis) -> list[tuple[str, str | None]]:
 def test_an_enrolls_tasks_reach_the_broker_in_one_batch_under_its_request_id(
     publishing, flushed_batches, student, make_course
 ):
-    broker = publishing
     course = make_course()
-    broker.delete("celery")  # the course's own audit record
+    publishing.delete("celery")  # the course's own audit record
     response = student.client.post(
         "/api/enrollments", {"course_id": course.course_id}, format="json", HTTP_X_REQUEST_ID="enroll-batch-1"
     )
     assert response.status_code == 201
-    assert queued(broker) == [
+    assert queued(publishing) == [
         ("audit.record_event", "enroll-batch-1"),
         ("enrollments.send_enrollment_email", "enroll-batch-1"),
     ]
@@ -49,9 +48,8 @@ def test_an_enrolls_tasks_reach_the_broker_in_one_batch_under_its_request_id(
 
 
 def test_a_request_with_one_task_publishes_it_alone(publishing, flushed_batches, instructor, make_course):
-    broker = publishing
     course = make_course(owner=instructor)
-    broker.delete("celery")
+    publishing.delete("celery")
     response = instructor.client.patch(
         f"/api/courses/{course.course_id}",
         {"description": "Revised."},
@@ -59,5 +57,5 @@ def test_a_request_with_one_task_publishes_it_alone(publishing, flushed_batches,
         HTTP_X_REQUEST_ID="course-edit-1",
     )
     assert response.status_code == 200
-    assert queued(broker) == [("audit.record_event", "course-edit-1")]
+    assert queued(publishing) == [("audit.record_event", "course-edit-1")]
     assert flushed_batches == []
