@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks.api_client import get_json, patch_json, sign_in
 from benchmarks.locust_runner import LocustRun, run_locust
+from benchmarks.rush_probe import is_probe, start_probe, stop_probe
 from benchmarks.rush_snapshots import OPENING_SECONDS, PhaseSnapshots
 from benchmarks.server_figures import server_figures
 from benchmarks.stack import BenchStack, base_url
@@ -72,6 +73,8 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
             flush=True,
         )
         phase_snapshots = PhaseSnapshots(stack, server, opens_at=opens_at.timestamp(), run_seconds=seconds)
+        probe_log = request_log.with_suffix(".probe.jsonl")  # read with locust's files
+        probe = start_probe(url=url, token=token, semester_id=semester, log_path=probe_log)
         try:
             rows, before, after = run_locust(
                 stack,
@@ -98,6 +101,7 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
                 ),
             )
         finally:
+            stop_probe(probe)
             phase_snapshots.stop()
     finally:
         stack.stop_service(server)
@@ -163,8 +167,8 @@ def read_request_log(prefix: Path) -> list[dict[str, Any]]:
 
 
 def is_browse(request: dict[str, Any]) -> bool:
-    """A browsing student's read (StudentUser's GETs), not an enroller's own reads."""
-    return request["name"].startswith("GET ") and "(rush)" not in request["name"]
+    """A browsing student's read (StudentUser's GETs), not an enroller's own reads nor the probe's."""
+    return request["name"].startswith("GET ") and "(rush)" not in request["name"] and not is_probe(request)
 
 
 def is_refusal(request: dict[str, Any]) -> bool:
@@ -228,6 +232,11 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
             "browse": {
                 **latencies(browsing),
                 "requests_per_second": len(browsing) / seconds if seconds > 0 else 0.0,
+            },
+            # The same reads from outside locust (benchmarks/rush_probe.py), at its niceness.
+            "probe": {
+                **latencies([request for request in during if is_probe(request)]),
+                "niceness": next((request.get("niceness") for request in during if is_probe(request)), None),
             },
             "server_errors": sum(1 for request in during if request["status"] >= 500),
             "connection_errors": sum(1 for request in during if not request["status"]),

@@ -88,6 +88,7 @@ def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
             f"| {measured_ms(browse, 'p50_ms')} | {measured_ms(browse, 'p99_ms')} "
             f"| {format_hit_rate((figures.get('server') or {}).get('cache_hit_rate'))} | {figures['server_errors']} |"
         )
+    lines += probe_lines(rush, labels={"opening": f"first {opening_seconds} s", "steady": steady_label})
     counted_from = (rush["steady"].get("server") or {}).get("counted_from_seconds")
     if counted_from is not None:
         # The snapshot waits for the workers' counts, and for /metrics behind the rush's queue.
@@ -99,6 +100,25 @@ def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
         f"oversold courses: {rush['seat_check']['oversold']}."
     )
     return lines
+
+
+def probe_lines(rush: dict[str, Any], *, labels: dict[str, str]) -> list[str]:
+    """The same reads timed from outside locust, whose own loop waits for a core on a saturated
+    machine (benchmarks/rush_probe.py); runs from before the probe have none."""
+    probes = {phase: rush[phase].get("probe") or {} for phase in labels}
+    if not any(figures.get("requests") for figures in probes.values()):
+        return []
+    niceness = next((figures["niceness"] for figures in probes.values() if figures.get("niceness") is not None), 0)
+    phases = "; ".join(
+        f"{label} {measured_ms(probes[phase], 'p50_ms')} / {measured_ms(probes[phase], 'p99_ms')} "
+        f"({probes[phase].get('requests', 0)} requests)"
+        for phase, label in labels.items()
+    )
+    return [
+        "",
+        "Browse p50 / p99 from outside locust (benchmarks/rush_probe.py: the semester's first course list every "
+        f"100 ms over one kept-alive connection, from a process of its own at niceness {niceness}): {phases}.",
+    ]
 
 
 def cpu_lines(rush: dict[str, Any], *, labels: dict[str, str]) -> list[str]:

@@ -214,6 +214,12 @@ def key_figures(runs: Sequence[dict[str, Any]]) -> list[KeyFigure]:
         KeyFigure("rush, steady state: browse p50", reader("rush", "steady", "browse", "p50_ms"), format_ms),
         KeyFigure("rush, steady state: browse p99", reader("rush", "steady", "browse", "p99_ms"), format_ms),
         KeyFigure(
+            f"{first_seconds}: browse p99 outside locust", reader("rush", "opening", "probe", "p99_ms"), format_ms
+        ),
+        KeyFigure(
+            "rush, steady state: browse p99 outside locust", reader("rush", "steady", "probe", "p99_ms"), format_ms
+        ),
+        KeyFigure(
             "rush, steady state: cache hit rate", reader("rush", "steady", "server", "cache_hit_rate"), format_percent
         ),
         KeyFigure("rush, steady state: 5xx", reader("rush", "steady", "server_errors"), format_count),
