@@ -121,7 +121,7 @@ class BenchVariables:
         env = self.web_server_env()
         if env.get("WEB_SERVER") == "gunicorn":
             return f"gunicorn, {env.get('WEB_WORKERS', '2 x cores + 1')} sync workers"
-        return f"granian, {env.get('WEB_WORKERS', 'one process per core')} x {env.get('WEB_THREADS', '4')} threads"
+        return f"granian, {env.get('WEB_WORKERS', 'one process per core')} x {env.get('WEB_THREADS', '8')} threads"
 
     def before_json(self) -> Path | None:
         """BENCH_BEFORE_JSON: an earlier run's bench.json whose enroll and course-list figures this

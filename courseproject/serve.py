@@ -3,12 +3,16 @@
 granian's WSGI server by default, gunicorn with WEB_SERVER=gunicorn (infra/gunicorn.conf.py). The
 choice was measured, not assumed: `make bench` drives every candidate's bare and cached-list peaks
 with wrk in one run (docs/benchmarks.md, "Latest figures"). On 2 cores, granian with one process per
-core and four threads each served the most requests of both kinds at the least CPU per request,
-with a p99 as low as the best gunicorn configuration's.
+core served the most requests of both kinds at the least CPU per request, with a p99 as low as the
+best gunicorn configuration's.
 
-- Workers: one process per core (WEB_WORKERS). Threads per process (WEB_THREADS, default 4): a
+- Workers: one process per core (WEB_WORKERS). Threads per process (WEB_THREADS, default 8): a
   request spends much of its time waiting on DynamoDB and Redis, and a thread waiting lets another
-  use the core. Everything a process shares between its threads is thread-safe: the botocore client
+  use the core. Write admission lets two writes run and two wait per process by default
+  (enrollments/admission.py), so eight threads leave four for reads. With four threads the reads
+  had two, and in the registration rush a browse waited for one in granian's queue, hundreds of
+  milliseconds in front of a view that answered in a few (docs/benchmarks.md, "Where a browse
+  waits in the rush"). Everything a process shares between its threads is thread-safe: the botocore client
   and its connection pool (sized by DYNAMODB_MAX_POOL_CONNECTIONS), the Redis pools, the breakers
   and counters (locks), the token-check rider (a context variable).
 - Backpressure (WEB_BACKPRESSURE, default 512 per process): how many connections a process serves at
@@ -74,7 +78,7 @@ def web_server() -> str:
 
 
 def serve_granian() -> None:
-    threads = _int_env("WEB_THREADS", 4, minimum=1)
+    threads = _int_env("WEB_THREADS", 8, minimum=1)
     workers = _int_env("WEB_WORKERS", multiprocessing.cpu_count(), minimum=1)
     lifetime = _int_env("WEB_WORKER_LIFETIME_SECONDS", 0)
     max_rss = _int_env("WEB_WORKER_MAX_RSS_MB", 0)

@@ -21,7 +21,7 @@ from benchmarks.cost_model import MARKERS, cost_markdown, university_loads, upda
 from benchmarks.report import MarkerError, check_marker_pair
 from benchmarks.variables import COST_DOCS_FILE, BenchVariables
 
-SERVER = "granian, one process per core x 4 threads (the product's)"
+SERVER = "granian, one process per core x 8 threads (the product's)"
 NODES = RedisNodes(cache_node_type="cache.r7g.large", broker_node_type="cache.t4g.small", nodes_per_group=2)
 BEGIN, END = MARKERS
 DEPLOY = f"""# Deploying on AWS

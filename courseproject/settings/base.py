@@ -448,7 +448,7 @@ STAFF_WRITE_THROTTLE_BURST = env_int("STAFF_WRITE_THROTTLE_BURST", 60, minimum=1
 # each waiting on DynamoDB, cannot take every thread from the reads. WEB_WRITE_SLOTS=0: no cap.
 # By default writes, running and waiting, hold at most half the threads: reads keep the other half.
 WEB_WRITE_SLOTS = env_int("WEB_WRITE_SLOTS", 2)
-WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 4, minimum=1) // 2 - WEB_WRITE_SLOTS))
+WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 8, minimum=1) // 2 - WEB_WRITE_SLOTS))
 WEB_WRITE_WAIT_SECONDS = env_float("WEB_WRITE_WAIT_SECONDS", 15.0)
 WEB_WRITE_RETRY_AFTER_SECONDS = env_int("WEB_WRITE_RETRY_AFTER_SECONDS", 1, minimum=1)
 

@@ -39,9 +39,9 @@ def server_url() -> Iterator[str]:
     server = devstack.web_server(
         port=port,
         log_path=TEST_LOG_DIR / "web.log",
-        # The product's configuration on two cores: 4 threads a process, 2 of them for writes at most
-        # (and no queue: a third write at once is refused, and the races send it again).
-        env={**TEST_ENV, "WEB_WORKERS": "2", "WEB_THREADS": "4", "WEB_WRITE_SLOTS": "2"},
+        # The product's configuration on two cores: 8 threads a process, 2 of them running writes and 2
+        # more waiting for a slot at most (a fifth write at once is refused; the races send it again).
+        env={**TEST_ENV, "WEB_WORKERS": "2", "WEB_THREADS": "8", "WEB_WRITE_SLOTS": "2"},
     ).start(timeout=60)
     try:
         yield f"http://127.0.0.1:{port}"
