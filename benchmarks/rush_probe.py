@@ -63,10 +63,11 @@ def raise_priority() -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
 
 
-def probe(url: str, token: str, semester_id: int, log_path: Path, *, requests: int | None = None) -> None:
+def probe(
+    url: str, token: str, semester_id: int, log_path: Path, *, niceness: int, requests: int | None = None
+) -> None:
     """GET the semester's first course list page every INTERVAL_SECONDS (`requests` times, or until
-    terminated); each line is written and flushed as it is measured."""
-    niceness = raise_priority()
+    terminated); each line is written and flushed as it is measured, with the `niceness` it ran at."""
     address = urllib.parse.urlsplit(url)
     path = f"/api/courses?semester_id={semester_id}"
     headers = {"Authorization": f"Bearer {token}"}
@@ -92,4 +93,5 @@ def probe(url: str, token: str, semester_id: int, log_path: Path, *, requests: i
 
 
 if __name__ == "__main__":
-    probe(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
+    # Only the probe's own process: the runner (and a test calling probe()) keeps its priority.
+    probe(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), niceness=raise_priority())

@@ -4,6 +4,7 @@ outside locust (benchmarks/rush_probe.py) against a real HTTP server."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -76,14 +77,14 @@ def test_the_probe_reads_the_course_list_over_one_kept_alive_connection_and_logs
     log_path = tmp_path / "rush-requests.probe.jsonl"
 
     started = time.monotonic()
-    probe(url, "token-1", 20261, log_path, requests=3)
+    probe(url, "token-1", 20261, log_path, niceness=0, requests=3)
 
     assert course_list_server.requests == [("/api/courses?semester_id=20261", "Bearer token-1")] * 3
     assert course_list_server.connections == 1
     rows = [json.loads(line) for line in log_path.read_text().splitlines()]
     assert [(row["name"], row["status"]) for row in rows] == [(PROBE, 200)] * 3
     assert all(0 < row["ms"] < 1_000 for row in rows)
-    assert isinstance(rows[0]["niceness"], int)
+    assert {row["niceness"] for row in rows} == {0}
     # One read every 100 ms: the third starts 0.2 s after the first.
     assert rows[2]["at"] - rows[0]["at"] == pytest.approx(0.2, abs=0.05)
     assert time.monotonic() - started >= 0.3
@@ -102,8 +103,11 @@ def test_the_probe_runs_in_its_own_process_until_the_runner_stops_it(
     stop_probe(process)
 
     assert process.poll() is not None
-    logged = len(log_path.read_text().splitlines())
+    rows = [json.loads(line) for line in log_path.read_text().splitlines()]
+    logged = len(rows)
     assert logged >= 5
+    # Its own process raised its priority if it could, and says at which niceness it ran.
+    assert isinstance(rows[0]["niceness"], int) and rows[0]["niceness"] <= os.getpriority(os.PRIO_PROCESS, 0)
     time.sleep(0.3)
     assert len(log_path.read_text().splitlines()) == logged  # nothing after it was stopped
 
