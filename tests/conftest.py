@@ -78,14 +78,19 @@ def fresh_cache() -> None:
 @pytest.fixture
 def publishing(settings) -> Iterator[redis.Redis]:
     """Publish to the real broker (after the response, as in production) instead of running tasks
-    inline; yields the broker's Redis, its `celery` queue empty."""
+    inline; yields the broker's Redis, its `celery` queue empty. A live worker (the end-to-end tests'
+    session worker, if they ran first) stops consuming the queue meanwhile, or it would take the
+    tasks a test reads off the broker."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.task_always_eager = False
     broker_breaker.reset()
+    paused = celery_app.control.cancel_consumer("celery", reply=True, timeout=0.5)
     broker_redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker_redis.delete("celery")
     yield broker_redis
     broker_redis.delete("celery")
+    if paused:
+        celery_app.control.add_consumer("celery", reply=True, timeout=0.5)
     celery_app.conf.task_always_eager = True
     broker_breaker.reset()
 
