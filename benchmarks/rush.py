@@ -23,7 +23,7 @@ from typing import Any
 
 from benchmarks.api_client import get_json, patch_json, sign_in
 from benchmarks.locust_runner import LocustRun, run_locust
-from benchmarks.rush_probe import is_probe, start_probe, stop_probe
+from benchmarks.rush_probe import is_probe, probe_process
 from benchmarks.rush_snapshots import OPENING_SECONDS, PhaseSnapshots
 from benchmarks.server_figures import server_figures
 from benchmarks.stack import BenchStack, base_url
@@ -74,7 +74,15 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
         )
         phase_snapshots = PhaseSnapshots(stack, server, opens_at=opens_at.timestamp(), run_seconds=seconds)
         probe_log = request_log.with_suffix(".probe.jsonl")  # read with locust's files
-        probe = start_probe(url=url, token=token, semester_id=semester, log_path=probe_log)
+        probe = stack.start_service(
+            probe_process(
+                url=url,
+                token=token,
+                semester_id=semester,
+                log_path=probe_log,
+                output_path=stack.log_dir / "rush-probe.log",
+            )
+        )
         try:
             rows, before, after = run_locust(
                 stack,
@@ -101,7 +109,7 @@ def measure_rush(stack: BenchStack) -> dict[str, Any]:
                 ),
             )
         finally:
-            stop_probe(probe)
+            stack.stop_service(probe)
             phase_snapshots.stop()
     finally:
         stack.stop_service(server)
@@ -218,6 +226,7 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
     for phase, (start, end) in bounds.items():
         during = [request for request in requests if start <= request["at"] < end]
         browsing = [request for request in during if is_browse(request)]
+        probed = [request for request in during if is_probe(request)]
         seconds = max(0.0, min(end, last_start) - start)
         clicked = [
             request
@@ -235,8 +244,8 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
             },
             # The same reads from outside locust (benchmarks/rush_probe.py), at its niceness.
             "probe": {
-                **latencies([request for request in during if is_probe(request)]),
-                "niceness": next((request.get("niceness") for request in during if is_probe(request)), None),
+                **latencies(probed),
+                "niceness": next((request.get("niceness") for request in probed), None),
             },
             "server_errors": sum(1 for request in during if request["status"] >= 500),
             "connection_errors": sum(1 for request in during if not request["status"]),

@@ -7,10 +7,11 @@ that wait lands in the user's latency. The probe's latencies are the server's (a
 in front of it) without most of it: the rush report shows both, and the target is still read from
 locust's.
 
-    python -m benchmarks.rush_probe URL TOKEN SEMESTER_ID LOG_PATH
+    BENCH_PROBE_TOKEN=... python -m benchmarks.rush_probe URL SEMESTER_ID LOG_PATH
 
 writes one JSON line per request to LOG_PATH in locustfiles/rush.py's format (start time, name,
-milliseconds, status), plus the niceness it ran at, until it is terminated.
+milliseconds, status), plus the niceness it ran at, until it is stopped. The token comes in the
+environment, not on the command line, which anyone on the machine can read.
 """
 
 from __future__ import annotations
@@ -19,40 +20,35 @@ import contextlib
 import http.client
 import json
 import os
-import subprocess
 import sys
 import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from devstack.services import ROOT, VENV_BIN
+from devstack.services import VENV_BIN, ManagedProcess
 
 PROBE = "GET /courses?semester_id (probe)"
 INTERVAL_SECONDS = 0.1
 # Above locust, the server, DynamoDB Local and the workers (all at 0), where the system allows it.
 PRIORITY_RAISE = 10
 TIMEOUT_SECONDS = 30
+TOKEN_VARIABLE = "BENCH_PROBE_TOKEN"
 
 
 def is_probe(request: dict[str, Any]) -> bool:
     return request["name"] == PROBE
 
 
-def start_probe(*, url: str, token: str, semester_id: int, log_path: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "benchmarks.rush_probe", url, token, str(semester_id), str(log_path)],
-        cwd=ROOT,
+def probe_process(*, url: str, token: str, semester_id: int, log_path: Path, output_path: Path) -> ManagedProcess:
+    """The probe as a service of the stack: started and stopped with it (stack.start_service), so an
+    interrupted run stops it too. Its own output (a traceback, if any) goes to `output_path`."""
+    return ManagedProcess(
+        name="rush probe",
+        argv=[str(VENV_BIN / "python"), "-m", "benchmarks.rush_probe", url, str(semester_id), str(log_path)],
+        log_path=output_path,
+        env={TOKEN_VARIABLE: token},
     )
-
-
-def stop_probe(probe: subprocess.Popen) -> None:
-    probe.terminate()
-    try:
-        probe.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        probe.kill()
-        probe.wait(timeout=5)
 
 
 def raise_priority() -> int:
@@ -94,4 +90,4 @@ def probe(
 
 if __name__ == "__main__":
     # Only the probe's own process: the runner (and a test calling probe()) keeps its priority.
-    probe(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), niceness=raise_priority())
+    probe(sys.argv[1], os.environ[TOKEN_VARIABLE], int(sys.argv[2]), Path(sys.argv[3]), niceness=raise_priority())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.rush import rush_phases
-from benchmarks.rush_probe import PROBE, probe, start_probe, stop_probe
+from benchmarks.rush_probe import PROBE, probe, probe_process
 from benchmarks.rush_report import rush_phase_lines
 from benchmarks.server_figures import machine_cpu_seconds
 
@@ -90,20 +90,22 @@ def test_the_probe_reads_the_course_list_over_one_kept_alive_connection_and_logs
     assert time.monotonic() - started >= 0.3
 
 
-def test_the_probe_runs_in_its_own_process_until_the_runner_stops_it(
+def test_the_probe_runs_as_a_service_of_its_own_until_the_stack_stops_it(
     course_list_server: CourseListServer, tmp_path: Path
 ):
     url = f"http://127.0.0.1:{course_list_server.server_address[1]}"
     log_path = tmp_path / "rush-requests.probe.jsonl"
-    process = start_probe(url=url, token="token-2", semester_id=20262, log_path=log_path)
+    process = probe_process(
+        url=url, token="token-2", semester_id=20262, log_path=log_path, output_path=tmp_path / "probe.log"
+    ).start()
     deadline = time.monotonic() + 20
     # The log, not the server: the probe writes a read's line once its answer is in.
     while (not log_path.exists() or len(log_path.read_text().splitlines()) < 5) and time.monotonic() < deadline:
         time.sleep(0.05)
 
-    stop_probe(process)
+    process.stop()
 
-    assert process.poll() is not None
+    assert not process.is_running()
     rows = [json.loads(line) for line in log_path.read_text().splitlines()]
     logged = len(rows)
     assert logged >= 5
@@ -111,6 +113,9 @@ def test_the_probe_runs_in_its_own_process_until_the_runner_stops_it(
     assert isinstance(rows[0]["niceness"], int) and rows[0]["niceness"] <= os.getpriority(os.PRIO_PROCESS, 0)
     time.sleep(0.3)
     assert len(log_path.read_text().splitlines()) == logged  # nothing after it was stopped
+    # The token reached the server from the probe's environment, not from its command line.
+    assert course_list_server.requests[0] == ("/api/courses?semester_id=20262", "Bearer token-2")
+    assert not any("token-2" in argument for argument in process.argv)
 
 
 def test_the_rush_report_gives_the_probe_s_latencies_beside_locust_s():
