@@ -2,9 +2,9 @@
 
 PynamoDB gives each model class its own botocore client (and so its own HTTP pool) with retry
 settings fixed at "standard". We want one client per process: one pool of keep-alive connections,
-adaptive retries that back off when DynamoDB throttles, and short timeouts. `DynamoModel`
-(models.py) swaps the shared client into every model's connection; `shared_connection()` gives
-transactions and raw calls the same.
+adaptive retries that back off when DynamoDB throttles, short timeouts, and a lean HTTP transport
+(transport.py). `DynamoModel` (models.py) swaps the shared client into every model's connection;
+`shared_connection()` gives transactions and raw calls the same.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.conf import settings
 from pynamodb.connection import Connection
 
 from courseproject.dynamo.responses import DynamoParserFactory
+from courseproject.dynamo.transport import KeepAliveSession
 
 _client_lock = threading.Lock()
 _client: Any = None
@@ -49,6 +50,14 @@ def _create_client() -> Any:
         endpoint_url=settings.DYNAMODB_ENDPOINT_URL,
         config=config,
     )
+    if settings.DYNAMODB_LEAN_HTTP:
+        endpoint = client._endpoint
+        endpoint.http_session = KeepAliveSession(
+            fallback=endpoint.http_session,
+            connect_timeout=settings.DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=settings.DYNAMODB_READ_TIMEOUT_SECONDS,
+            max_pool_connections=settings.DYNAMODB_MAX_POOL_CONNECTIONS,
+        )
     for event_name, handler in _client_event_handlers:
         client.meta.events.register(event_name, handler)
     return client

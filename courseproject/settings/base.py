@@ -225,6 +225,9 @@ DYNAMODB_MAX_POOL_CONNECTIONS = env_int("DYNAMODB_MAX_POOL_CONNECTIONS", 50, min
 DYNAMODB_CONNECT_TIMEOUT_SECONDS = env_float("DYNAMODB_CONNECT_TIMEOUT_SECONDS", 1.0)
 DYNAMODB_READ_TIMEOUT_SECONDS = env_float("DYNAMODB_READ_TIMEOUT_SECONDS", 5.0)
 DYNAMODB_MAX_ATTEMPTS = env_int("DYNAMODB_MAX_ATTEMPTS", 4, minimum=1)
+# The lean keep-alive transport under botocore (courseproject/dynamo/transport.py); false sends
+# through botocore's own urllib3 session.
+DYNAMODB_LEAN_HTTP = env_bool("DYNAMODB_LEAN_HTTP", True)
 # Explicit credentials are only needed for DynamoDB Local; on AWS the instance role provides them.
 AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")
