@@ -219,7 +219,7 @@ def _read_response(reader: Any) -> tuple[int, dict[str, str], bytes, bool]:
             raise ValueError(f"not an HTTP status line: {status_line[:80]!r}")
         status = int(rest[:3])
         headers = _read_headers(reader)
-        if status >= 200 or status == 101:
+        if status >= 200:
             break  # an interim 1xx answer is skipped
     framing = headers.get("transfer-encoding", "").lower()
     connection_header = headers.get("connection", "").lower()
