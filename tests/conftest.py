@@ -35,6 +35,7 @@ from courses import services as course_services
 from courses.models import Course
 from devstack.services import RUN_DIR, ManagedProcess, dynamodb_local, redis_server
 from semesters.models import Semester
+from tests.scripted_http import ScriptedServers
 
 TEST_LOG_DIR = RUN_DIR / "test-logs"
 TEST_PASSWORD = "correct-horse-battery"
@@ -73,6 +74,14 @@ def local_services() -> Iterator[dict[str, ManagedProcess]]:
 def fresh_cache() -> None:
     """Throttle counters (and, later, cached values) never leak from one test into the next."""
     cache.clear()
+
+
+@pytest.fixture
+def serve() -> Iterator[ScriptedServers]:
+    """Scripted HTTP servers (tests/scripted_http.py), shut down after the test."""
+    servers = ScriptedServers()
+    yield servers
+    servers.close()
 
 
 @pytest.fixture

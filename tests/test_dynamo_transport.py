@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,19 +20,11 @@ from courses.models import Course
 from tests.scripted_http import (
     OK,
     ScriptedServer,
-    ScriptedServers,
     answer_each_request,
     botocore_request,
     new_session,
     read_request,
 )
-
-
-@pytest.fixture
-def serve() -> Iterator[ScriptedServers]:
-    servers = ScriptedServers()
-    yield servers
-    servers.close()
 
 
 class TestAgainstDynamoDBLocal:

@@ -7,7 +7,6 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,11 @@ from botocore.exceptions import (
 from tests.scripted_http import (
     OK,
     ScriptedServer,
-    ScriptedServers,
     answer_each_request,
     botocore_request,
     new_session,
     read_request,
 )
-
-
-@pytest.fixture
-def serve() -> Iterator[ScriptedServers]:
-    servers = ScriptedServers()
-    yield servers
-    servers.close()
 
 
 class TestFailures:
