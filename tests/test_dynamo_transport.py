@@ -30,6 +30,7 @@ from tests.scripted_http import (
 class TestAgainstDynamoDBLocal:
     def test_the_shared_client_keeps_one_connection_alive_across_calls(self, make_course):
         course = make_course()
+        reset_dynamodb_client()  # a client of its own: earlier tests' threads leave several idle sockets
         session = dynamodb_client()._endpoint.http_session
         assert isinstance(session, KeepAliveSession)
         for _ in range(5):
@@ -58,6 +59,7 @@ class TestAgainstDynamoDBLocal:
 
     def test_threads_share_the_pool_without_sharing_a_socket(self, make_course):
         course = make_course()
+        reset_dynamodb_client()
         failures: list[BaseException] = []
 
         def read_many() -> None:
