@@ -55,7 +55,6 @@ class _Connection:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.reader = sock.makefile("rb")
-        self.timeout = sock.gettimeout()
 
     def dropped(self) -> bool:
         # An idle kept-alive socket that is readable has been closed (or sent garbage) by the server.
@@ -187,9 +186,8 @@ class KeepAliveSession:
 
     @staticmethod
     def _set_timeout(connection: _Connection, timeout: float) -> None:
-        if connection.timeout != timeout:
+        if connection.sock.gettimeout() != timeout:
             connection.sock.settimeout(timeout)
-            connection.timeout = timeout
 
     @staticmethod
     def _request_bytes(origin: _Origin, request: Any, body: bytes) -> bytes:
