@@ -111,7 +111,13 @@ def copied_key_prefixes() -> list[str]:
         _key("instructor-courses", ""),
         _key("gen", "courses", ""),
         _key("gen", "instructor-courses", ""),
+        _key("copies-canary", ""),
     ]
+
+
+def local_copy_canary(token: str) -> str:
+    """A web process's canary (copy_canary.py): its changes prove Redis's messages reach the process."""
+    return _key("copies-canary", token)
 
 
 def course_list(*, semester_id: int, department_id: int | None, limit: int, cursor: str | None) -> CacheKey:

@@ -10,7 +10,8 @@ writer, before that reply, so it is here before the writer's answer can reach a 
 asks this process (tests/e2e/test_local_copies.py). A FLUSHDB's message is the exception: it is
 written just after the reply to whoever flushed. A copy is kept from an ordinary read made inside
 `filling()`; a message about one of its keys from just before the read until it is kept stops it, a
-later one removes it. A broken connection drops every copy and fill in progress. See docs/cache.md.
+later one removes it. A broken connection drops every copy and fill in progress; one that goes
+silent is caught by a canary (tracking.py). See docs/cache.md.
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from redis import ConnectionPool
 from redis.connection import AbstractConnection
-from redis.exceptions import RedisError, ResponseError, TimeoutError
-from redis.maint_notifications import MaintNotificationsConfig
+from redis.exceptions import RedisError, TimeoutError
 
 from courseproject.caching import keys as cache_keys
 from courseproject.caching.connection import gate
+from courseproject.caching.tracking import (
+    Canary,
+    CanaryUnheard,
+    TrackingRefused,
+    switch_tracking_on,
+    tracking_connection,
+)
 from courseproject.observability.counters import record_local_copy_lookups
 
 logger = logging.getLogger(__name__)
@@ -42,15 +48,12 @@ logger = logging.getLogger(__name__)
 REFUSED_RETRY_SECONDS = 60
 
 
-class TrackingRefused(RedisError):
-    """Redis would not broadcast changes to this connection: no copies, every read goes to Redis."""
-
-
 @dataclass(frozen=True)
 class Copy:
     value: Any
     keys: tuple[bytes, ...]
-    expires_at: float  # time.monotonic()
+    kept_at: float  # time.monotonic()
+    expires_at: float
 
 
 class Fill:
@@ -79,6 +82,7 @@ class LocalCopies:
         self._prefixes: tuple[bytes, ...] = ()  # the key prefixes Redis broadcasts changes of
         self._pid = 0
         self._refused_until = 0.0  # time.monotonic(): a server that refused CLIENT TRACKING
+        self._canary = Canary()
         # Keys this process could not invalidate in Redis, or just repaired (connection.py): their
         # copies go before the next lookup, since no message about them may come.
         self._forget_lock = threading.Lock()
@@ -100,6 +104,9 @@ class LocalCopies:
                 return [None] * len(names)
             now = time.monotonic()
             found = [self._live(name, now) for name in names]
+            send_canary = self._canary.due(now)
+        if send_canary:
+            self._canary.send()
         hits = len(found) - found.count(None)
         record_local_copy_lookups(hits=hits, misses=len(found) - hits)
         return found
@@ -108,7 +115,7 @@ class LocalCopies:
         copy = self._copies.get(name)
         if copy is None:
             return None
-        if copy.expires_at <= now:
+        if copy.expires_at <= now or not self._canary.proves(copy.kept_at, now):
             self._remove(name)
             return None
         return copy.value
@@ -144,7 +151,8 @@ class LocalCopies:
             self._remove(name)
             while len(self._copies) >= settings.CACHE_LOCAL_COPY_LIMIT:
                 self._remove(next(iter(self._copies)))  # the oldest kept
-            self._copies[name] = Copy(value=value, keys=encoded, expires_at=time.monotonic() + lifetime)
+            now = time.monotonic()
+            self._copies[name] = Copy(value=value, keys=encoded, kept_at=now, expires_at=now + lifetime)
             for key in encoded:
                 self._by_key.setdefault(key, set()).add(name)
 
@@ -171,6 +179,8 @@ class LocalCopies:
                 logger.warning("local copies off for %d s: Redis refused tracking (%s)", REFUSED_RETRY_SECONDS, error)
                 return False
             except RedisError as error:
+                if isinstance(error, CanaryUnheard):
+                    logger.warning("local copies dropped and their tracking connection reopened: %s", error)
                 self._lose_connection(error)
                 if attempt == 2:
                     gate.failed(error)
@@ -198,38 +208,15 @@ class LocalCopies:
                 connection.read_response(push_request=True, timeout=0, disconnect_on_error=False)
             except TimeoutError as error:
                 raise _PartialMessage from error
+        self._canary.check(time.monotonic())
 
     def _new_connection(self) -> AbstractConnection:
-        options = settings.CACHES["default"].get("OPTIONS", {})
-        pool = ConnectionPool.from_url(
-            settings.REDIS_URL,
-            protocol=3,  # invalidation messages arrive as pushes on this connection
-            socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
-            socket_timeout=options.get("SOCKET_TIMEOUT"),
-            maint_notifications_config=MaintNotificationsConfig(enabled=False),
-        )
-        connection = pool.make_connection()
-        connection.register_connect_callback(self._track)
-        return connection
+        return tracking_connection(on_connect=self._track)
 
     def _track(self, connection: AbstractConnection) -> None:
-        # redis-py leaves the socket open when a connect callback fails: close it, so that no copy is
-        # ever kept while changes are not being broadcast to it.
         self._prefixes = tuple(prefix.encode() for prefix in cache_keys.copied_key_prefixes())
-        prefixes = [part for prefix in self._prefixes for part in (b"PREFIX", prefix)]
-        try:
-            connection._parser.set_invalidation_push_handler(self._invalidated)
-            connection.send_command("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)
-            reply = connection.read_response()
-        except ResponseError as error:
-            connection.disconnect()
-            raise TrackingRefused(str(error)) from error
-        except BaseException:
-            connection.disconnect()
-            raise
-        if reply not in (b"OK", "OK"):
-            connection.disconnect()
-            raise TrackingRefused(f"CLIENT TRACKING ON answered {reply!r}")
+        switch_tracking_on(connection, prefixes=self._prefixes, on_message=self._invalidated)
+        self._canary.restart(time.monotonic())
 
     def _invalidated(self, message: list[Any]) -> None:
         # ["invalidate", [key, ...]], or ["invalidate", None] when a database was flushed.
@@ -239,6 +226,7 @@ class LocalCopies:
         self._invalidate_keys({key if isinstance(key, bytes) else key.encode() for key in message[1]})
 
     def _invalidate_keys(self, changed: set[bytes]) -> None:
+        self._canary.heard(changed)
         for fill in self._fills:
             if fill.changed is not None:
                 fill.changed.update(changed)

@@ -290,10 +290,12 @@ CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 2.0)
 CACHE_ERROR_LOG_INTERVAL_SECONDS = env_float("CACHE_ERROR_LOG_INTERVAL_SECONDS", 60.0)
 # Each web process keeps copies of the pages it serves most (course lists) and of token checks, and
 # serves them without a Redis round trip while Redis's client-side tracking says none of their keys
-# changed (courseproject/caching/local_copies.py); at most this many copies, each at most this long.
+# changed (courseproject/caching/local_copies.py); at most this many copies, each at most this long,
+# and only while a canary has proven within PROOF_SECONDS that Redis's messages arrive (copy_canary.py).
 CACHE_LOCAL_COPIES = env_bool("CACHE_LOCAL_COPIES", True)
 CACHE_LOCAL_COPY_LIMIT = env_int("CACHE_LOCAL_COPY_LIMIT", 5000, minimum=1)
-CACHE_LOCAL_COPY_SECONDS = env_float("CACHE_LOCAL_COPY_SECONDS", 10.0)
+CACHE_LOCAL_COPY_SECONDS = env_float("CACHE_LOCAL_COPY_SECONDS", 60.0)
+CACHE_LOCAL_COPY_PROOF_SECONDS = env_float("CACHE_LOCAL_COPY_PROOF_SECONDS", 10.0)
 # A page loaded within this many seconds of a write to its list is kept only that long: GSIs are
 # eventually consistent and may not show the write yet.
 CACHE_GSI_SETTLE_SECONDS = env_int("CACHE_GSI_SETTLE_SECONDS", 2)
