@@ -135,5 +135,7 @@ def assert_bare_at_mix_load(bare: dict) -> None:
     """Bare Django under the product mix's own load: its users, near its request rate."""
     assert bare["users"] == int(TINY["BENCH_USERS"])
     assert bare["requests"] > 0 and bare["failures"] == 0
-    assert bare["server_requests"] > 0 and bare["server_cpu_ms_per_request"] > 0
+    # The process CPU clock ticks every 10 ms, and this tiny run's dozen or so bare requests may all fit
+    # in one tick: the figure can be 0 here (it was, once, in make test), never negative or absurd.
+    assert bare["server_requests"] > 0 and 0 <= bare["server_cpu_ms_per_request"] < 1000
     assert bare["requests_per_second"] <= 1.5 * bare["target_requests_per_second"]
