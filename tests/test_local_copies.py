@@ -225,6 +225,31 @@ def test_a_kept_course_detail_follows_seats_edits_and_deletes(student, make_pers
     assert student.client.get(f"/api/courses/{unenrolled.course_id}").status_code == 404
 
 
+def test_the_courses_of_a_page_read_whole_are_served_without_redis(student, make_course, monkeypatch):
+    first = make_course(semester_id=unique_semester())
+    second = make_course(semester_id=first.semester_id)
+    course_list(student, first.semester_id)  # loads the page
+    listed = course_list(student, first.semester_id).json()["results"]  # read whole from Redis: kept
+    round_trips = RoundTrips(monkeypatch)
+    details = [detail_of(student, course.course_id) for course in (first, second)]
+    assert round_trips.sent == []
+    assert sorted(details, key=lambda course: course["course_id"]) == sorted(
+        listed, key=lambda course: course["course_id"]
+    )
+
+
+def test_a_course_kept_from_a_page_follows_seats_and_edits(student, make_person, make_course, instructor):
+    course = make_course(semester_id=unique_semester())
+    course_list(student, course.semester_id)
+    course_list(student, course.semester_id)
+    enrollment_services.enroll(actor=make_person(Role.STUDENT).actor, course_id=course.course_id)
+    assert detail_of(student, course.course_id)["enrolled_count"] == 1
+    course_list(student, course.semester_id)  # read whole again, and kept
+    response = instructor.client.patch(f"/api/courses/{course.course_id}", {"title": "Renamed"}, format="json")
+    assert response.status_code == 200, response.content
+    assert detail_of(student, course.course_id)["title"] == "Renamed"
+
+
 def test_a_redis_that_refuses_tracking_serves_every_read_as_before(student, make_course, monkeypatch, caplog):
     """A managed Redis may forbid CLIENT TRACKING (here an ACL): no copies, no breaker, no errors."""
     course = make_course()

@@ -105,9 +105,13 @@ def _split(payload: bytes) -> PageContents | None:
 
 
 def _listed(items: ItemEntries, stored: PageContents, payloads: Payloads) -> ListedPage:
+    return _listed_from(stored, merged_items(items, stored[0], payloads))
+
+
+def _listed_from(stored: PageContents, merged: dict[str, bytes]) -> ListedPage:
     ids, cursor_json = stored
-    merged = merged_items(items, ids, payloads).values()
-    return ListedPage(body=b'{"results":[' + b",".join(merged) + b'],"next_cursor":' + cursor_json + b"}", ids=ids)
+    body = b'{"results":[' + b",".join(merged.values()) + b'],"next_cursor":' + cursor_json + b"}"
+    return ListedPage(body=body, ids=ids)
 
 
 def _cached_payloads(client: Redis | None, items: ItemEntries, ids: list[str]) -> Payloads:
@@ -211,8 +215,18 @@ def _read_through_copies(
             return read  # a miss, a refresh, or an entry to load from DynamoDB: the usual path
         record_cache_lookup(key.family, hit=True)
         count_lookups(items, read.payloads)
-        listed = _listed(items, read.stored, read.payloads)
-        keep_copy(fill, key, generation_key=generation_key, items=items, read=read, page=read.page, listed=listed)
+        merged = merged_items(items, read.stored[0], read.payloads)
+        listed = _listed_from(read.stored, merged)
+        keep_copy(
+            fill,
+            key,
+            generation_key=generation_key,
+            items=items,
+            read=read,
+            page=read.page,
+            listed=listed,
+            merged=merged,
+        )
         return listed
 
 

@@ -190,6 +190,13 @@ class CopiedItem:
     payloads: Payloads  # for the hit counters
 
 
+def item_copy(items: ItemEntries, item_id: str, merged: bytes, payloads: Payloads) -> tuple[str, CopiedItem, list[str]]:
+    """What `Fill.keep_all` takes to keep an item read whole inside the fill, as `cached_item` finds
+    it: named by its first entry's key, built from all of them."""
+    names = [blank.name + item_id for blank in items.blank_keys()]
+    return names[0], CopiedItem(merged, payloads), names
+
+
 def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
     """One item, from this process's copy (no round trip), or from one MGET of its entries with the
     request's rider, then kept (local_copies.py). None, the rider settled, when an entry is absent,
@@ -213,5 +220,5 @@ def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
         count_lookups(items, payloads)
         merged = merge_objects(payloads)
         seconds = min(entry.seconds_clear_of_early_refresh() for entry in entries)
-        fill.keep(names[0], CopiedItem(merged, payloads), keys=names, seconds=seconds)
+        fill.keep_all([item_copy(items, item_id, merged, payloads)], seconds=seconds)
         return merged

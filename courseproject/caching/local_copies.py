@@ -67,8 +67,12 @@ class Fill:
 
     def keep(self, name: str, value: Any, *, keys: Sequence[str], seconds: float | None = None) -> None:
         """Keep `value`, read inside this fill from `keys`, for at most `seconds`."""
+        self.keep_all([(name, value, keys)], seconds=seconds)
+
+    def keep_all(self, copies: Sequence[tuple[str, Any, Sequence[str]]], *, seconds: float | None = None) -> None:
+        """`keep` each (name, value, keys), under one lock: a page's items are kept with it."""
         if self._owner is not None and self.changed is not None:
-            self._owner.keep(self, name, value, keys=keys, seconds=seconds)
+            self._owner.keep(self, copies, seconds=seconds)
 
 
 class LocalCopies:
@@ -136,25 +140,26 @@ class LocalCopies:
             with self._lock:
                 self._fills.discard(fill)
 
-    def keep(self, fill: Fill, name: str, value: Any, *, keys: Sequence[str], seconds: float | None) -> None:
+    def keep(self, fill: Fill, copies: Sequence[tuple[str, Any, Sequence[str]]], *, seconds: float | None) -> None:
         lifetime = settings.CACHE_LOCAL_COPY_SECONDS
         if seconds is not None:
             lifetime = min(lifetime, seconds)
-        encoded = tuple(key.encode() for key in keys)
         with self._lock:
             if not self._drained() or lifetime <= 0:
                 return
-            if fill.changed is None or not fill.changed.isdisjoint(encoded):
-                return  # changed after the read began: the read may not show it
-            if not all(key.startswith(self._prefixes) for key in encoded):
-                return  # Redis would not say when such a key changes (keys.copied_key_prefixes)
-            self._remove(name)
-            while len(self._copies) >= settings.CACHE_LOCAL_COPY_LIMIT:
-                self._remove(next(iter(self._copies)))  # the oldest kept
             now = time.monotonic()
-            self._copies[name] = Copy(value=value, keys=encoded, kept_at=now, expires_at=now + lifetime)
-            for key in encoded:
-                self._by_key.setdefault(key, set()).add(name)
+            for name, value, keys in copies:
+                encoded = tuple(key.encode() for key in keys)
+                if fill.changed is None or not fill.changed.isdisjoint(encoded):
+                    continue  # changed after the read began: the read may not show it
+                if not all(key.startswith(self._prefixes) for key in encoded):
+                    continue  # Redis would not say when such a key changes (keys.copied_key_prefixes)
+                self._remove(name)
+                while len(self._copies) >= settings.CACHE_LOCAL_COPY_LIMIT:
+                    self._remove(next(iter(self._copies)))  # the oldest kept
+                self._copies[name] = Copy(value=value, keys=encoded, kept_at=now, expires_at=now + lifetime)
+                for key in encoded:
+                    self._by_key.setdefault(key, set()).add(name)
 
     def forget(self, keys: set[str]) -> None:
         """Drop the copies built from these keys before any is served again (never waits)."""

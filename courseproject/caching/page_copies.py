@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from redis import Redis
 
 from courseproject.caching.entries import Entry
-from courseproject.caching.items import ItemEntries, Payloads, copy_settling_rider, count_lookups
+from courseproject.caching.items import ItemEntries, Payloads, copy_settling_rider, count_lookups, item_copy
 from courseproject.caching.keys import CacheKey
 from courseproject.caching.local_copies import Fill
 from courseproject.observability.counters import record_cache_lookup
@@ -66,15 +66,23 @@ def keep_copy(
     read: PageRead,
     page: Entry,
     listed: ListedPage,
+    merged: dict[str, bytes],
 ) -> None:
     """Keep a page served whole from Redis until one of its keys changes (its generation, the page,
     an entry of an item on it); it stops short of the page's early-refresh window, which only a read
-    in Redis opens. The rider read with it is kept too."""
-    entry_keys = [blank.name + item_id for item_id in listed.ids or [] for blank in items.blank_keys()]
-    fill.keep(
-        key.name,
-        CopiedPage(listed, read.payloads),
-        keys=[generation_key, key.name, *entry_keys],
+    in Redis opens. Each of its items (`merged`, by id) is kept too, as a detail's copy: students
+    open the courses of the page they just read. Their entries outlive the page (whoever loads a page
+    reloads the entries that would expire first), so the page's window bounds theirs. The rider read
+    with it is kept too."""
+    ids = listed.ids or []
+    entry_keys = [blank.name + item_id for item_id in ids for blank in items.blank_keys()]
+    item_copies = [
+        item_copy(items, item_id, merged[item_id], items.pieces(read.payloads, index))
+        for index, item_id in enumerate(ids)
+        if item_id in merged
+    ]
+    fill.keep_all(
+        [(key.name, CopiedPage(listed, read.payloads), [generation_key, key.name, *entry_keys]), *item_copies],
         seconds=page.seconds_clear_of_early_refresh(),
     )
     if read.rider is not None and read.rider[1] is not None:
