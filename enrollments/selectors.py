@@ -107,6 +107,7 @@ def enrollments_for_student_json(
         load=lambda: _student_enrollments_page(
             user_id=user_id, semester_id=semester_id, status=status, limit=limit, cursor=cursor
         ),
+        copied=True,  # a student checks their own often; any change rewrites or bumps them, which Redis tells
     )
     page = orjson.loads(page_json)
     courses = cached_courses(course_ids=[entry["course_id"] for entry in page["results"]])

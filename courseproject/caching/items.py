@@ -144,18 +144,52 @@ def _mget_settling_rider(client: Redis, names: list[str]) -> tuple[list[bytes | 
 
 
 def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
-    """Items by id as JSON objects (deleted or unknown ones left out): their entries in one MGET,
-    with the request's rider if no read took it yet, the absent ones loaded together and stored."""
+    """Items by id as JSON objects (deleted or unknown ones left out): from this process's copies
+    where it holds them, the others' entries in one MGET, with the request's rider if no read took it
+    yet, then kept; the absent ones loaded together and stored."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
     client = gate.client()
-    payloads: Payloads = [None] * (len(ids) * items.width)
+    width = items.width
+    payloads: Payloads = [None] * (len(ids) * width)
     if client is not None:
-        values, _ = _mget_settling_rider(client, [key.name for item_id in ids for key in items.keys_of(item_id)])
-        payloads = [entry.payload if (entry := decode(value)) is not None else None for value in values]
+        copies: list[CopiedItem | None] = local_copies.lookup_all([_copy_name(items, item_id) for item_id in ids])
+        for index, copied in enumerate(copies):
+            if copied is not None:
+                payloads[index * width : index * width + width] = copied.payloads
+        if wanted := [index for index, copied in enumerate(copies) if copied is None]:
+            _read_and_keep(client, items, [ids[index] for index in wanted], wanted, payloads)
         count_lookups(items, payloads)
     return merged_items(items, ids, payloads)
+
+
+def _read_and_keep(
+    client: Redis, items: ItemEntries, ids: list[str], positions: list[int], payloads: Payloads
+) -> dict[str, bytes]:
+    """The entries of `ids` in one MGET (with the request's rider, if no read took it) into `payloads`
+    at their `positions`. Each item found whole and clear of early refresh is kept as this process's
+    copy; returns those, merged, by id."""
+    width = items.width
+    whole: dict[str, bytes] = {}
+    with local_copies.filling() as fill:
+        values, rider = _mget_settling_rider(client, [name for item_id in ids for name in _entry_names(items, item_id)])
+        if rider is not None and rider[1] is not None:
+            fill.keep(rider[0], rider[1], keys=[rider[0]])
+        entries = [decode(value) for value in values]
+        for item_id, position, start in zip(ids, positions, range(0, len(entries), width), strict=True):
+            pieces = entries[start : start + width]
+            found = [entry.payload if entry is not None else None for entry in pieces]
+            payloads[position * width : position * width + width] = found
+            if all(
+                entry is not None and entry.payload != NULL and not entry.due_for_early_refresh() for entry in pieces
+            ):
+                whole[item_id] = merge_objects(found)
+                fill.keep_all(
+                    [item_copy(items, item_id, whole[item_id], found)],
+                    seconds=min(entry.seconds_clear_of_early_refresh() for entry in pieces),
+                )
+    return whole
 
 
 def copy_settling_rider(client: Redis, name: str) -> Any | None:
@@ -190,11 +224,19 @@ class CopiedItem:
     payloads: Payloads  # for the hit counters
 
 
+def _entry_names(items: ItemEntries, item_id: str) -> list[str]:
+    return [blank.name + item_id for blank in items.blank_keys()]
+
+
+def _copy_name(items: ItemEntries, item_id: str) -> str:
+    """An item's copy is named by its first entry's key."""
+    return items.blank_keys()[0].name + item_id
+
+
 def item_copy(items: ItemEntries, item_id: str, merged: bytes, payloads: Payloads) -> tuple[str, CopiedItem, list[str]]:
-    """What `Fill.keep_all` takes to keep an item read whole inside the fill, as `cached_item` finds
-    it: named by its first entry's key, built from all of them."""
-    names = [blank.name + item_id for blank in items.blank_keys()]
-    return names[0], CopiedItem(merged, payloads), names
+    """What `Fill.keep_all` takes to keep an item read whole inside the fill, as `cached_item` and
+    `cached_items` find it."""
+    return _copy_name(items, item_id), CopiedItem(merged, payloads), _entry_names(items, item_id)
 
 
 def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
@@ -204,21 +246,13 @@ def cached_item(items: ItemEntries, item_id: str) -> bytes | None:
     client = gate.client()
     if client is None:
         return None
-    names = [key.name for key in items.keys_of(item_id)]
-    copied: CopiedItem | None = copy_settling_rider(client, names[0])
+    copied: CopiedItem | None = copy_settling_rider(client, _copy_name(items, item_id))
     if copied is not None:
         count_lookups(items, copied.payloads)
         return copied.merged
-    with local_copies.filling() as fill:
-        values, rider = _mget_settling_rider(client, names)
-        if rider is not None and rider[1] is not None:
-            fill.keep(rider[0], rider[1], keys=[rider[0]])
-        entries = [decode(value) for value in values]
-        if any(entry is None or entry.payload == NULL or entry.due_for_early_refresh() for entry in entries):
-            return None
-        payloads: Payloads = [entry.payload for entry in entries]
-        count_lookups(items, payloads)
-        merged = merge_objects(payloads)
-        seconds = min(entry.seconds_clear_of_early_refresh() for entry in entries)
-        fill.keep_all([item_copy(items, item_id, merged, payloads)], seconds=seconds)
-        return merged
+    payloads: Payloads = [None] * items.width
+    whole = _read_and_keep(client, items, [item_id], [0], payloads)
+    if item_id not in whole:
+        return None
+    count_lookups(items, payloads)
+    return whole[item_id]

@@ -111,6 +111,8 @@ def copied_key_prefixes() -> list[str]:
         _key("instructor-courses", ""),
         _key("gen", "courses", ""),
         _key("gen", "instructor-courses", ""),
+        _key("enrollments", ""),
+        _key("gen", "enrollments", ""),
         _key("copies-canary", ""),
     ]
 

@@ -1,17 +1,17 @@
 """Process-local copies of the hottest cached reads, kept fresh by Redis's client-side tracking.
 
-A copy is what a cached read served (a list page's body, a course's detail, a token check) with the
-Redis keys it was built from. Each process holds one connection on which Redis broadcasts an
-`invalidate` message for every change, deletion or expiry of a key in the copied families (RESP3,
-`CLIENT TRACKING ON BCAST PREFIX ...`, keys.copied_key_prefixes). Every use of a copy first applies
-what has arrived, with a non-blocking read of that socket (no round trip). Redis queues a message
-while it executes the change and writes it in the same pass of its event loop as its reply to the
-writer, before that reply, so it is here before the writer's answer can reach a client that then
-asks this process (tests/e2e/test_local_copies.py). A FLUSHDB's message is the exception: it is
-written just after the reply to whoever flushed. A copy is kept from an ordinary read made inside
-`filling()`; a message about one of its keys from just before the read until it is kept stops it, a
-later one removes it. A broken connection drops every copy and fill in progress; one that goes
-silent is caught by a canary (tracking.py). See docs/cache.md.
+A copy is what a cached read served (a list page's body, a course, a student's enrollments page, a
+token check) with the Redis keys it was built from. Each process holds one connection on which Redis
+broadcasts an `invalidate` message for every change, deletion or expiry of a key in the copied
+families (RESP3, `CLIENT TRACKING ON BCAST PREFIX ...`, keys.copied_key_prefixes). Every use of a
+copy first applies what has arrived, with a non-blocking read of that socket (no round trip). Redis
+queues a message while it executes the change and writes it in the same pass of its event loop as
+its reply to the writer, before that reply, so it is here before the writer's answer can reach a
+client that then asks this process (tests/e2e/test_local_copies.py). A FLUSHDB's message is the
+exception: it is written just after the reply to whoever flushed. A copy is kept from an ordinary
+read made inside `filling()`; a message about one of its keys from just before the read until it is
+kept stops it, a later one removes it. A broken connection drops every copy and fill in progress;
+one that goes silent is caught by a canary (tracking.py). See docs/cache.md.
 """
 
 from __future__ import annotations

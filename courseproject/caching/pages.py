@@ -33,7 +33,9 @@ from courseproject.caching.entries import (
     timed,
     wait_for,
 )
+from courseproject.caching.items import copy_settling_rider
 from courseproject.caching.keys import CacheKey, lock
+from courseproject.caching.local_copies import Fill, local_copies
 from courseproject.caching.repair import missed_write
 from courseproject.observability.counters import record_cache_lookup
 
@@ -111,9 +113,11 @@ def _load_and_store_page(
     return payload, bool(stored)
 
 
-def _read_page(client: Redis, key: CacheKey, generation_key: str) -> tuple[bytes | None, bytes] | None:
+def _read_page(
+    client: Redis, key: CacheKey, generation_key: str
+) -> tuple[bytes | None, bytes, tuple[str, bytes | None] | None] | None:
     """The page and its list's generation in one round trip, with the request's rider (its token
-    check) if it has one; None if Redis failed."""
+    check) if it has one, and the rider's key and raw value; None if Redis failed."""
     rider = riders.take()
     try:
         raw, generation, *rider_value = client.mget(key.name, generation_key, *([rider.key] if rider else []))
@@ -124,20 +128,39 @@ def _read_page(client: Redis, key: CacheKey, generation_key: str) -> tuple[bytes
         return None
     if rider is not None:
         rider.settle(rider_value[0])
+    rider_read = (rider.key, rider_value[0]) if rider is not None else None
     try:
-        return raw, generation if generation is not None else _current_generation(client, generation_key)
+        return raw, generation if generation is not None else _current_generation(client, generation_key), rider_read
     except RedisError as error:
         gate.failed(error)
         return None
 
 
-def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]) -> tuple[bytes, bool]:
-    """The JSON bytes of a list page and whether they came from Redis (current), else loaded once."""
+def cached_page(
+    key: CacheKey, *, generation_key: str, load: Callable[[], bytes], copied: bool = False
+) -> tuple[bytes, bool]:
+    """The JSON bytes of a list page and whether they came from Redis (current), else loaded once.
+    `copied`: served from this process's copy while it holds one, and kept when read current from
+    Redis (local_copies.py; the family's keys must be among keys.copied_key_prefixes)."""
     client = gate.client()
-    read = _read_page(client, key, generation_key) if client is not None else None
+    if client is None:
+        return load(), False
+    if not copied:
+        return _cached_page(client, key, generation_key, load, fill=None)
+    if (kept := copy_settling_rider(client, key.name)) is not None:
+        record_cache_lookup(key.family, hit=True)
+        return kept, True
+    with local_copies.filling() as fill:
+        return _cached_page(client, key, generation_key, load, fill=fill)
+
+
+def _cached_page(
+    client: Redis, key: CacheKey, generation_key: str, load: Callable[[], bytes], *, fill: Fill | None
+) -> tuple[bytes, bool]:
+    read = _read_page(client, key, generation_key)
     if read is None:
         return load(), False
-    raw, generation = read
+    raw, generation, rider_read = read
 
     def is_current(entry: Entry) -> bool:
         return entry.generation == generation
@@ -146,10 +169,20 @@ def cached_page(key: CacheKey, *, generation_key: str, load: Callable[[], bytes]
     if entry is not None and not is_current(entry):
         entry = None
     record_cache_lookup(key.family, hit=entry is not None)
+    if fill is not None and rider_read is not None and rider_read[1] is not None:
+        fill.keep(rider_read[0], rider_read[1], keys=[rider_read[0]])
     lock_key = f"{lock(key)}:{generation.decode()}"
     token = acquire_lock(client, lock_key) if entry is None or entry.due_for_early_refresh() else None
     if token is None:
         if entry is not None:
+            if fill is not None:
+                # Stops short of the early-refresh window, which only a read in Redis opens.
+                fill.keep(
+                    key.name,
+                    entry.payload,
+                    keys=[key.name, generation_key],
+                    seconds=entry.seconds_clear_of_early_refresh(),
+                )
             return entry.payload, True  # fresh enough, or another process is refreshing it
         waited = wait_for(client, key, lock_key, is_current)
         return (waited.payload, True) if waited is not None else (load(), False)

@@ -288,10 +288,11 @@ CACHE_GENERATION_TTL_SECONDS = 7 * 24 * 3600
 # After a Redis error, skip Redis for this long instead of waiting on timeouts in every request.
 CACHE_BREAKER_SECONDS = env_float("CACHE_BREAKER_SECONDS", 2.0)
 CACHE_ERROR_LOG_INTERVAL_SECONDS = env_float("CACHE_ERROR_LOG_INTERVAL_SECONDS", 60.0)
-# Each web process keeps copies of the pages it serves most (course lists) and of token checks, and
-# serves them without a Redis round trip while Redis's client-side tracking says none of their keys
-# changed (courseproject/caching/local_copies.py); at most this many copies, each at most this long,
-# and only while a canary has proven within PROOF_SECONDS that Redis's messages arrive (copy_canary.py).
+# Each web process keeps copies of what it serves most (course lists, courses, a student's enrollments)
+# and of token checks, and serves them without a Redis round trip while Redis's client-side tracking
+# says none of their keys changed (courseproject/caching/local_copies.py); at most this many copies,
+# each at most this long, and only while a canary has proven within PROOF_SECONDS that Redis's
+# messages arrive (courseproject/caching/tracking.py).
 CACHE_LOCAL_COPIES = env_bool("CACHE_LOCAL_COPIES", True)
 CACHE_LOCAL_COPY_LIMIT = env_int("CACHE_LOCAL_COPY_LIMIT", 5000, minimum=1)
 CACHE_LOCAL_COPY_SECONDS = env_float("CACHE_LOCAL_COPY_SECONDS", 60.0)

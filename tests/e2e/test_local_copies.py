@@ -1,7 +1,8 @@
-"""Each server process keeps copies of course list pages, course details and token checks
-(courseproject/caching/local_copies.py). A write answered by one process must show in the very next
-read on any process: every trial warms both processes' copies, writes, and reads at once from both. Trials: COPY_TRIALS
-(20 by default)."""
+"""Each server process keeps copies of course list pages, course details, students' enrollment pages
+and token checks (courseproject/caching/local_copies.py). A write answered by one process must show
+in the very next read on any process: every trial warms both processes' copies, writes, and reads at
+once from both. Trials: COPY_TRIALS (20 by default).
+"""
 
 from __future__ import annotations
 
@@ -50,6 +51,32 @@ def test_an_enroll_shows_in_the_next_read_on_every_process(server_url, make_cour
         assert enrolled.status_code == 201, enrolled.text
         for url in urls:
             assert listed_counts(reader, url) == [expected] * READS
+
+
+def my_statuses(session: requests.Session, url: str, course_id: str) -> list[str | None]:
+    """The course's status on the student's enrollments page in READS reads, four at a time."""
+
+    def read(_: int) -> str | None:
+        response = session.get(url)
+        assert response.status_code == 200, response.text
+        return next((entry["status"] for entry in response.json()["results"] if entry["course_id"] == course_id), None)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(read, range(READS)))
+
+
+@pytest.mark.parametrize("trial", range(TRIALS))
+def test_a_students_enroll_and_drop_show_in_their_next_read_on_every_process(server_url, make_course, trial):
+    course = make_course(semester_id=open_semester(), capacity=5)
+    url = f"{server_url}/api/enrollments/me"
+    student = signed_in_session(server_url, unique_email())
+    assert my_statuses(student, url, course.course_id) == [None] * READS  # now kept by both processes
+    enrolled = send_until_admitted(student, "POST", f"{server_url}/api/enrollments", {"course_id": course.course_id})
+    assert enrolled.status_code == 201, enrolled.text
+    assert my_statuses(student, url, course.course_id) == ["enrolled"] * READS
+    dropped = send_until_admitted(student, "DELETE", f"{server_url}/api/enrollments/{course.course_id}", None)
+    assert dropped.status_code == 204, dropped.text
+    assert my_statuses(student, url, course.course_id) == ["dropped"] * READS
 
 
 def test_a_sign_out_is_refused_at_once_on_every_process(server_url, make_course):
