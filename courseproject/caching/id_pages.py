@@ -217,16 +217,7 @@ def _read_through_copies(
         count_lookups(items, read.payloads)
         merged = merged_items(items, read.stored[0], read.payloads)
         listed = _listed_from(read.stored, merged)
-        keep_copy(
-            fill,
-            key,
-            generation_key=generation_key,
-            items=items,
-            read=read,
-            page=read.page,
-            listed=listed,
-            merged=merged,
-        )
+        keep_copy(fill, key, generation_key=generation_key, items=items, read=read, listed=listed, merged=merged)
         return listed
 
 

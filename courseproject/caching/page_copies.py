@@ -64,7 +64,6 @@ def keep_copy(
     generation_key: str,
     items: ItemEntries,
     read: PageRead,
-    page: Entry,
     listed: ListedPage,
     merged: dict[str, bytes],
 ) -> None:
@@ -74,6 +73,8 @@ def keep_copy(
     open the courses of the page they just read. Their entries outlive the page (whoever loads a page
     reloads the entries that would expire first), so the page's window bounds theirs. The rider read
     with it is kept too."""
+    if read.page is None:
+        return
     ids = listed.ids or []
     entry_keys = [blank.name + item_id for item_id in ids for blank in items.blank_keys()]
     item_copies = [
@@ -83,7 +84,7 @@ def keep_copy(
     ]
     fill.keep_all(
         [(key.name, CopiedPage(listed, read.payloads), [generation_key, key.name, *entry_keys]), *item_copies],
-        seconds=page.seconds_clear_of_early_refresh(),
+        seconds=read.page.seconds_clear_of_early_refresh(),
     )
     if read.rider is not None and read.rider[1] is not None:
         fill.keep(read.rider[0], read.rider[1], keys=[read.rider[0]])
