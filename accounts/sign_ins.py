@@ -47,7 +47,7 @@ def start_sign_in(user: User, *, kind: SignInKind, client_address: str) -> SignI
         # The sign-in's end: its tokens never outlive it, and DynamoDB's TTL deletes it some time after.
         expires_at=now + timedelta(seconds=_lifetime_seconds(kind)),
     )
-    sign_in.save(condition=SignIn.sign_in_id.does_not_exist())
+    sign_in.save_new()
     announce_sign_in(
         user_id=user.user_id, action="signed_in", kind=kind, client_address=client_address, sign_in=sign_in
     )

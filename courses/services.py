@@ -122,7 +122,7 @@ def create_course(
         created_at=now,
         updated_at=now,
     )
-    course.save(condition=Course.course_id.does_not_exist())
+    course.save_new()
     _send_changed(action="created", actor=actor, course=course, before=None, after=course_representation(course))
     return course
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
+from pynamodb.exceptions import PutError
 
 from accounts.models import User
 from courseproject.dynamo.batch import batch_get
@@ -178,3 +181,39 @@ class TestPruneAndCheck:
     def test_no_model_projects_password_hashes_into_an_index(self):
         for index_schema in User._get_schema()["global_secondary_indexes"]:
             assert index_schema["projection"]["ProjectionType"] == "KEYS_ONLY", index_schema["index_name"]
+
+
+@contextmanager
+def every_put_sent_twice() -> Iterator[list[int]]:
+    """A needs-retry handler on the shared client asks for a second attempt of every put DynamoDB
+    Local has taken, as botocore does when a put's answer is lost; yields the attempts it saw."""
+    client = dynamodb_client()
+    sent: list[int] = []
+
+    def once_more(attempts: int, **_: object) -> int | None:
+        sent.append(attempts)
+        return 0 if attempts == 1 else None  # seconds to wait before sending it again
+
+    client.meta.events.register("needs-retry.dynamodb.PutItem", once_more)
+    try:
+        yield sent
+    finally:
+        client.meta.events.unregister("needs-retry.dynamodb.PutItem", once_more)
+
+
+class TestSaveNew:
+    def test_a_put_sent_again_after_it_landed_is_a_success(self, make_course):
+        user = User.get(make_course().instructor_id)
+        user.user_id = uuid.uuid4().hex
+        with every_put_sent_twice() as sent:
+            user.save_new()
+        assert sent == [1, 2]
+        assert User.get(user.user_id, consistent_read=True).serialize() == user.serialize()
+
+    def test_another_item_under_the_key_is_a_conflict(self, make_course):
+        course = make_course()
+        other = Course.get(course.course_id)
+        other.title = "Someone else's"
+        with pytest.raises(PutError):
+            other.save_new()
+        assert Course.get(course.course_id, consistent_read=True).title == course.title

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from pynamodb.connection import TableConnection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from courseproject.dynamo.client import dynamodb_client
@@ -47,6 +48,24 @@ class DynamoModel(Model):
         if table_connection.connection._client is not client:
             table_connection.connection._client = client
         return table_connection
+
+    def save_new(self) -> None:
+        """Put this item, whose key was just made (a uuid), only where no item has that key. botocore
+        sends a put again when its answer was lost (a read timeout, a connection closed under it), and
+        if the first attempt had landed, the second finds the key taken by this very item: a success,
+        not a conflict. Anything else in its place is one, raised as PynamoDB's PutError."""
+        try:
+            self.save(condition=self._hash_key_attribute().does_not_exist())
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            range_key = getattr(self, self._range_keyname) if self._range_keyname else None
+            try:
+                stored = type(self).get(getattr(self, self._hash_keyname), range_key, consistent_read=True)
+            except self.DoesNotExist:
+                raise error from None
+            if stored.serialize() != self.serialize():
+                raise
 
 
 def registered_models() -> list[type[DynamoModel]]:
