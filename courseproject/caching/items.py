@@ -154,11 +154,14 @@ def cached_items(ids: list[str], *, items: ItemEntries) -> dict[str, bytes]:
     width = items.width
     payloads: Payloads = [None] * (len(ids) * width)
     if client is not None:
+        wanted: list[int] = []
         copies: list[CopiedItem | None] = local_copies.lookup_all([_copy_name(items, item_id) for item_id in ids])
         for index, copied in enumerate(copies):
-            if copied is not None:
+            if copied is None:
+                wanted.append(index)
+            else:
                 payloads[index * width : index * width + width] = copied.payloads
-        if wanted := [index for index, copied in enumerate(copies) if copied is None]:
+        if wanted:
             _read_and_keep(client, items, [ids[index] for index in wanted], wanted, payloads)
         count_lookups(items, payloads)
     return merged_items(items, ids, payloads)
@@ -173,11 +176,14 @@ def _read_and_keep(
     width = items.width
     whole: dict[str, bytes] = {}
     with local_copies.filling() as fill:
-        values, rider = _mget_settling_rider(client, [name for item_id in ids for name in _entry_names(items, item_id)])
+        names = [entry_names(items, item_id) for item_id in ids]
+        values, rider = _mget_settling_rider(client, [name for item_names in names for name in item_names])
         if rider is not None and rider[1] is not None:
             fill.keep(rider[0], rider[1], keys=[rider[0]])
         entries = [decode(value) for value in values]
-        for item_id, position, start in zip(ids, positions, range(0, len(entries), width), strict=True):
+        for item_id, item_names, position, start in zip(
+            ids, names, positions, range(0, len(entries), width), strict=True
+        ):
             pieces = entries[start : start + width]
             found = [entry.payload if entry is not None else None for entry in pieces]
             payloads[position * width : position * width + width] = found
@@ -186,7 +192,7 @@ def _read_and_keep(
             ):
                 whole[item_id] = merge_objects(found)
                 fill.keep_all(
-                    [item_copy(items, item_id, whole[item_id], found)],
+                    [item_copy(item_names, whole[item_id], found)],
                     seconds=min(entry.seconds_clear_of_early_refresh() for entry in pieces),
                 )
     return whole
@@ -224,7 +230,8 @@ class CopiedItem:
     payloads: Payloads  # for the hit counters
 
 
-def _entry_names(items: ItemEntries, item_id: str) -> list[str]:
+def entry_names(items: ItemEntries, item_id: str) -> list[str]:
+    """The keys of an item's entries, one per family."""
     return [blank.name + item_id for blank in items.blank_keys()]
 
 
@@ -233,10 +240,10 @@ def _copy_name(items: ItemEntries, item_id: str) -> str:
     return items.blank_keys()[0].name + item_id
 
 
-def item_copy(items: ItemEntries, item_id: str, merged: bytes, payloads: Payloads) -> tuple[str, CopiedItem, list[str]]:
-    """What `Fill.keep_all` takes to keep an item read whole inside the fill, as `cached_item` and
-    `cached_items` find it."""
-    return _copy_name(items, item_id), CopiedItem(merged, payloads), _entry_names(items, item_id)
+def item_copy(names: list[str], merged: bytes, payloads: Payloads) -> tuple[str, CopiedItem, list[str]]:
+    """What `Fill.keep_all` takes to keep an item read whole inside the fill from its entries' keys
+    `names` (entry_names), as `cached_item` and `cached_items` find it."""
+    return names[0], CopiedItem(merged, payloads), names
 
 
 def cached_item(items: ItemEntries, item_id: str) -> bytes | None:

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from redis import Redis
 
 from courseproject.caching.entries import Entry
-from courseproject.caching.items import ItemEntries, Payloads, copy_settling_rider, count_lookups, item_copy
+from courseproject.caching.items import (
+    ItemEntries,
+    Payloads,
+    copy_settling_rider,
+    count_lookups,
+    entry_names,
+    item_copy,
+)
 from courseproject.caching.keys import CacheKey
 from courseproject.caching.local_copies import Fill
 from courseproject.observability.counters import record_cache_lookup
@@ -76,10 +83,11 @@ def keep_copy(
     if read.page is None:
         return
     ids = listed.ids or []
-    entry_keys = [blank.name + item_id for item_id in ids for blank in items.blank_keys()]
+    names = [entry_names(items, item_id) for item_id in ids]
+    entry_keys = [name for item_names in names for name in item_names]
     item_copies = [
-        item_copy(items, item_id, merged[item_id], items.pieces(read.payloads, index))
-        for index, item_id in enumerate(ids)
+        item_copy(item_names, merged[item_id], items.pieces(read.payloads, index))
+        for index, (item_id, item_names) in enumerate(zip(ids, names, strict=True))
         if item_id in merged
     ]
     fill.keep_all(
