@@ -2,8 +2,9 @@
 
 PynamoDB gives each model class its own botocore client (and so its own HTTP pool) with retry
 settings fixed at "standard". We want one client per process: one pool of keep-alive connections,
-adaptive retries that back off when DynamoDB throttles, short timeouts, and a lean HTTP transport
-(transport.py). `DynamoModel` (models.py) swaps the shared client into every model's connection;
+adaptive retries that back off when DynamoDB throttles, short timeouts, a lean HTTP transport
+(transport.py) and item calls made without botocore's request pipeline (lean_calls.py).
+`DynamoModel` (models.py) swaps the shared client into every model's connection;
 `shared_connection()` gives transactions and raw calls the same.
 """
 
@@ -19,6 +20,7 @@ import botocore.session
 from django.conf import settings
 from pynamodb.connection import Connection
 
+from courseproject.dynamo import lean_calls
 from courseproject.dynamo.responses import DynamoParserFactory
 from courseproject.dynamo.transport import KeepAliveSession
 
@@ -58,6 +60,8 @@ def _create_client() -> Any:
             read_timeout=settings.DYNAMODB_READ_TIMEOUT_SECONDS,
             max_pool_connections=settings.DYNAMODB_MAX_POOL_CONNECTIONS,
         )
+    if settings.DYNAMODB_LEAN_CALLS:
+        lean_calls.install(client)
     for event_name, handler in _client_event_handlers:
         client.meta.events.register(event_name, handler)
     return client

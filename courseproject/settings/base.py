@@ -228,6 +228,8 @@ DYNAMODB_MAX_ATTEMPTS = env_int("DYNAMODB_MAX_ATTEMPTS", 4, minimum=1)
 # The lean keep-alive transport under botocore (courseproject/dynamo/transport.py); false sends
 # through botocore's own urllib3 session.
 DYNAMODB_LEAN_HTTP = env_bool("DYNAMODB_LEAN_HTTP", True)
+# Item calls signed and encoded without botocore's request pipeline (courseproject/dynamo/lean_calls.py).
+DYNAMODB_LEAN_CALLS = env_bool("DYNAMODB_LEAN_CALLS", True)
 # Explicit credentials are only needed for DynamoDB Local; on AWS the instance role provides them.
 AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")

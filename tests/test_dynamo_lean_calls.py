@@ -1,0 +1,284 @@
+"""Item calls without botocore's request pipeline (courseproject/dynamo/lean_calls.py): the signature
+against botocore's own signer, the answers and errors against botocore's, against DynamoDB Local."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+
+from courseproject.dynamo.client import dynamodb_client, observe_client_events, reset_dynamodb_client
+from courseproject.dynamo.lean_calls import LeanCaller
+from courseproject.dynamo.signing import sigv4_authorization
+from courses.models import Course
+
+
+@contextmanager
+def botocore_pipeline_calls() -> Iterator[list[str]]:
+    """The operations that went through botocore's own request pipeline (its request-created event)."""
+    operations: list[str] = []
+    unregister = observe_client_events(
+        "request-created.dynamodb", lambda request, operation_name, **_: operations.append(operation_name)
+    )
+    try:
+        yield operations
+    finally:
+        unregister()
+
+
+def _without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
+
+
+class _Raw:
+    """The raw body of a scripted AWSResponse."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.content
+
+
+class TestSignature:
+    @pytest.mark.parametrize(
+        ("endpoint_url", "token"),
+        [
+            ("https://dynamodb.eu-west-1.amazonaws.com", None),
+            ("https://dynamodb.eu-west-1.amazonaws.com", "FwoGZXIvYXdzEXAMPLE//token+/="),
+            ("http://127.0.0.1:8601", None),
+        ],
+    )
+    def test_is_the_one_botocore_signs_for_the_same_request(self, endpoint_url, token):
+        """A client of botocore's own (no lean calls, nothing sent: a before-send handler answers) signs a
+        transaction; the lean signer, given the same body and time, must come to the same header."""
+        session = botocore.session.get_session()
+        session.set_credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+        client = session.create_client("dynamodb", region_name="eu-west-1", endpoint_url=endpoint_url)
+        sent: list[Any] = []
+
+        def answer_instead(request: Any, **_: Any) -> AWSResponse:
+            sent.append(request)
+            return AWSResponse(request.url, 200, {}, _Raw(b"{}"))
+
+        client.meta.events.register("before-send.dynamodb", answer_instead)
+        client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "t", "Item": {"pk": {"S": "é ü"}, "n": {"N": "1"}}}}]
+        )
+        (request,) = sent
+        headers = {
+            name: value.decode() if isinstance(value, bytes) else value for name, value in request.headers.items()
+        }
+        lean = LeanCaller(client)
+        endpoint = lean._endpoint(
+            client._service_model.operation_model("TransactWriteItems"),
+            {"TransactItems": []},
+            {"client_region": "eu-west-1", "client_config": client.meta.config, "auth_type": None},
+            None,
+        )
+        date = headers["X-Amz-Date"][:8]
+        frozen = client._request_signer._credentials.get_frozen_credentials()
+        ours = sigv4_authorization(
+            access_key=frozen.access_key,
+            signing_key=lean._signing_key(frozen.secret_key, date, endpoint.region, endpoint.service),
+            scope=f"{date}/{endpoint.region}/{endpoint.service}/aws4_request",
+            amz_date=headers["X-Amz-Date"],
+            host=endpoint.host,
+            target=headers["X-Amz-Target"],
+            body=request.body,
+            token=frozen.token,
+        )
+        assert ours == headers["Authorization"]
+        assert endpoint.url == request.url
+        assert headers.get("X-Amz-Security-Token") == token
+
+
+class TestAgainstDynamoDBLocal:
+    def test_item_calls_skip_botocore_s_pipeline_and_table_calls_take_it(self, make_course):
+        course = make_course()
+        with botocore_pipeline_calls() as pipeline:
+            Course.get(course.course_id, consistent_read=True)
+            list(Course.query(course.course_id))
+            dynamodb_client().describe_table(TableName=Course.Meta.table_name)
+        assert pipeline == ["DescribeTable"]
+
+    @pytest.mark.parametrize("operation", ["GetItem", "Query", "BatchGetItem"])
+    def test_answers_are_botocore_s(self, make_course, settings, operation):
+        course = make_course()
+        table, key = Course.Meta.table_name, {"course_id": {"S": course.course_id}}
+        calls = {
+            "GetItem": lambda client: client.get_item(TableName=table, Key=key, ConsistentRead=True),
+            "Query": lambda client: client.query(
+                TableName=table,
+                KeyConditionExpression="course_id = :id",
+                ExpressionAttributeValues={":id": {"S": course.course_id}},
+                ReturnConsumedCapacity="TOTAL",
+            ),
+            "BatchGetItem": lambda client: client.batch_get_item(RequestItems={table: {"Keys": [key]}}),
+        }
+        with botocore_pipeline_calls() as pipeline:
+            lean = calls[operation](dynamodb_client())
+        assert pipeline == []
+        settings.DYNAMODB_LEAN_CALLS = False
+        reset_dynamodb_client()
+        try:
+            with botocore_pipeline_calls() as pipeline:
+                assert _without_metadata(calls[operation](dynamodb_client())) == _without_metadata(lean)
+            assert pipeline == [operation]
+        finally:
+            reset_dynamodb_client()
+        assert lean["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert lean["ResponseMetadata"]["RetryAttempts"] == 0
+
+    def test_refusals_raise_the_errors_botocore_raises(self, make_course, settings):
+        course = make_course()
+        table, key = Course.Meta.table_name, {"course_id": {"S": course.course_id}}
+
+        def refused(client: Any) -> list[dict[str, Any]]:
+            errors = []
+            for call in (
+                lambda: client.put_item(
+                    TableName=table, Item=key, ConditionExpression="attribute_not_exists(course_id)"
+                ),
+                lambda: client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": table,
+                                "Key": key,
+                                "UpdateExpression": "SET #capacity = :c",
+                                "ConditionExpression": "#capacity = :wrong",
+                                "ExpressionAttributeNames": {"#capacity": "capacity"},
+                                "ExpressionAttributeValues": {":c": {"N": "1"}, ":wrong": {"N": "-1"}},
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                            }
+                        }
+                    ]
+                ),
+                lambda: client.get_item(TableName="no-such-table", Key=key),
+            ):
+                with pytest.raises(ClientError) as raised:
+                    call()
+                errors.append(_without_metadata(raised.value.response))
+            return errors
+
+        lean = refused(dynamodb_client())
+        settings.DYNAMODB_LEAN_CALLS = False
+        reset_dynamodb_client()
+        try:
+            assert refused(dynamodb_client()) == lean
+        finally:
+            reset_dynamodb_client()
+        codes = [error["Error"]["Code"] for error in lean]
+        assert codes == ["ConditionalCheckFailedException", "TransactionCanceledException", "ResourceNotFoundException"]
+        assert lean[1]["CancellationReasons"][0]["Item"]["course_id"] == {"S": course.course_id}
+
+    def test_observers_see_each_call_and_may_ask_for_consumed_capacity(self, make_course):
+        course = make_course()
+        seen: list[tuple[str, str]] = []
+
+        def ask_for_capacity(params: dict[str, Any], **_: Any) -> None:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+        unregister = [
+            observe_client_events("provide-client-params.dynamodb.GetItem", ask_for_capacity),
+            observe_client_events("before-call.dynamodb", lambda model, **_: seen.append(("before", model.name))),
+            observe_client_events(
+                "after-call.dynamodb",
+                lambda model, parsed, **_: seen.append(("after", str(parsed["ConsumedCapacity"]))),
+            ),
+        ]
+        try:
+            answer = dynamodb_client().get_item(
+                TableName=Course.Meta.table_name, Key={"course_id": {"S": course.course_id}}
+            )
+        finally:
+            for undo in unregister:
+                undo()
+        assert answer["ConsumedCapacity"]["CapacityUnits"] > 0
+        assert seen == [("before", "GetItem"), ("after", str(answer["ConsumedCapacity"]))]
+
+    def test_a_transaction_sent_again_keeps_its_idempotency_token(self, make_course):
+        """botocore's retry handler asks for a second attempt of a transaction DynamoDB Local applied (its
+        answer lost, say): the second carries the first's token, so the seat is counted once."""
+        course = make_course()
+        bodies: list[bytes] = []
+        unregister = [
+            observe_client_events(
+                "before-send.dynamodb.TransactWriteItems", lambda request, **_: bodies.append(request.body)
+            ),
+            observe_client_events(
+                "needs-retry.dynamodb.TransactWriteItems", lambda attempts, **_: 0 if attempts == 1 else None
+            ),
+        ]
+        try:
+            answer = dynamodb_client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": Course.Meta.table_name,
+                            "Key": {"course_id": {"S": course.course_id}},
+                            "UpdateExpression": "ADD enrolled_count :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    }
+                ]
+            )
+        finally:
+            for undo in unregister:
+                undo()
+        assert len(bodies) == 2 and bodies[0] == bodies[1]
+        assert b"ClientRequestToken" in bodies[0]
+        assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+        assert Course.get(course.course_id, consistent_read=True).enrolled_count == course.enrolled_count + 1
+
+    def test_a_refused_signature_is_sent_again_by_botocore(self, make_course):
+        course = make_course()
+        refusals: list[str] = []
+
+        def refuse_the_first(request: Any, **_: Any) -> AWSResponse | None:
+            if refusals:
+                return None
+            refusals.append(request.url)
+            body = b'{"__type":"com.amazon.coral.service#InvalidSignatureException","message":"no"}'
+            return AWSResponse(request.url, 403, {"x-amzn-RequestId": uuid.uuid4().hex}, _Raw(body))
+
+        reset_dynamodb_client()  # a client of its own: it signs with botocore after the refusal
+        unregister = observe_client_events("before-send.dynamodb.GetItem", refuse_the_first)
+        try:
+            with botocore_pipeline_calls() as pipeline:
+                answer = Course.get(course.course_id, consistent_read=True)
+                Course.get(course.course_id)
+        finally:
+            unregister()
+            reset_dynamodb_client()
+        assert len(refusals) == 1
+        assert pipeline == ["GetItem", "GetItem"]
+        assert answer.course_id == course.course_id
+
+    def test_binary_values_go_through_botocore(self):
+        table, key = Course.Meta.table_name, {"course_id": {"S": f"binary-{uuid.uuid4().hex}"}}
+        client = dynamodb_client()
+        with botocore_pipeline_calls() as pipeline:
+            client.put_item(TableName=table, Item={**key, "blob": {"B": b"\x00\xff"}})
+            answer = client.get_item(TableName=table, Key=key, ConsistentRead=True)
+            client.delete_item(TableName=table, Key=key)
+        assert pipeline == ["PutItem"]
+        assert answer["Item"]["blob"] == {"B": b"\x00\xff"}
+
+    def test_switched_off_every_call_is_botocore_s(self, make_course, settings):
+        settings.DYNAMODB_LEAN_CALLS = False
+        reset_dynamodb_client()
+        try:
+            assert not isinstance(dynamodb_client()._make_api_call, LeanCaller)
+            with botocore_pipeline_calls() as pipeline:
+                Course.get(make_course().course_id)
+            assert "GetItem" in pipeline
+        finally:
+            reset_dynamodb_client()  # the next client, made once the setting is back, is lean again
