@@ -1,5 +1,6 @@
-"""Item calls without botocore's request pipeline (courseproject/dynamo/lean_calls.py): the signature
-against botocore's own signer, the answers and errors against botocore's, against DynamoDB Local."""
+"""Item calls without botocore's request pipeline (courseproject/dynamo/lean_calls.py), against DynamoDB
+Local: the answers, errors, events and retries against botocore's own. The signature:
+test_dynamo_lean_signature.py."""
 
 from __future__ import annotations
 
@@ -8,20 +9,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError
 
 from courseproject.dynamo.client import dynamodb_client, observe_client_events, reset_dynamodb_client
 from courseproject.dynamo.lean_calls import LeanCaller
-from courseproject.dynamo.signing import sigv4_authorization
 from courses.models import Course
 
 
 @contextmanager
 def botocore_pipeline_calls() -> Iterator[list[str]]:
-    """The operations that went through botocore's own request pipeline (its request-created event)."""
+    """The operations the shared client sent through botocore's own request pipeline (its
+    request-created event)."""
     operations: list[str] = []
     unregister = observe_client_events(
         "request-created.dynamodb", lambda request, operation_name, **_: operations.append(operation_name)
@@ -36,7 +36,7 @@ def _without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
 
 
-class _Raw:
+class Raw:
     """The raw body of a scripted AWSResponse."""
 
     def __init__(self, content: bytes) -> None:
@@ -44,59 +44,6 @@ class _Raw:
 
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self.content
-
-
-class TestSignature:
-    @pytest.mark.parametrize(
-        ("endpoint_url", "token"),
-        [
-            ("https://dynamodb.eu-west-1.amazonaws.com", None),
-            ("https://dynamodb.eu-west-1.amazonaws.com", "FwoGZXIvYXdzEXAMPLE//token+/="),
-            ("http://127.0.0.1:8601", None),
-        ],
-    )
-    def test_is_the_one_botocore_signs_for_the_same_request(self, endpoint_url, token):
-        """A client of botocore's own (no lean calls, nothing sent: a before-send handler answers) signs a
-        transaction; the lean signer, given the same body and time, must come to the same header."""
-        session = botocore.session.get_session()
-        session.set_credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
-        client = session.create_client("dynamodb", region_name="eu-west-1", endpoint_url=endpoint_url)
-        sent: list[Any] = []
-
-        def answer_instead(request: Any, **_: Any) -> AWSResponse:
-            sent.append(request)
-            return AWSResponse(request.url, 200, {}, _Raw(b"{}"))
-
-        client.meta.events.register("before-send.dynamodb", answer_instead)
-        client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": "t", "Item": {"pk": {"S": "é ü"}, "n": {"N": "1"}}}}]
-        )
-        (request,) = sent
-        headers = {
-            name: value.decode() if isinstance(value, bytes) else value for name, value in request.headers.items()
-        }
-        lean = LeanCaller(client)
-        endpoint = lean._endpoint(
-            client._service_model.operation_model("TransactWriteItems"),
-            {"TransactItems": []},
-            {"client_region": "eu-west-1", "client_config": client.meta.config, "auth_type": None},
-            None,
-        )
-        date = headers["X-Amz-Date"][:8]
-        frozen = client._request_signer._credentials.get_frozen_credentials()
-        ours = sigv4_authorization(
-            access_key=frozen.access_key,
-            signing_key=lean._signing_key(frozen.secret_key, date, endpoint.region, endpoint.service),
-            scope=f"{date}/{endpoint.region}/{endpoint.service}/aws4_request",
-            amz_date=headers["X-Amz-Date"],
-            host=endpoint.host,
-            target=headers["X-Amz-Target"],
-            body=request.body,
-            token=frozen.token,
-        )
-        assert ours == headers["Authorization"]
-        assert endpoint.url == request.url
-        assert headers.get("X-Amz-Security-Token") == token
 
 
 class TestAgainstDynamoDBLocal:
@@ -140,7 +87,7 @@ class TestAgainstDynamoDBLocal:
         course = make_course()
         table, key = Course.Meta.table_name, {"course_id": {"S": course.course_id}}
 
-        def refused(client: Any) -> list[dict[str, Any]]:
+        def refused(client: Any) -> list[tuple[str, str, dict[str, Any]]]:
             errors = []
             for call in (
                 lambda: client.put_item(
@@ -165,19 +112,25 @@ class TestAgainstDynamoDBLocal:
             ):
                 with pytest.raises(ClientError) as raised:
                     call()
-                errors.append(_without_metadata(raised.value.response))
+                error = raised.value
+                errors.append((type(error).__name__, error.operation_name, _without_metadata(error.response)))
             return errors
 
-        lean = refused(dynamodb_client())
+        with botocore_pipeline_calls() as pipeline:
+            lean = refused(dynamodb_client())
+        assert pipeline == []
         settings.DYNAMODB_LEAN_CALLS = False
         reset_dynamodb_client()
         try:
             assert refused(dynamodb_client()) == lean
         finally:
             reset_dynamodb_client()
-        codes = [error["Error"]["Code"] for error in lean]
-        assert codes == ["ConditionalCheckFailedException", "TransactionCanceledException", "ResourceNotFoundException"]
-        assert lean[1]["CancellationReasons"][0]["Item"]["course_id"] == {"S": course.course_id}
+        assert [name for name, _, _ in lean] == [
+            "ConditionalCheckFailedException",
+            "TransactionCanceledException",
+            "ResourceNotFoundException",
+        ]
+        assert lean[1][2]["CancellationReasons"][0]["Item"]["course_id"] == {"S": course.course_id}
 
     def test_observers_see_each_call_and_may_ask_for_consumed_capacity(self, make_course):
         course = make_course()
@@ -195,12 +148,14 @@ class TestAgainstDynamoDBLocal:
             ),
         ]
         try:
-            answer = dynamodb_client().get_item(
-                TableName=Course.Meta.table_name, Key={"course_id": {"S": course.course_id}}
-            )
+            with botocore_pipeline_calls() as pipeline:
+                answer = dynamodb_client().get_item(
+                    TableName=Course.Meta.table_name, Key={"course_id": {"S": course.course_id}}
+                )
         finally:
             for undo in unregister:
                 undo()
+        assert pipeline == []
         assert answer["ConsumedCapacity"]["CapacityUnits"] > 0
         assert seen == [("before", "GetItem"), ("after", str(answer["ConsumedCapacity"]))]
 
@@ -218,25 +173,73 @@ class TestAgainstDynamoDBLocal:
             ),
         ]
         try:
-            answer = dynamodb_client().transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": Course.Meta.table_name,
-                            "Key": {"course_id": {"S": course.course_id}},
-                            "UpdateExpression": "ADD enrolled_count :one",
-                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+            with botocore_pipeline_calls() as pipeline:
+                answer = dynamodb_client().transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": Course.Meta.table_name,
+                                "Key": {"course_id": {"S": course.course_id}},
+                                "UpdateExpression": "ADD enrolled_count :one",
+                                "ExpressionAttributeValues": {":one": {"N": "1"}},
+                            }
                         }
-                    }
-                ]
-            )
+                    ]
+                )
         finally:
             for undo in unregister:
                 undo()
+        assert pipeline == []
         assert len(bodies) == 2 and bodies[0] == bodies[1]
         assert b"ClientRequestToken" in bodies[0]
         assert answer["ResponseMetadata"]["RetryAttempts"] == 1
         assert Course.get(course.course_id, consistent_read=True).enrolled_count == course.enrolled_count + 1
+
+    def test_a_throttled_call_is_tried_again_by_botocore_s_rules(self, make_course):
+        course = make_course()
+        throttled: list[str] = []
+
+        def throttle_the_first(request: Any, **_: Any) -> AWSResponse | None:
+            if throttled:
+                return None
+            throttled.append(request.url)
+            body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}'
+            return AWSResponse(request.url, 400, {"x-amzn-RequestId": uuid.uuid4().hex}, Raw(body))
+
+        unregister = observe_client_events("before-send.dynamodb.GetItem", throttle_the_first)
+        try:
+            with botocore_pipeline_calls() as pipeline:
+                answer = dynamodb_client().get_item(
+                    TableName=Course.Meta.table_name, Key={"course_id": {"S": course.course_id}}
+                )
+        finally:
+            unregister()
+        assert throttled and pipeline == []
+        assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+        assert answer["Item"]["course_id"] == {"S": course.course_id}
+
+    def test_a_send_that_fails_for_good_is_raised_after_botocore_s_event(self, make_course):
+        course = make_course()
+        failures: list[Any] = []
+
+        def never_sent(request: Any, **_: Any) -> None:
+            raise ConnectionClosedError(endpoint_url=request.url)
+
+        unregister = [
+            observe_client_events("before-send.dynamodb.GetItem", never_sent),
+            observe_client_events("needs-retry.dynamodb.GetItem", lambda attempts, **_: 0 if attempts < 3 else None),
+            observe_client_events(
+                "after-call-error.dynamodb.GetItem", lambda exception, **_: failures.append(exception)
+            ),
+        ]
+        try:
+            with botocore_pipeline_calls() as pipeline, pytest.raises(ConnectionClosedError):
+                dynamodb_client().get_item(TableName=Course.Meta.table_name, Key={"course_id": {"S": course.course_id}})
+        finally:
+            for undo in unregister:
+                undo()
+        assert pipeline == []
+        assert [type(failure) for failure in failures] == [ConnectionClosedError]
 
     def test_a_refused_signature_is_sent_again_by_botocore(self, make_course):
         course = make_course()
@@ -246,8 +249,11 @@ class TestAgainstDynamoDBLocal:
             if refusals:
                 return None
             refusals.append(request.url)
-            body = b'{"__type":"com.amazon.coral.service#InvalidSignatureException","message":"no"}'
-            return AWSResponse(request.url, 403, {"x-amzn-RequestId": uuid.uuid4().hex}, _Raw(body))
+            body = (
+                b'{"__type":"com.amazon.coral.service#InvalidSignatureException",'
+                b'"message":"The request signature we calculated does not match the signature you provided."}'
+            )
+            return AWSResponse(request.url, 403, {"x-amzn-RequestId": uuid.uuid4().hex}, Raw(body))
 
         reset_dynamodb_client()  # a client of its own: it signs with botocore after the refusal
         unregister = observe_client_events("before-send.dynamodb.GetItem", refuse_the_first)

@@ -14,9 +14,9 @@ For the item operations `LeanCaller` does the same in about a fifth of the time:
   (responses.py), the errors' classes, and the retries: its handlers judge each attempt as in its
   Endpoint._send_request, and a retried attempt is signed again with the same body and token.
 
-A refused signature hands the call to botocore whole (a safety net). Other operations, parameters
-orjson cannot encode (binary values), a table named by its ARN, a handler adding a header botocore
-would sign, or an endpoint needing other headers or signing go to botocore from the start.
+A signature DynamoDB finds wrong sends the call, and every later one, through botocore (a safety
+net). Other operations, binary values (botocore encodes them), tables named by ARN, handlers that
+change what is signed, and endpoints needing other headers or signing are botocore's too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import orjson
 from botocore.auth import _host_from_url
 
-from courseproject.dynamo.signing import CONTENT_TYPE, sigv4_authorization, sigv4_signing_key
+from courseproject.dynamo.signing import CONTENT_TYPE, SigningKeys, sigv4_authorization
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +48,6 @@ LEAN_OPERATIONS = frozenset(
         "UpdateItem",
     }
 )
-# A refusal of the signature: botocore sends the call again, signed its way (a safety net; tests
-# compare the two signatures).
-SIGNATURE_ERRORS = frozenset({"IncompleteSignatureException", "InvalidSignatureException"})
 
 
 class _Request:
@@ -58,13 +55,13 @@ class _Request:
 
     __slots__ = ("body", "context", "headers", "method", "stream_output", "url")
 
-    def __init__(self, url: str, headers: dict[str, str], body: bytes) -> None:
+    def __init__(self, url: str, headers: dict[str, str], body: bytes, context: dict[str, Any]) -> None:
         self.url = url
         self.method = "POST"
         self.headers = headers
         self.body = body
         self.stream_output = False
-        self.context: dict[str, Any] = {}
+        self.context = context  # the call's: a per-call read timeout lives there
 
 
 class _Endpoint:
@@ -93,16 +90,16 @@ class LeanCaller:
         self._events = client.meta.events
         self._user_agent = client._user_agent_creator.to_string()
         self._endpoints: dict[tuple[str, str | None], _Endpoint] = {}
-        self._signing_keys: dict[tuple[str, str, str, str], bytes] = {}
+        self._signing_keys = SigningKeys()
         self._lock = threading.Lock()
         self._signature_refused = False
 
     def __call__(self, operation_name: str, api_params: dict[str, Any]) -> dict[str, Any]:
-        if operation_name not in LEAN_OPERATIONS or self._signature_refused:
-            return self._botocore_call(operation_name, api_params)
         credentials = self._client._request_signer._credentials
         frozen = credentials.get_frozen_credentials() if credentials is not None else None
-        if frozen is None or not frozen.access_key:
+        account_id = getattr(frozen, "account_id", None)
+        # Decided before any event runs, so that a call botocore makes emits each event once.
+        if not self._may_go_lean(operation_name, api_params, frozen, account_id):
             return self._botocore_call(operation_name, api_params)
         operation_model = self._client._service_model.operation_model(operation_name)
         request_context: dict[str, Any] = {
@@ -116,20 +113,14 @@ class LeanCaller:
         api_params = self._client._emit_api_params(
             api_params=api_params, operation_model=operation_model, context=request_context
         )
-        endpoint = self._endpoint(operation_model, api_params, request_context, getattr(frozen, "account_id", None))
-        if endpoint is None:
-            return self._botocore_call(operation_name, api_params)
+        # An operation's first call resolves its endpoint; if botocore must sign there, this call's
+        # parameters' events run again in botocore, and later calls go to botocore at once.
+        endpoint = self._endpoint(operation_model, api_params, request_context, account_id)
         try:
             body = orjson.dumps(api_params)
-        except TypeError:  # bytes (binary values): botocore's serializer encodes them
-            return self._botocore_call(operation_name, api_params)
-        try:
-            answer = self._send(operation_model, endpoint, frozen, body, request_context)
-        except Exception as error:
-            self._events.emit(
-                f"after-call-error.{self._service_id}.{operation_name}", exception=error, context=request_context
-            )
-            raise
+        except TypeError:  # a handler added what only botocore's serializer encodes
+            endpoint, body = None, b""
+        answer = self._send(operation_model, endpoint, frozen, body, request_context) if endpoint else None
         if answer is None:
             return self._botocore_call(operation_name, api_params)
         http_response, parsed = answer
@@ -144,13 +135,25 @@ class LeanCaller:
             raise self._client.exceptions.from_code(parsed.get("Error", {}).get("Code"))(parsed, operation_name)
         return parsed
 
+    def _may_go_lean(
+        self, operation_name: str, api_params: dict[str, Any], frozen: Any, account_id: str | None
+    ) -> bool:
+        if operation_name not in LEAN_OPERATIONS or self._signature_refused or frozen is None or not frozen.access_key:
+            return False
+        known = self._endpoints.get((operation_name, account_id))
+        if (known is not None and not known.lean) or _names_a_table_by_arn(api_params):
+            return False  # botocore's endpoint rules or signer are needed
+        try:
+            orjson.dumps(api_params)
+        except TypeError:  # bytes (binary values): botocore's serializer encodes them
+            return False
+        return True
+
     def _endpoint(
         self, operation_model: Any, api_params: dict[str, Any], request_context: dict[str, Any], account_id: str | None
     ) -> _Endpoint | None:
         """The operation's endpoint, resolved by botocore's rules the first time for this account; None
-        for a call the rules might place elsewhere (a table named by its ARN) or sign otherwise."""
-        if _names_a_table_by_arn(api_params):
-            return None
+        if botocore must sign its calls."""
         key = (operation_model.name, account_id)
         endpoint = self._endpoints.get(key)
         if endpoint is None:
@@ -163,7 +166,7 @@ class LeanCaller:
             endpoint = _Endpoint(
                 url,
                 lean=lean,
-                region=signing.get("region") or self._client.meta.region_name,
+                region=signing.get("region") or self._client._request_signer._region_name,
                 service=signing.get("signing_name") or self._client._service_model.signing_name,
             )
             with self._lock:
@@ -182,12 +185,12 @@ class LeanCaller:
         answer, or None to hand it to botocore."""
         operation_name = operation_model.name
         target = f"{self._target_prefix}.{operation_name}"
-        headers = {"X-Amz-Target": target, "Content-Type": CONTENT_TYPE, "User-Agent": self._user_agent}
+        expected_headers = {"X-Amz-Target": target, "Content-Type": CONTENT_TYPE, "User-Agent": self._user_agent}
         request_dict = {
             "url_path": "/",
             "query_string": "",
             "method": "POST",
-            "headers": headers,
+            "headers": dict(expected_headers),
             "body": body,
             "url": endpoint.url,
             "context": request_context,
@@ -201,14 +204,24 @@ class LeanCaller:
         )
         if event_response is not None:  # a handler answered in DynamoDB's place (a test's stub)
             return event_response
-        if len(headers) != 3:  # a handler added a header that botocore would sign
-            return None
-        botocore_endpoint = self._client._endpoint
-        attempts = 1
+        if request_dict["headers"] != expected_headers or request_dict["url"] != endpoint.url:
+            return None  # a handler changed what is signed or where it goes: botocore's to send
+        try:
+            return self._attempts(operation_model, endpoint, frozen, request_dict)
+        except Exception as error:  # as botocore's _make_request
+            self._events.emit(
+                f"after-call-error.{self._service_id}.{operation_name}", exception=error, context=request_context
+            )
+            raise
+
+    def _attempts(
+        self, operation_model: Any, endpoint: _Endpoint, frozen: Any, request_dict: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]] | None:
+        request_context, botocore_endpoint, attempts = request_dict["context"], self._client._endpoint, 1
         botocore_endpoint._update_retries_context(request_context, attempts)
         while True:
             answer, exception = self._attempt(operation_model, endpoint, frozen, request_dict)
-            if answer is not None and (answer[1].get("Error") or {}).get("Code") in SIGNATURE_ERRORS:
+            if answer is not None and _signature_mismatch(answer[1]):
                 self._signature_refused = True
                 logger.warning("DynamoDB refused a lean call's signature (%s): botocore signs from now on", answer[1])
                 return None
@@ -236,7 +249,7 @@ class LeanCaller:
             headers["X-Amz-Security-Token"] = frozen.token
         headers["Authorization"] = sigv4_authorization(
             access_key=frozen.access_key,
-            signing_key=self._signing_key(frozen.secret_key, date, endpoint.region, endpoint.service),
+            signing_key=self._signing_keys.key(frozen.secret_key, date, endpoint.region, endpoint.service),
             scope=f"{date}/{endpoint.region}/{endpoint.service}/aws4_request",
             amz_date=amz_date,
             host=endpoint.host,
@@ -244,7 +257,7 @@ class LeanCaller:
             body=request_dict["body"],
             token=frozen.token,
         )
-        request = _Request(endpoint.url, headers, request_dict["body"])
+        request = _Request(endpoint.url, headers, request_dict["body"], request_dict["context"])
         try:
             responses = self._events.emit(f"before-send.{self._service_id}.{operation_model.name}", request=request)
             http_response = next((response for _, response in responses if response is not None), None)
@@ -264,17 +277,6 @@ class LeanCaller:
             self._client._endpoint._add_modeled_error_fields(response_dict, parsed, operation_model, parser)
         return (http_response, parsed), None
 
-    def _signing_key(self, secret_key: str, date: str, region: str, service: str) -> bytes:
-        key = (secret_key, date, region, service)
-        signing_key = self._signing_keys.get(key)
-        if signing_key is None:
-            signing_key = sigv4_signing_key(secret_key, date, region, service)
-            with self._lock:
-                if len(self._signing_keys) > 16:  # a key a day, per secret: old ones are of no use
-                    self._signing_keys.clear()
-                self._signing_keys[key] = signing_key
-        return signing_key
-
 
 def _names_a_table_by_arn(api_params: dict[str, Any]) -> bool:
     names = [api_params.get("TableName", "")]
@@ -282,6 +284,14 @@ def _names_a_table_by_arn(api_params: dict[str, Any]) -> bool:
     for item in api_params.get("TransactItems") or ():
         names += [action.get("TableName", "") for action in item.values() if isinstance(action, dict)]
     return any(isinstance(name, str) and name.startswith("arn:") for name in names)
+
+
+def _signature_mismatch(parsed: dict[str, Any]) -> bool:
+    """DynamoDB found this module's signature wrong (not expired: a skewed clock fails botocore's too)."""
+    error = parsed.get("Error") or {}
+    if error.get("Code") == "IncompleteSignatureException":
+        return True
+    return error.get("Code") == "InvalidSignatureException" and "does not match" in (error.get("Message") or "")
 
 
 def install(client: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 _SIGNED_HEADERS = "content-type;host;x-amz-date;x-amz-target"
@@ -41,3 +42,22 @@ def sigv4_signing_key(secret_key: str, date: str, region: str, service: str) -> 
     for part in (region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return key
+
+
+class SigningKeys:
+    """The day's signing key per secret, region and service: four HMACs saved on every call."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str, str, str], bytes] = {}
+        self._lock = threading.Lock()
+
+    def key(self, secret_key: str, date: str, region: str, service: str) -> bytes:
+        cache_key = (secret_key, date, region, service)
+        signing_key = self._keys.get(cache_key)
+        if signing_key is None:
+            signing_key = sigv4_signing_key(secret_key, date, region, service)
+            with self._lock:
+                if len(self._keys) > 16:  # a key a day, per secret: old ones are of no use
+                    self._keys.clear()
+                self._keys[cache_key] = signing_key
+        return signing_key
