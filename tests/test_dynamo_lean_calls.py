@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, ConnectionClosedError
@@ -44,6 +45,20 @@ class Raw:
 
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self.content
+
+
+def error_once(answered: list[str], status: int, error_type: str, message: str) -> Any:
+    """A before-send handler that answers the first request with this DynamoDB error in DynamoDB's
+    place (noting its URL in `answered`) and lets the later ones through."""
+
+    def answer_first(request: Any, **_: Any) -> AWSResponse | None:
+        if answered:
+            return None
+        answered.append(request.url)
+        body = orjson.dumps({"__type": error_type, "message": message})
+        return AWSResponse(request.url, status, {"x-amzn-RequestId": uuid.uuid4().hex}, Raw(body))
+
+    return answer_first
 
 
 class TestAgainstDynamoDBLocal:
@@ -198,14 +213,9 @@ class TestAgainstDynamoDBLocal:
     def test_a_throttled_call_is_tried_again_by_botocore_s_rules(self, make_course):
         course = make_course()
         throttled: list[str] = []
-
-        def throttle_the_first(request: Any, **_: Any) -> AWSResponse | None:
-            if throttled:
-                return None
-            throttled.append(request.url)
-            body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}'
-            return AWSResponse(request.url, 400, {"x-amzn-RequestId": uuid.uuid4().hex}, Raw(body))
-
+        throttle_the_first = error_once(
+            throttled, 400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "slow down"
+        )
         unregister = observe_client_events("before-send.dynamodb.GetItem", throttle_the_first)
         try:
             with botocore_pipeline_calls() as pipeline:
@@ -244,16 +254,12 @@ class TestAgainstDynamoDBLocal:
     def test_a_refused_signature_is_sent_again_by_botocore(self, make_course):
         course = make_course()
         refusals: list[str] = []
-
-        def refuse_the_first(request: Any, **_: Any) -> AWSResponse | None:
-            if refusals:
-                return None
-            refusals.append(request.url)
-            body = (
-                b'{"__type":"com.amazon.coral.service#InvalidSignatureException",'
-                b'"message":"The request signature we calculated does not match the signature you provided."}'
-            )
-            return AWSResponse(request.url, 403, {"x-amzn-RequestId": uuid.uuid4().hex}, Raw(body))
+        refuse_the_first = error_once(
+            refusals,
+            403,
+            "com.amazon.coral.service#InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided.",
+        )
 
         reset_dynamodb_client()  # a client of its own: it signs with botocore after the refusal
         unregister = observe_client_events("before-send.dynamodb.GetItem", refuse_the_first)

@@ -22,7 +22,6 @@ change what is signed, and endpoints needing other headers or signing are botoco
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,14 +90,14 @@ class LeanCaller:
         self._user_agent = client._user_agent_creator.to_string()
         self._endpoints: dict[tuple[str, str | None], _Endpoint] = {}
         self._signing_keys = SigningKeys()
-        self._lock = threading.Lock()
         self._signature_refused = False
 
     def __call__(self, operation_name: str, api_params: dict[str, Any]) -> dict[str, Any]:
         credentials = self._client._request_signer._credentials
         frozen = credentials.get_frozen_credentials() if credentials is not None else None
         account_id = getattr(frozen, "account_id", None)
-        # Decided before any event runs, so that a call botocore makes emits each event once.
+        # Decided before any event runs, so that a call botocore makes emits each event once (but for
+        # binary values, which only the body's encoding finds and no model of ours has).
         if not self._may_go_lean(operation_name, api_params, frozen, account_id):
             return self._botocore_call(operation_name, api_params)
         operation_model = self._client._service_model.operation_model(operation_name)
@@ -118,7 +117,7 @@ class LeanCaller:
         endpoint = self._endpoint(operation_model, api_params, request_context, account_id)
         try:
             body = orjson.dumps(api_params)
-        except TypeError:  # a handler added what only botocore's serializer encodes
+        except TypeError:  # binary values (bytes): botocore's serializer encodes them; its events run again
             endpoint, body = None, b""
         answer = self._send(operation_model, endpoint, frozen, body, request_context) if endpoint else None
         if answer is None:
@@ -141,13 +140,8 @@ class LeanCaller:
         if operation_name not in LEAN_OPERATIONS or self._signature_refused or frozen is None or not frozen.access_key:
             return False
         known = self._endpoints.get((operation_name, account_id))
-        if (known is not None and not known.lean) or _names_a_table_by_arn(api_params):
-            return False  # botocore's endpoint rules or signer are needed
-        try:
-            orjson.dumps(api_params)
-        except TypeError:  # bytes (binary values): botocore's serializer encodes them
-            return False
-        return True
+        # botocore's endpoint rules or signer are needed
+        return not ((known is not None and not known.lean) or _names_a_table_by_arn(api_params))
 
     def _endpoint(
         self, operation_model: Any, api_params: dict[str, Any], request_context: dict[str, Any], account_id: str | None
@@ -169,8 +163,7 @@ class LeanCaller:
                 region=signing.get("region") or self._client._request_signer._region_name,
                 service=signing.get("signing_name") or self._client._service_model.signing_name,
             )
-            with self._lock:
-                self._endpoints[key] = endpoint
+            self._endpoints[key] = endpoint  # one assignment: threads racing here resolve the same
         return endpoint if endpoint.lean else None
 
     def _send(

@@ -26,14 +26,14 @@ def sigv4_authorization(
 ) -> str:
     """The Authorization header of a DynamoDB POST, as botocore's SigV4Auth builds it."""
     token_header = f"x-amz-security-token:{token}\n" if token else ""
+    signed = _SIGNED_HEADERS_WITH_TOKEN if token else _SIGNED_HEADERS
     canonical_request = (
         "POST\n/\n\n"
         f"content-type:{CONTENT_TYPE}\nhost:{host}\nx-amz-date:{amz_date}\n{token_header}x-amz-target:{target}\n\n"
-        f"{_SIGNED_HEADERS_WITH_TOKEN if token else _SIGNED_HEADERS}\n{hashlib.sha256(body).hexdigest()}"
+        f"{signed}\n{hashlib.sha256(body).hexdigest()}"
     )
     string_to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
     signature = hmac.new(signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-    signed = _SIGNED_HEADERS_WITH_TOKEN if token else _SIGNED_HEADERS
     return f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={signed}, Signature={signature}"
 
 
