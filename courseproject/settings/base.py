@@ -459,6 +459,10 @@ WEB_WRITE_SLOTS = env_int("WEB_WRITE_SLOTS", 2)
 WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 8, minimum=1) // 2 - WEB_WRITE_SLOTS))
 WEB_WRITE_WAIT_SECONDS = env_float("WEB_WRITE_WAIT_SECONDS", 15.0)
 WEB_WRITE_RETRY_AFTER_SECONDS = env_int("WEB_WRITE_RETRY_AFTER_SECONDS", 1, minimum=1)
+# After this many requests a web process collects its garbage once and freezes what is left, so the
+# collector's full walks skip the objects that live as long as the process (courseproject/gc_freeze.py).
+# 0: never.
+WEB_GC_FREEZE_AFTER_REQUESTS = env_int("WEB_GC_FREEZE_AFTER_REQUESTS", 1000)
 
 AUTH_PASSWORD_VALIDATORS = [
     # Compared with the email (and its local part) and the name (accounts/services.py _PasswordOwner).

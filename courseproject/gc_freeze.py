@@ -1,0 +1,61 @@
+"""A web process's garbage collector: one full collection and a freeze, once the process is warm.
+
+CPython's cyclic collector walks every object it tracks on each full (oldest-generation) collection,
+holding the GIL, so none of the process's threads runs meanwhile. A web process of the benchmark's
+stack tracks 160,000 to 180,000 objects once it has served for a while (Django's, botocore's service
+model, PynamoDB's models, the local copies), and a full collection paused it for 80 to 200 ms, a
+few times a minute (docs/benchmarks.md). Nearly all of those objects live as long as the process.
+
+So after the process's first WEB_GC_FREEZE_AFTER_REQUESTS requests (the lazy imports done, the
+local copies filled), the request_finished of that request, sent after its response went out,
+collects once and moves every object left to the permanent generation (gc.freeze()), which later
+collections skip: they walk only what was made since. The price: an object frozen that later
+becomes unreachable only through a reference cycle is never freed (reference counting frees every
+other). The freeze happens once per process, so that is bounded by what was alive at that moment.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import request_finished
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_UID = "courseproject.gc_freeze"
+
+
+def freeze_collected() -> int:
+    """Collect once, then freeze whatever is left; returns how many objects were frozen."""
+    started = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    logger.info(
+        "Froze %d objects out of the garbage collector's walks in %.0f ms",
+        frozen,
+        (time.perf_counter() - started) * 1000,
+        extra={"frozen_objects": frozen},
+    )
+    return frozen
+
+
+def freeze_when_warm(after_requests: int) -> Callable[..., None] | None:
+    """Connect the freeze to this process's request number `after_requests` (0: never); returns the
+    receiver connected, for a test to disconnect."""
+    if after_requests <= 0:
+        return None
+    # next() on a count is atomic under the GIL: exactly one request of the process sees the number.
+    served = itertools.count(1)
+
+    def freeze_at_warm_request(**_: Any) -> None:
+        if next(served) == after_requests:
+            freeze_collected()
+
+    request_finished.connect(freeze_at_warm_request, weak=False, dispatch_uid=DISPATCH_UID)
+    return freeze_at_warm_request
