@@ -89,6 +89,12 @@ def rush_phase_lines(rush: dict[str, Any]) -> list[str]:
             f"| {format_hit_rate((figures.get('server') or {}).get('cache_hit_rate'))} | {figures['server_errors']} |"
         )
     lines += probe_lines(rush, labels={"opening": f"first {opening_seconds} s", "steady": steady_label})
+    if after := rush["steady"].get("after_refusals"):
+        lines.append(
+            f"\nThe last enroll refused busy was sent {after['refused_until_seconds']:g} s after the opening; the "
+            f"steady state's browses after it (and after the first {opening_seconds} s): p50 / p99 "
+            f"{measured_ms(after, 'p50_ms')} / {measured_ms(after, 'p99_ms')} ({after['requests']} requests)."
+        )
     counted_from = (rush["steady"].get("server") or {}).get("counted_from_seconds")
     if counted_from is not None:
         # The snapshot waits for the workers' counts, and for /metrics behind the rush's queue.

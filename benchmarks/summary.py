@@ -33,6 +33,11 @@ RUSH_PROCESSES = (
     ("everything_else", "everything else"),
 )
 
+# The first seconds' enrolls from first click to answer, and the steady state's browses after the
+# burst's last refusal (benchmarks/rush.py).
+TO_ANSWER = ("rush", "opening", "enroll_to_answer")
+AFTER_REFUSALS = ("rush", "steady", "after_refusals")
+
 
 @dataclass(frozen=True)
 class KeyFigure:
@@ -197,15 +202,9 @@ def key_figures(runs: Sequence[dict[str, Any]]) -> list[KeyFigure]:
         ),
         KeyFigure(f"{first_seconds}: enroll p50", reader("rush", "opening", "enroll", "p50_ms"), format_ms),
         KeyFigure(f"{first_seconds}: enroll p99", reader("rush", "opening", "enroll", "p99_ms"), format_ms),
-        KeyFigure(
-            f"{first_seconds}: enroll, first click to answer p50",
-            reader("rush", "opening", "enroll_to_answer", "p50_ms"),
-            format_ms,
-        ),
-        KeyFigure(
-            f"{first_seconds}: enroll, first click to answer p99",
-            reader("rush", "opening", "enroll_to_answer", "p99_ms"),
-            format_ms,
+        *(
+            KeyFigure(f"{first_seconds}: enroll, first click to answer {p}", reader(*TO_ANSWER, f"{p}_ms"), format_ms)
+            for p in ("p50", "p99")
         ),
         KeyFigure(f"{first_seconds}: enrolls refused busy", reader("rush", "opening", "enrolls_refused"), format_count),
         KeyFigure(f"{first_seconds}: browse p50", reader("rush", "opening", "browse", "p50_ms"), format_ms),
@@ -213,6 +212,10 @@ def key_figures(runs: Sequence[dict[str, Any]]) -> list[KeyFigure]:
         KeyFigure(f"{first_seconds}: 5xx", reader("rush", "opening", "server_errors"), format_count),
         KeyFigure("rush, steady state: browse p50", reader("rush", "steady", "browse", "p50_ms"), format_ms),
         KeyFigure("rush, steady state: browse p99", reader("rush", "steady", "browse", "p99_ms"), format_ms),
+        KeyFigure(
+            "rush: last refusal (s after the opening)", reader(*AFTER_REFUSALS, "refused_until_seconds"), format_count
+        ),
+        KeyFigure("rush, steady state after it: browse p99", reader(*AFTER_REFUSALS, "p99_ms"), format_ms),
         KeyFigure(
             f"{first_seconds}: browse p99 outside locust", reader("rush", "opening", "probe", "p99_ms"), format_ms
         ),
