@@ -3,7 +3,7 @@
 CPython's cyclic collector walks every object it tracks on each full (oldest-generation) collection,
 holding the GIL, so none of the process's threads runs meanwhile. A web process of the benchmark's
 stack tracks 160,000 to 180,000 objects once it has served for a while (Django's, botocore's service
-model, PynamoDB's models, the local copies), and a full collection paused it for 80 to 200 ms, a
+model, PynamoDB's models, the local copies), and a full collection paused it for 65 to 260 ms, a
 few times a minute (docs/benchmarks.md). Nearly all of those objects live as long as the process.
 
 So after the process's first WEB_GC_FREEZE_AFTER_REQUESTS requests (the lazy imports done, the
