@@ -2,14 +2,14 @@
 
 CPython's cyclic collector walks every object it tracks on each full (oldest-generation) collection,
 holding the GIL, so none of the process's threads runs meanwhile. A web process of the benchmark's
-stack tracks 160,000 to 180,000 objects once it has served for a while (Django's, botocore's service
-model, PynamoDB's models, the local copies), and a full collection paused it for 65 to 260 ms, a
-few times a minute (docs/benchmarks.md). Nearly all of those objects live as long as the process.
+stack tracks 160,000 to 180,000 objects once it has served for a while, and a full collection
+paused it for 65 to 260 ms, several times in each benchmark run, and freed 500 to 9,000 of them
+(docs/benchmarks.md): nearly all of those objects live as long as the process.
 
-So after the process's first WEB_GC_FREEZE_AFTER_REQUESTS requests (the lazy imports done, the
-local copies filled), the request_finished of that request, sent after its response went out,
-collects once and moves every object left to the permanent generation (gc.freeze()), which later
-collections skip: they walk only what was made since. The price: an object frozen that later
+So after the process's first WEB_GC_FREEZE_AFTER_REQUESTS requests, the request_finished of the
+last of them, sent after its response went out, collects once and moves every object left to the
+permanent generation (gc.freeze()), which later collections skip: they walk only what was made
+since (18,000 to 22,000 objects in the benchmark's runs, 5 to 45 ms). The price: an object frozen that later
 becomes unreachable only through a reference cycle is never freed (reference counting frees every
 other). The freeze happens once per process, so that is bounded by what was alive at that moment.
 """
