@@ -252,7 +252,7 @@ def rush_phases(requests: list[dict[str, Any]], *, opens_at: float) -> dict[str,
         }
     # The burst's writes were admitted by the last refusal; the steady state's browses after it, apart.
     refused_until = max((r["at"] for r in requests if r["name"] == ENROLL and is_refusal(r)), default=opens_at)
-    after_refusals = max(refused_until, opens_at + OPENING_SECONDS)
+    after_refusals = max(refused_until, bounds["steady"][0])
     phases["steady"]["after_refusals"] = {
         **latencies([request for request in requests if request["at"] >= after_refusals and is_browse(request)]),
         "refused_until_seconds": round(refused_until - opens_at, 1),

@@ -1,4 +1,4 @@
-"""A web process freezes its garbage collector's long-lived objects once, when warm (courseproject/gc_freeze.py)."""
+"""A web process freezes its garbage collector's long-lived objects once, when warm (courseproject/wsgi.py)."""
 
 import gc
 import importlib
@@ -7,15 +7,15 @@ import weakref
 import pytest
 from django.core.signals import request_finished
 
-from courseproject.gc_freeze import DISPATCH_UID, freeze_when_warm
+from courseproject.wsgi import FREEZE_DISPATCH_UID, freeze_when_warm
 
 
 @pytest.fixture
 def unfrozen():
     gc.unfreeze()
-    request_finished.disconnect(dispatch_uid=DISPATCH_UID)
+    request_finished.disconnect(dispatch_uid=FREEZE_DISPATCH_UID)
     yield
-    request_finished.disconnect(dispatch_uid=DISPATCH_UID)
+    request_finished.disconnect(dispatch_uid=FREEZE_DISPATCH_UID)
     gc.unfreeze()
 
 
@@ -30,7 +30,7 @@ class Cycle:
 
 
 def test_the_warm_request_freezes_once(unfrozen, caplog):
-    caplog.set_level("INFO", logger="courseproject.gc_freeze")
+    caplog.set_level("INFO", logger="courseproject.wsgi")
     freeze_when_warm(3)
     finish_requests(2)
     assert gc.get_freeze_count() == 0

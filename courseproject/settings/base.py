@@ -460,7 +460,7 @@ WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 8, mi
 WEB_WRITE_WAIT_SECONDS = env_float("WEB_WRITE_WAIT_SECONDS", 15.0)
 WEB_WRITE_RETRY_AFTER_SECONDS = env_int("WEB_WRITE_RETRY_AFTER_SECONDS", 1, minimum=1)
 # After this many requests a web process collects its garbage once and freezes what is left, so the
-# collector's full walks skip the objects that live as long as the process (courseproject/gc_freeze.py).
+# collector's full walks skip the objects that live as long as the process (courseproject/wsgi.py).
 # 0: never.
 WEB_GC_FREEZE_AFTER_REQUESTS = env_int("WEB_GC_FREEZE_AFTER_REQUESTS", 1000)
 
