@@ -6,7 +6,7 @@ import re
 from functools import partial
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.request import Request
@@ -37,19 +37,20 @@ _PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 _SEMESTER_QUERY_LIMITS = {"semester_id": MAX_SEMESTER_ID, "department_id": MAX_DEPARTMENT_ID, "limit": MAX_PAGE_SIZE}
 
 
-def plain_semester_query(query_params: QueryDict) -> dict[str, int] | None:
-    """A semester list's usual query, when every value is a plain number in range, without DRF's
-    serializer (~0.3 ms, a quarter of a cached hit). Anything else, valid or not, returns None and goes
-    through CourseListQuerySerializer, which owns every rule and error message."""
-    if "semester_id" not in query_params or not query_params.keys() <= _SEMESTER_QUERY_LIMITS.keys():
-        return None
-    params = {"limit": DEFAULT_PAGE_SIZE}
-    for name in query_params:
-        raw = query_params.get(name)  # the last value, as the serializer reads a QueryDict
-        if not _PLAIN_NUMBER.fullmatch(raw) or int(raw) > _SEMESTER_QUERY_LIMITS[name]:
+def plain_semester_query(query_string: str) -> dict[str, int] | None:
+    """A semester list's usual query, read from the raw query string when each parameter comes once
+    as a plain number in range, without DRF's serializer (~0.3 ms, a quarter of a cached hit) or
+    Django's QueryDict (5 us). Anything else, valid or not (percent-encoding, a repeated or empty
+    parameter), returns None and goes through CourseListQuerySerializer, which owns every rule and
+    error message."""
+    params: dict[str, int] = {}
+    for part in query_string.split("&"):
+        name, _, raw = part.partition("=")
+        limit = _SEMESTER_QUERY_LIMITS.get(name)
+        if limit is None or name in params or not _PLAIN_NUMBER.fullmatch(raw) or int(raw) > limit:
             return None
         params[name] = int(raw)
-    return params
+    return {"limit": DEFAULT_PAGE_SIZE, **params} if "semester_id" in params else None
 
 
 class CourseViewSet(LeanReadsMixin, viewsets.ViewSet):
@@ -75,7 +76,7 @@ class CourseViewSet(LeanReadsMixin, viewsets.ViewSet):
         summary="List a semester's or an instructor's courses",
     )
     def list(self, request: Request) -> HttpResponse:
-        params = plain_semester_query(request.query_params)
+        params = plain_semester_query(request.META.get("QUERY_STRING", ""))
         if params is None:
             query = CourseListQuerySerializer(data=request.query_params)
             query.is_valid(raise_exception=True)
@@ -84,7 +85,7 @@ class CourseViewSet(LeanReadsMixin, viewsets.ViewSet):
 
     def lean_list(self, request: HttpRequest) -> LeanAnswer | None:
         # Only the usual semester query; any other goes through DRF and the serializer's messages.
-        params = plain_semester_query(request.GET)
+        params = plain_semester_query(request.META.get("QUERY_STRING", ""))
         return None if params is None else partial(self._course_page, request, params)
 
     def _course_page(self, request: HttpRequest, params: dict[str, Any]) -> HttpResponse:

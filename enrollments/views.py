@@ -136,8 +136,11 @@ class EnrollmentViewSet(LeanReadsMixin, AdmittedWritesMixin, viewsets.ViewSet):
         return self._my_page(request, query.validated_data)
 
     def lean_me(self, request: HttpRequest) -> LeanAnswer | None:
-        # The first page of everything, as the serializer reads an empty query; any query goes through it.
-        return None if request.GET else partial(self._my_page, request, {"limit": DEFAULT_PAGE_SIZE})
+        # The first page of everything, as the serializer reads an empty query; any query goes through
+        # it (read raw, so that the usual request builds no QueryDict).
+        if request.META.get("QUERY_STRING"):
+            return None
+        return partial(self._my_page, request, {"limit": DEFAULT_PAGE_SIZE})
 
     def _my_page(self, request: HttpRequest, params: dict[str, Any]) -> HttpResponse:
         page_json = selectors.enrollments_for_student_json(

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from hashlib import sha256
 
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from courseproject.api import conditional
 from courses.models import Course
 from tests.conftest import Person
 from tests.test_sign_ins import bearer, sign_in
@@ -152,3 +154,17 @@ def test_errors_carry_no_etag(scene, make_person):
     for response in errors:
         assert "ETag" not in response.headers
         assert response["Cache-Control"] == "no-store"
+
+
+def test_a_tag_is_its_bodys_digest_whether_remembered_or_not(monkeypatch):
+    monkeypatch.setattr(conditional, "ETAG_MEMO_MAX_BYTES", 100)
+    body = b'{"seats_available":1}' * 2
+    digest = f'"{sha256(body).hexdigest()[:32]}"'
+    assert conditional.etag_of(body) == digest
+    assert conditional.etag_of(body) == digest  # remembered
+    assert conditional.etag_of(bytes(bytearray(body))) == digest  # equal bytes from elsewhere
+    assert conditional.etag_of(body.replace(b"1", b"0")) != digest
+    for number in range(20):  # past the memo's bound: it starts over, and the tags stay right
+        assert conditional.etag_of(b"%d" % number * 10) == f'"{sha256(b"%d" % number * 10).hexdigest()[:32]}"'
+        assert conditional._etag_bytes <= 100
+    assert conditional.etag_of(body) == digest

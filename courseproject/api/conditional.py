@@ -30,10 +30,27 @@ PERSONAL_CACHE_CONTROL = "no-store"
 _CONDITIONAL_METHODS = frozenset({"GET", "HEAD"})
 
 
+# The tags of bodies served lately. A read served from this process's local copy answers with the
+# same bytes object every time, and a bytes object keeps its hash once computed, so its tag is a
+# dict lookup instead of a digest (6 to 8 us for a 9 KB page). Bounded by the bytes it holds.
+_etags: dict[bytes, str] = {}
+_etag_bytes = 0
+ETAG_MEMO_MAX_BYTES = 4 * 1024 * 1024
+
+
 def etag_of(body: bytes) -> str:
     """A strong tag of the exact bytes: 128 bits of SHA-256, quoted. SHA-256 rather than BLAKE2b for
     speed: OpenSSL's runs on the CPU's SHA instructions (a 9 KB page: 8 us, BLAKE2b 15 us, on 2 cores)."""
-    return f'"{sha256(body).hexdigest()[:32]}"'
+    global _etag_bytes
+    etag = _etags.get(body)
+    if etag is None:
+        etag = f'"{sha256(body).hexdigest()[:32]}"'
+        if _etag_bytes + len(body) > ETAG_MEMO_MAX_BYTES:
+            _etags.clear()  # threads racing here at worst compute a tag again or miscount a little
+            _etag_bytes = 0
+        _etags[body] = etag
+        _etag_bytes += len(body)
+    return etag
 
 
 def none_match(if_none_match: str, etag: str) -> bool:
