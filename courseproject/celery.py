@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courseproject.settings.local")
 app = Celery("courseproject")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Emails and audit records wait while the web refuses writes as busy (courseproject/background/yielding.py).
+app.steps["consumer"].add("courseproject.background.yielding:YieldToWriteBursts")
 
 
 @app.on_after_configure.connect

@@ -37,6 +37,8 @@ LATENCY_BUCKETS_MS = (1, 2, 3, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 _lock = threading.Lock()
 _pending: Counter[str] = Counter()
 _flusher_pid: int | None = None
+# Writes answered writes_busy (enrollments/admission.py); workers watch it (background/yielding.py).
+REFUSED_WRITES = "writes:refused"
 # Key families the cache reports (registered by it), so that /metrics lists them before their first lookup.
 _families: list[str] = []
 # Quiet: the cache (courseproject/caching/connection.py) reports the same Redis's outages.
@@ -110,7 +112,7 @@ def record_write_refused() -> None:
     """A write was answered writes_busy: its process's write slots and queue were full, or it waited too long."""
     _ensure_flusher()
     with _lock:
-        _pending["writes:refused"] += 1
+        _pending[REFUSED_WRITES] += 1
 
 
 def record_waitlist_outcome(outcome: str, *, lag_ms: float | None = None) -> None:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from courseproject.api.errors import error_body, json_not_found
 from courseproject.api.rendering import JsonBytesResponse, dumps
-from courseproject.observability.counters import cache_counts, hit_rate, latency_histogram, totals
+from courseproject.observability.counters import REFUSED_WRITES, cache_counts, hit_rate, latency_histogram, totals
 
 
 @require_GET
@@ -65,7 +65,7 @@ def prometheus_text() -> str:
     lines += [
         "# HELP course_writes_refused_total Writes answered writes_busy (429): write slots and queue full.",
         "# TYPE course_writes_refused_total counter",
-        f"course_writes_refused_total {counters.get('writes:refused', 0)}",
+        f"course_writes_refused_total {counters.get(REFUSED_WRITES, 0)}",
         "# HELP course_waitlist_outcomes_total Waitlist places ended, by outcome, all processes.",
         "# TYPE course_waitlist_outcomes_total counter",
     ]

@@ -65,7 +65,9 @@ def celery_worker(worker_dynamodb_proxy: PausableProxy) -> Iterator[devstack.Man
     worker = devstack.celery_worker(
         hostname="e2e",
         log_path=TEST_LOG_DIR / "celery-worker.log",
-        env={**TEST_ENV, "TEST_DYNAMODB_PORT": str(worker_dynamodb_proxy.port)},
+        # It does not yield to the refused writes that the suite's races and admission tests cause,
+        # so their tasks run when those tests expect them; tests/e2e/test_worker_yielding.py runs one that does.
+        env={**TEST_ENV, "TEST_DYNAMODB_PORT": str(worker_dynamodb_proxy.port), "WORKER_YIELD_MAX_SECONDS": "0"},
         ready=answers_ping,
     ).start(timeout=60)
     try:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 import requests
+from kombu import Connection
 
 from audit.models import AuditRecord, entity_key_for
 from courseproject.celery import app
@@ -121,10 +122,12 @@ def test_the_worker_logs_the_tasks_of_an_enroll_under_the_enrolls_request_id(ser
     )
 
 
-def publish_audit_event(event_id: str, actor: str) -> None:
+def publish_audit_event(event_id: str, actor: str, *, connection: Connection | None = None) -> None:
+    """An audit record's task, published to the suite's broker or to `connection`'s."""
     app.send_task(
         "audit.record_event",
         task_id=event_id,
+        connection=connection,
         kwargs={
             "event_id": event_id,
             "entity_type": "course",
