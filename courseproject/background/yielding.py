@@ -5,8 +5,9 @@ the burst has drained. The default queue's work (emails, audit records, cache wa
 long; the enrolls cannot, and where the workers share cores with the web server (`make run`, one
 host) or capacity with it (DynamoDB), each email sent during the burst slows it down. So while the
 web's count of refused writes grows (the counters in the cache Redis, courseproject/observability/
-counters.py), a worker stops taking messages from the default queue. They wait in the broker, and
-the worker takes them again WORKER_YIELD_GRACE_SECONDS after the last refusal it saw.
+counters.py), a worker stops taking messages from the default queue. They wait in the broker (a
+task already taken runs to its end), and the worker takes them again WORKER_YIELD_GRACE_SECONDS
+after it last saw the count grow (the web adds its counts once a second).
 
 A stretch of yielding lasts at most WORKER_YIELD_MAX_SECONDS; the worker then works at least as
 long before it yields again, so a sustained overload delays the emails and never starves them.
@@ -23,9 +24,8 @@ from typing import Any
 
 from celery import bootsteps
 from django.conf import settings
-from redis.exceptions import RedisError
 
-from courseproject.observability.counters import REFUSED_WRITES, counters_key, counters_redis
+from courseproject.observability.counters import REFUSED_WRITES, total
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +65,6 @@ class Yielding:
         return self.yielding
 
 
-def refused_writes_total() -> int | None:
-    """Every web process's refused writes so far, or None when the cache Redis cannot say."""
-    client = counters_redis()
-    if client is None:
-        return None
-    try:
-        value = client.hget(counters_key(), REFUSED_WRITES)
-    except RedisError:
-        return None
-    return int(value or 0)
-
-
 class YieldToWriteBursts(bootsteps.StartStopStep):
     """A step of every worker's consumer (courseproject/celery.py adds it): each second, reads the
     refused writes and stops or resumes consuming the default queue. A worker that does not consume
@@ -94,9 +82,10 @@ class YieldToWriteBursts(bootsteps.StartStopStep):
         self.queue = consumer.app.conf.task_default_queue  # emails, audit records, cache warming
         if not settings.WORKER_YIELD_MAX_SECONDS or self.queue not in consumer.app.amqp.queues.consume_from:
             return
-        self.state = Yielding(
-            grace_seconds=settings.WORKER_YIELD_GRACE_SECONDS, max_seconds=settings.WORKER_YIELD_MAX_SECONDS
-        )
+        if self.state is None:  # kept across a restart of the consumer: its time to work still holds
+            self.state = Yielding(
+                grace_seconds=settings.WORKER_YIELD_GRACE_SECONDS, max_seconds=settings.WORKER_YIELD_MAX_SECONDS
+            )
         # The consumer's own timer: the checks run on its thread, between its reads of the broker.
         self.timer_entry = consumer.timer.call_repeatedly(CHECK_INTERVAL_SECONDS, self.check, (consumer,))
 
@@ -105,7 +94,7 @@ class YieldToWriteBursts(bootsteps.StartStopStep):
         if state is None:
             return
         was_yielding = state.yielding
-        if state.observe(refused_writes_total(), time.monotonic()) == was_yielding:
+        if state.observe(total(REFUSED_WRITES), time.monotonic()) == was_yielding:
             return
         if was_yielding:
             consumer.add_task_queue(self.queue)
@@ -129,6 +118,7 @@ class YieldToWriteBursts(bootsteps.StartStopStep):
             # The consumer starts again after a lost connection with the queues selected then.
             queues = consumer.app.amqp.queues
             queues.select_add(queues[self.queue])
-        self.state = None
+            self.state.yielding_since = None
+            self.state.refused_seen = None  # the next check is a baseline again
 
     shutdown = stop

@@ -191,6 +191,20 @@ def totals() -> dict[str, int]:
     return result
 
 
+def total(field: str) -> int | None:
+    """One counter of every process, without this process's unflushed counts (one HGET: cheap
+    enough for a worker's once-a-second check); None when Redis cannot say."""
+    client = counters_redis()
+    if client is None:
+        return None
+    try:
+        value = client.hget(counters_key(), field)
+    except RedisError as error:
+        _breaker.trip(error)  # the next checks skip Redis instead of waiting out its timeout
+        return None
+    return int(value or 0)
+
+
 def cache_counts(counters: dict[str, int]) -> dict[tuple[str, str], int]:
     return {
         (field.split(":")[1], field.split(":")[2]): value

@@ -361,7 +361,8 @@ OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, min
 # seconds after the last refusal; a stretch lasts at most WORKER_YIELD_MAX_SECONDS, then they work
 # at least as long before yielding again (courseproject/background/yielding.py). 0: never yield.
 WORKER_YIELD_MAX_SECONDS = env_int("WORKER_YIELD_MAX_SECONDS", 60, minimum=0)
-WORKER_YIELD_GRACE_SECONDS = env_int("WORKER_YIELD_GRACE_SECONDS", 3, minimum=1)
+# At least 2: both the web's counts and the workers' checks come once a second.
+WORKER_YIELD_GRACE_SECONDS = env_int("WORKER_YIELD_GRACE_SECONDS", 3, minimum=2)
 # Promotions from waitlists run on a queue of their own (and, in `make run` and production, a worker
 # of their own), so that a backlog of emails and audit records never delays a freed seat.
 WAITLIST_QUEUE = "waitlist"
