@@ -357,9 +357,10 @@ BROKER_BREAKER_SECONDS = env_float("BROKER_BREAKER_SECONDS", 30.0)
 
 OUTBOX_RELAY_INTERVAL_SECONDS = env_int("OUTBOX_RELAY_INTERVAL_SECONDS", 30, minimum=1)
 # While the web refuses writes as busy (a registration opening's burst), workers stop taking the
-# default queue's messages (emails, audit records, cache warming) and take them again this many
-# seconds after the last refusal; a stretch lasts at most WORKER_YIELD_MAX_SECONDS, then they work
-# at least as long before yielding again (courseproject/background/yielding.py). 0: never yield.
+# default queue's messages (emails, audit records, cache warming) and take them again
+# WORKER_YIELD_GRACE_SECONDS after they last saw a refusal; a stretch lasts at most
+# WORKER_YIELD_MAX_SECONDS, then they work at least as long before yielding again
+# (courseproject/background/yielding.py). WORKER_YIELD_MAX_SECONDS=0: never yield.
 WORKER_YIELD_MAX_SECONDS = env_int("WORKER_YIELD_MAX_SECONDS", 60, minimum=0)
 # At least 2: both the web's counts and the workers' checks come once a second.
 WORKER_YIELD_GRACE_SECONDS = env_int("WORKER_YIELD_GRACE_SECONDS", 3, minimum=2)
