@@ -87,12 +87,9 @@ class YieldToWriteBursts(bootsteps.StartStopStep):
                 grace_seconds=settings.WORKER_YIELD_GRACE_SECONDS, max_seconds=settings.WORKER_YIELD_MAX_SECONDS
             )
         # The consumer's own timer: the checks run on its thread, between its reads of the broker.
-        self.timer_entry = consumer.timer.call_repeatedly(CHECK_INTERVAL_SECONDS, self.check, (consumer,))
+        self.timer_entry = consumer.timer.call_repeatedly(CHECK_INTERVAL_SECONDS, self.check, (consumer, self.state))
 
-    def check(self, consumer: Any) -> None:
-        state = self.state
-        if state is None:
-            return
+    def check(self, consumer: Any, state: Yielding) -> None:
         was_yielding = state.yielding
         if state.observe(total(REFUSED_WRITES), time.monotonic()) == was_yielding:
             return
