@@ -57,7 +57,9 @@ def test_cycles_made_after_the_freeze_are_still_collected(unfrozen):
     del cycle
     gc.collect()
     assert collected() is None
-    assert gc.get_freeze_count() == before_freeze_count
+    # A collection never adds to the frozen objects; reference counting may free some of them
+    # meanwhile (another thread letting go of one), so their count can only stay or fall.
+    assert gc.get_freeze_count() <= before_freeze_count
 
 
 def test_the_web_servers_application_freezes_after_the_configured_requests(unfrozen, settings):
