@@ -14,19 +14,31 @@ is answered later than in a first-come queue (docs/benchmarks.md has the rush wi
 `Retry-After`, send the same request again), and the load balancer does not count it as a server
 error. The slot is taken before the per-user throttle, so a refused attempt spends none of the
 student's write allowance.
+
+Two places refuse. While the slots and the queue are all taken, `WritesBusyMiddleware` answers an
+admitted write before DRF builds its request, authenticates it (a Redis round trip) and dispatches
+it: that refusal costs a third of the CPU of one refused inside the view, and in the first seconds
+of a rush, when most writes are refused, it halved the browse p99 (docs/benchmarks.md). The price:
+while the process is busy, a write with a bad token is answered 429, and 401 only on its retry. A
+write the middleware lets through still takes its slot in the view, after authentication, and is
+refused there if the queue filled meanwhile or its wait ran out.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, ResolverMatch, resolve
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
+from courseproject.api.errors import error_body
 from courseproject.observability.counters import record_write_refused
 
 
@@ -73,6 +85,12 @@ class WriteSlots:
             self._in_flight -= 1
             self._turn.notify()
 
+    def full(self) -> bool:
+        """Every slot and every place in the queue is taken: a write arriving now would be refused.
+        Read without the lock: a count one write stale errs either way, and take() decides."""
+        limit = settings.WEB_WRITE_SLOTS
+        return bool(limit) and self._in_flight + self._waiting >= limit + settings.WEB_WRITE_QUEUE
+
     @property
     def in_flight(self) -> int:
         return self._in_flight
@@ -100,7 +118,8 @@ class AdmittedWritesMixin:
     _holds_write_slot = False
 
     def check_throttles(self, request: Request) -> None:
-        if request.method not in SAFE_METHODS:
+        # A method the view does not answer (405) writes nothing, so it waits for no slot.
+        if request.method not in SAFE_METHODS and hasattr(self, request.method.lower()):
             if not WRITE_SLOTS.take():
                 record_write_refused()
                 raise WritesBusy(wait=settings.WEB_WRITE_RETRY_AFTER_SECONDS)
@@ -114,3 +133,46 @@ class AdmittedWritesMixin:
             if self._holds_write_slot:
                 self._holds_write_slot = False
                 WRITE_SLOTS.give_back()
+
+
+def writes_busy_response() -> JsonResponse:
+    """The answer the view gives a refused write (WritesBusy through the API's exception handler),
+    built without DRF."""
+    refusal = WritesBusy(wait=settings.WEB_WRITE_RETRY_AFTER_SECONDS)
+    response = JsonResponse(error_body(str(refusal.detail), refusal.default_code), status=refusal.status_code)
+    response["Retry-After"] = str(refusal.wait)
+    return response
+
+
+def _admitted_write(request: HttpRequest) -> ResolverMatch | None:
+    """The URL match of a request that an AdmittedWritesMixin view would run as a write, else None."""
+    if request.method in SAFE_METHODS:
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "cls", None)
+    if view_class is None or not issubclass(view_class, AdmittedWritesMixin):
+        return None
+    method = request.method.lower()
+    # A viewset's route maps methods to its actions; a plain APIView answers what it defines.
+    actions = getattr(match.func, "actions", None)
+    return match if (method in actions if actions is not None else hasattr(view_class, method)) else None
+
+
+class WritesBusyMiddleware:
+    """Refuses an admitted write while this process's write slots and queue are all taken, before
+    DRF authenticates and dispatches it (the module's docstring says why). Placed inside the
+    middleware that identifies, logs and counts requests, so a refusal is logged like any answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # full() first: while a process is not busy, every request passes on one comparison.
+        if WRITE_SLOTS.full() and (match := _admitted_write(request)) is not None:
+            request.resolver_match = match  # the request log's route
+            record_write_refused()
+            return writes_busy_response()
+        return self.get_response(request)

@@ -45,8 +45,9 @@ class EnrollmentPageSerializer(page_of(EnrollmentWithCourseSerializer, "Enrollme
 RosterPageSerializer = page_of(RosterEntrySerializer, "RosterPage")
 WRITES_429 = (
     "throttled: this user's writes are over their rate; or writes_busy: the server is making as many "
-    "enrollment changes as it can and this one waited its turn too long (nothing was changed). Either "
-    "way, send it again after Retry-After seconds."
+    "enrollment changes as it can and this one found no place in the queue or waited its turn too long "
+    "(nothing was changed; while the server is that busy, this answer comes before the token is checked). "
+    "Either way, send it again after Retry-After seconds."
 )
 
 

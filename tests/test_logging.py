@@ -22,6 +22,7 @@ from courseproject.background.outbox import relay_pending, save_to_outbox
 from courseproject.celery import app as celery_app
 from courseproject.observability.logs import JsonFormatter, request_id_bound, request_id_var
 from courseproject.observability.task_request_id import REQUEST_ID_HEADER
+from enrollments.admission import WRITE_SLOTS
 
 ISO_8601_UTC_MILLISECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
 
@@ -80,6 +81,19 @@ def test_an_unmatched_path_is_logged_without_a_route(anonymous, request_log):
     anonymous.get("/no/such/page")
     [line] = request_log()
     assert (line["status"], line.get("route")) == (404, None)
+
+
+def test_a_write_refused_before_authentication_is_logged_with_its_route(settings, student, request_log):
+    settings.WEB_WRITE_SLOTS, settings.WEB_WRITE_QUEUE = 1, 0
+    assert WRITE_SLOTS.take()  # as by a write in flight: slots and queue full
+    try:
+        response = student.client.delete("/api/enrollments/CS-101")
+    finally:
+        WRITE_SLOTS.give_back()
+    [line] = request_log()
+    assert (line["method"], line["route"], line["status"]) == ("DELETE", "api/enrollments/<id:course_id>", 429)
+    assert line["request_id"] == response["X-Request-Id"]
+    assert line.get("user_id") is None  # refused before the token was read
 
 
 def test_a_line_has_time_level_logger_message_and_the_extra_fields_a_caller_passes(test_log):

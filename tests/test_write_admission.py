@@ -1,9 +1,10 @@
 """Write admission (enrollments/admission.py): past WEB_WRITE_SLOTS writes in flight in a
 process, an enroll or drop waits its turn in a queue of WEB_WRITE_QUEUE, first come first served;
 past the queue or its wait, it is answered 429 writes_busy with Retry-After and writes nothing;
-reads pass; the slot comes back however the write ended. A slot is held here by taking it as a
-request in flight would; tests/e2e/test_write_admission.py holds one with a real request stuck on
-DynamoDB."""
+reads pass; the slot comes back however the write ended. While the slots and the queue are all
+taken, WritesBusyMiddleware refuses an admitted write before authentication, with the same answer.
+A slot is held here by taking it as a request in flight would; tests/e2e/test_write_admission.py
+holds one with a real request stuck on DynamoDB."""
 
 from __future__ import annotations
 
@@ -105,16 +106,80 @@ def test_the_slot_comes_back_after_every_kind_of_answer(one_slot, student, make_
     assert WRITE_SLOTS.in_flight == 0
 
 
-def test_an_unauthenticated_write_takes_no_slot(slot_taken, client):
+def test_an_unauthenticated_write_takes_no_slot_nor_a_place_in_the_queue(settings, slot_taken, client):
+    # A place is free in the queue, so the write reaches authentication; had it queued for the slot,
+    # it would have waited the 30 s out and been refused.
+    settings.WEB_WRITE_QUEUE, settings.WEB_WRITE_WAIT_SECONDS = 1, 30
     response = client.post("/api/enrollments", {"course_id": "x"}, content_type="application/json")
     assert response.status_code == 401
+    assert WRITE_SLOTS.waiting == 0
+
+
+def test_while_slots_and_queue_are_full_a_write_is_refused_before_its_token_is_checked(slot_taken, client):
+    without_token = client.post("/api/enrollments", {"course_id": "x"}, content_type="application/json")
+    assert (without_token.status_code, without_token.json()["code"]) == (429, "writes_busy")
+    revoked = client.delete("/api/enrollments/x", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert (revoked.status_code, revoked.json()["code"]) == (429, "writes_busy")
+    WRITE_SLOTS.give_back()
+    try:
+        # Sent again once the process has room, the same request gets its real answer.
+        assert client.post("/api/enrollments", {"course_id": "x"}, content_type="application/json").status_code == 401
+    finally:
+        assert WRITE_SLOTS.take()  # for slot_taken to give back
+
+
+def test_the_refusal_before_django_rest_framework_answers_as_the_views_refusal(
+    settings, slot_taken, student, make_course
+):
+    course = make_course()
+    at_the_door = enroll(student, course)  # slots and queue full: refused before authentication
+    settings.WEB_WRITE_QUEUE, settings.WEB_WRITE_WAIT_SECONDS = 1, 0.05
+    in_the_view = enroll(student, course)  # a place in the queue: refused by the view after its wait
+    for response in (at_the_door, in_the_view):
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "1"
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "X-Request-Id" in response.headers
+    assert at_the_door.json() == in_the_view.json()
+    assert at_the_door.json() == {
+        "detail": "Too many enrollment changes are being made right now; yours was not made. "
+        "Please send it again in 1 second.",
+        "code": "writes_busy",
+    }
+
+
+def test_while_full_only_the_admitted_writes_are_refused(slot_taken, student, instructor, make_course, anonymous):
+    course = make_course(owner=instructor)
+    answers = {
+        "sign in": anonymous.post("/api/auth/login", {"email": "nobody@example.edu", "password": "x"}, format="json"),
+        "course edit": instructor.client.patch(f"/api/courses/{course.course_id}", {"title": "Mine"}, format="json"),
+        "my enrollments": student.client.get("/api/enrollments/me"),
+        # The enrollment routes answer these methods 405 whether the process is busy or not.
+        "delete me": student.client.delete("/api/enrollments/me"),
+        "post to one": student.client.post(f"/api/enrollments/{course.course_id}", {}, format="json"),
+        "put": student.client.put(f"/api/enrollments/{course.course_id}", {}, format="json"),
+        "unknown path": student.client.post("/api/enrollments/x/y", {}, format="json"),
+    }
+    assert {name: response.status_code for name, response in answers.items()} == {
+        "sign in": 401,
+        "course edit": 200,
+        "my enrollments": 200,
+        "delete me": 405,
+        "post to one": 405,
+        "put": 405,
+        "unknown path": 404,
+    }
 
 
 @pytest.mark.skipif(not settings.CACHE_ENABLED, reason="counters live in the cache's Redis")
-def test_refusals_are_counted_for_the_metrics(slot_taken, student, make_course):
+def test_refusals_are_counted_for_the_metrics_whichever_place_refused(settings, slot_taken, student, make_course):
     before = counters.totals().get("writes:refused", 0)
-    enroll(student, make_course())
-    assert counters.totals()["writes:refused"] == before + 1
+    enroll(student, make_course())  # before authentication: slots and queue full
+    settings.WEB_WRITE_QUEUE, settings.WEB_WRITE_WAIT_SECONDS = 1, 0.05
+    enroll(student, make_course())  # in the view, after its wait
+    assert counters.totals()["writes:refused"] == before + 2
     assert "course_writes_refused_total " in student.client.get("/metrics").content.decode()
 
 

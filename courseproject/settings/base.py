@@ -148,6 +148,8 @@ MIDDLEWARE = [
     "courseproject.adminsite.middleware.AdminOnlyMiddleware",
     # X-Frame-Options: DENY on every answer, the API's included.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses an enroll or drop while this process's write slots and queue are full, before DRF.
+    "enrollments.admission.WritesBusyMiddleware",
     # Innermost: settles a read's token check that no cached read took before the answer leaves.
     "accounts.authentication.TokenCheckMiddleware",
 ]
@@ -460,8 +462,9 @@ STAFF_WRITE_THROTTLE_RATE = env_rate("STAFF_WRITE_THROTTLE_RATE", "120/min")
 STAFF_WRITE_THROTTLE_BURST = env_int("STAFF_WRITE_THROTTLE_BURST", 60, minimum=1)
 # Enrolls, drops and waitlist changes each web process runs at once (enrollments/admission.py),
 # how many more may wait for a slot (first come, first served), and for how long; past either, a
-# write is answered 429 writes_busy with Retry-After. So a registration opening's burst of writes,
-# each waiting on DynamoDB, cannot take every thread from the reads. WEB_WRITE_SLOTS=0: no cap.
+# write is answered 429 writes_busy with Retry-After (while both are full, before its token is
+# checked: WritesBusyMiddleware). So a registration opening's burst of writes, each waiting on
+# DynamoDB, cannot take every thread from the reads. WEB_WRITE_SLOTS=0: no cap.
 # By default writes, running and waiting, hold at most half the threads: reads keep the other half.
 WEB_WRITE_SLOTS = env_int("WEB_WRITE_SLOTS", 2)
 WEB_WRITE_QUEUE = env_int("WEB_WRITE_QUEUE", max(0, env_int("WEB_THREADS", 8, minimum=1) // 2 - WEB_WRITE_SLOTS))
