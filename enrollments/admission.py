@@ -170,7 +170,7 @@ class WritesBusyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # full() first: while a process is not busy, every request passes on one comparison.
+        # full() first: while the process is not busy, every request passes after one look at the counts.
         if WRITE_SLOTS.full() and (match := _admitted_write(request)) is not None:
             request.resolver_match = match  # the request log's route
             record_write_refused()
