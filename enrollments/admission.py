@@ -18,10 +18,10 @@ student's write allowance.
 Two places refuse. While the slots and the queue are all taken, `WritesBusyMiddleware` answers an
 admitted write before DRF builds its request, authenticates it (a Redis round trip) and dispatches
 it: that refusal costs a third of the CPU of one refused inside the view, and in the first seconds
-of a rush, when most writes are refused, it halved the browse p99 (docs/benchmarks.md). The price:
-while the process is busy, a write with a bad token is answered 429, and 401 only on its retry. A
-write the middleware lets through still takes its slot in the view, after authentication, and is
-refused there if the queue filled meanwhile or its wait ran out.
+of a rush, when most writes are refused, it about halved the browse p99 (docs/benchmarks.md). The
+price: while the process is busy, a write with a bad token is answered 429, and 401 only on its
+retry. A write the middleware lets through still takes its slot in the view, after authentication,
+and is refused there if the queue filled meanwhile or its wait ran out.
 """
 
 from __future__ import annotations

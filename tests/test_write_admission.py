@@ -118,8 +118,8 @@ def test_an_unauthenticated_write_takes_no_slot_nor_a_place_in_the_queue(setting
 def test_while_slots_and_queue_are_full_a_write_is_refused_before_its_token_is_checked(slot_taken, client):
     without_token = client.post("/api/enrollments", {"course_id": "x"}, content_type="application/json")
     assert (without_token.status_code, without_token.json()["code"]) == (429, "writes_busy")
-    revoked = client.delete("/api/enrollments/x", HTTP_AUTHORIZATION="Bearer not-a-token")
-    assert (revoked.status_code, revoked.json()["code"]) == (429, "writes_busy")
+    bad_token = client.delete("/api/enrollments/x", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert (bad_token.status_code, bad_token.json()["code"]) == (429, "writes_busy")
     WRITE_SLOTS.give_back()
     try:
         # Sent again once the process has room, the same request gets its real answer.
