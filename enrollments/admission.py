@@ -145,7 +145,8 @@ def writes_busy_response() -> JsonResponse:
 
 
 def _admitted_write(request: HttpRequest) -> ResolverMatch | None:
-    """The URL match of a request that an AdmittedWritesMixin view would run as a write, else None."""
+    """The URL match of a request that an AdmittedWritesMixin view would run as a write, else None:
+    check_throttles's test, made from the URL's view function before there is a view instance."""
     if request.method in SAFE_METHODS:
         return None
     try:
@@ -158,7 +159,8 @@ def _admitted_write(request: HttpRequest) -> ResolverMatch | None:
     method = request.method.lower()
     # A viewset's route maps methods to its actions; a plain APIView answers what it defines.
     actions = getattr(match.func, "actions", None)
-    return match if (method in actions if actions is not None else hasattr(view_class, method)) else None
+    answered = method in actions if actions is not None else hasattr(view_class, method)
+    return match if answered else None
 
 
 class WritesBusyMiddleware:
